@@ -1,0 +1,32 @@
+// cover's command line: one commander program, each subcommand a thin file under commands/ that parses its options,
+// calls one library function and renders the result. Errors are handled once, in handleError.
+
+import { Command } from 'commander';
+import { handleError } from './handle_error';
+import { doctorCommand } from './commands/doctor';
+import { parityCommand } from './commands/parity';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require('../../../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('cover')
+    .description('Train, evaluate and run video action-recognition models the CoVeR way:\none TimeSformer, many video and image datasets, one head per dataset.')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(doctorCommand());
+  program.addCommand(parityCommand());
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code (bin/cover.js exits with it). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return handleError(err);
+  }
+}

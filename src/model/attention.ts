@@ -1,0 +1,37 @@
+// Multi-head self-attention, as the reference's Attention (vit.py): qkv = Linear(D, 3D) whose output rows are ordered
+// [q (all heads) | k | v], each head a contiguous Dh chunk; softmax(q k^T * Dh^-0.5) v; heads merged; proj = Linear(D, D).
+// Shape legend: Bx independent sequences (clips, frames or patch locations), S tokens, D embed, H heads, Dh = D / H.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { ForwardContext } from './context';
+import { dropout } from './dropout';
+import { linear } from './linear';
+import { ParamStore } from './params';
+
+export interface AttentionOpts {
+  numHeads: number;
+  attnDropRate: number;
+  projDropRate: number;
+}
+
+/** x [Bx, S, D] -> [Bx, S, D], with weights `${prefix}.qkv.*` and `${prefix}.proj.*`. */
+export function attention(x: tf.Tensor, params: ParamStore, prefix: string, opts: AttentionOpts, ctx: ForwardContext): tf.Tensor {
+  return tf.tidy(() => {
+    const [Bx, S, D] = x.shape;
+    const H = opts.numHeads;
+    const Dh = D / H;
+    const qkvBias = params.has(`${prefix}.qkv.bias`) ? params.get(`${prefix}.qkv.bias`) : null;
+    const qkv = linear(x, params.get(`${prefix}.qkv.weight`), qkvBias); // [Bx, S, 3D]
+    const heads = tf.reshape(
+      tf.transpose(tf.reshape(qkv, [Bx, S, 3, H, Dh]), [2, 0, 3, 1, 4]), // [Bx, S, 3, H, Dh] -> [3, Bx, H, S, Dh]
+      [3, Bx * H, S, Dh],
+    );
+    const [q, k, v] = tf.unstack(heads, 0) as tf.Tensor3D[]; // each [Bx*H, S, Dh]
+    const scores = tf.matMul(tf.mul(q, Dh ** -0.5), k, false, true); // [Bx*H, S, S]
+    const probs = dropout(tf.softmax(scores, -1), opts.attnDropRate, ctx);
+    const ctxv = tf.matMul(probs, v); // [Bx*H, S, Dh]
+    const merged = tf.reshape(tf.transpose(tf.reshape(ctxv, [Bx, H, S, Dh]), [0, 2, 1, 3]), [Bx, S, D]); // heads merged
+    const out = linear(merged, params.get(`${prefix}.proj.weight`), params.get(`${prefix}.proj.bias`));
+    return dropout(out, opts.projDropRate, ctx);
+  });
+}

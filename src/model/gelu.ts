@@ -1,0 +1,24 @@
+// Exact (erf) GELU, PyTorch's nn.GELU default: 0.5 x (1 + erf(x / sqrt 2)). The tanh approximation would drift from the
+// reference by ~1e-3. The gradient is written out (cdf + x pdf) so backward is three elementwise ops, not erf's chain.
+
+import * as tf from '@tensorflow/tfjs-core';
+
+const INV_SQRT2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+const geluExact = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, INV_SQRT2)), 1)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs] = saved;
+      const cdf = tf.mul(tf.add(tf.erf(tf.mul(xs, INV_SQRT2)), 1), 0.5); // Phi(x)
+      const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), INV_SQRT_2PI); // phi(x)
+      return [tf.mul(dy, tf.add(cdf, tf.mul(xs, pdf)))];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return geluExact(x);
+}

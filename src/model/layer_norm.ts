@@ -1,0 +1,12 @@
+// LayerNorm over the last axis (nn.LayerNorm(D, eps=1e-6) in the reference; biased variance, as PyTorch).
+
+import * as tf from '@tensorflow/tfjs-core';
+
+/** x [..., D] -> [..., D]: (x - mean) / sqrt(var + eps) * weight + bias. */
+export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true); // [..., 1]
+    const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+    return tf.add(tf.mul(normed, weight), bias);
+  });
+}

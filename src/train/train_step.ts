@@ -1,0 +1,126 @@
+// One co-training step: a batch made of per-dataset groups (CoVeR: each sample goes to its dataset's head; videos with
+// T frames, images as T = 1, so each group is its own forward pass through the shared backbone), the loss the mean of
+// the per-sample cross-entropies over the whole batch, gradients accumulated over micro-batches (the wasm heap holds
+// 4 GiB and tfjs keeps every intermediate of a backward pass), optional global-norm clipping, then one optimizer update.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { trainContext } from '../model/context';
+import { TimeSformer } from '../model/timesformer';
+import { crossEntropy } from './loss';
+import { Optimizer } from './optimizer';
+
+export interface HeadBatch {
+  /** The dataset head these samples belong to. */
+  head: string;
+  /** [B, T, H, W, 3] normalised frames; owned by the caller. */
+  x: tf.Tensor;
+  /** [B] class ids. */
+  labels: Int32Array;
+}
+
+export interface StepOptions {
+  lr: number;
+  /** Most samples per forward/backward pass; the step's gradient is the same whatever this is. */
+  microBatch?: number;
+  labelSmoothing?: number;
+  /** Clip the global gradient norm to this value (0 or undefined: no clipping). */
+  clipGradNorm?: number;
+  /** Seeds dropout / drop-path masks of this step. */
+  seed: number;
+  /** Which parameters are trained (default: all trainable variables). */
+  trainable?: (name: string) => boolean;
+}
+
+export interface StepResult {
+  loss: number;
+  perHead: Record<string, { loss: number; n: number }>;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  samples: number;
+}
+
+/** Computes the batch's summed gradients (unscaled by the optimizer) and its losses. The caller disposes `grads`. */
+export function accumulateGradients(
+  model: TimeSformer,
+  batches: HeadBatch[],
+  opts: Omit<StepOptions, 'lr' | 'clipGradNorm'>,
+): { grads: Map<string, tf.Tensor>; loss: number; perHead: Record<string, { loss: number; n: number }>; samples: number } {
+  const total = batches.reduce((n, b) => n + b.labels.length, 0);
+  if (total === 0) throw new Error('trainStep: empty batch');
+  const named = model.namedWeights();
+  const varToParam = new Map<string, string>();
+  const vars: tf.Variable[] = [];
+  for (const [name, v] of named) {
+    if (!v.trainable || (opts.trainable && !opts.trainable(name))) continue;
+    varToParam.set(v.name, name);
+    vars.push(v);
+  }
+  const ctx = trainContext(opts.seed);
+  const micro = Math.max(1, opts.microBatch ?? total);
+  const grads = new Map<string, tf.Tensor>();
+  const perHead: Record<string, { loss: number; n: number }> = {};
+  let lossSum = 0;
+
+  for (const batch of batches) {
+    const B = batch.x.shape[0];
+    if (B !== batch.labels.length) throw new Error(`trainStep: head ${batch.head} has ${B} clips but ${batch.labels.length} labels`);
+    for (let start = 0; start < B; start += micro) {
+      const n = Math.min(micro, B - start);
+      const labels = batch.labels.subarray(start, start + n);
+      const xs = n === B ? batch.x : tf.slice(batch.x, start, n); // [n, T, H, W, 3]
+      const { value, grads: g } = tf.variableGrads(() =>
+        tf.tidy(() => {
+          const logits = model.forwardHead(model.forwardFeatures(xs, ctx), batch.head); // [n, C]
+          return tf.div(tf.sum(crossEntropy(logits, labels, opts.labelSmoothing ?? 0)), total) as tf.Scalar;
+        }),
+      vars);
+      if (xs !== batch.x) xs.dispose();
+      const chunkLoss = value.dataSync()[0] * total; // summed per-sample CE of this chunk
+      value.dispose();
+      lossSum += chunkLoss;
+      const h = (perHead[batch.head] ??= { loss: 0, n: 0 });
+      h.loss += chunkLoss;
+      h.n += n;
+      for (const [varName, grad] of Object.entries(g)) {
+        const name = varToParam.get(varName)!;
+        const prev = grads.get(name);
+        if (prev) {
+          grads.set(name, tf.add(prev, grad));
+          prev.dispose();
+          grad.dispose();
+        } else {
+          grads.set(name, grad);
+        }
+      }
+    }
+  }
+  for (const h of Object.values(perHead)) h.loss /= h.n;
+  return { grads, loss: lossSum / total, perHead, samples: total };
+}
+
+/** Global L2 norm of all gradients. */
+export function globalNorm(grads: Map<string, tf.Tensor>): number {
+  return tf.tidy(() => {
+    const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+    return Math.sqrt(tf.addN(sq).dataSync()[0]);
+  });
+}
+
+/** One optimizer step on a co-training batch. */
+export function trainStep(model: TimeSformer, batches: HeadBatch[], optimizer: Optimizer, opts: StepOptions): StepResult {
+  const { grads, loss, perHead, samples } = accumulateGradients(model, batches, opts);
+  try {
+    const gradNorm = globalNorm(grads);
+    if (opts.clipGradNorm && gradNorm > opts.clipGradNorm) {
+      const scale = opts.clipGradNorm / (gradNorm + 1e-6);
+      for (const [name, g] of grads) {
+        grads.set(name, tf.mul(g, scale));
+        g.dispose();
+      }
+    }
+    optimizer.apply(model.namedWeights(), grads, opts.lr);
+    return { loss, perHead, gradNorm, samples };
+  } finally {
+    for (const g of grads.values()) g.dispose();
+  }
+}
