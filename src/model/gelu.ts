@@ -7,14 +7,14 @@ const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 const geluExact = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([x]);
+  const cdf = tf.mul(tf.add(tf.erf(tf.mul(x, INV_SQRT2)), 1), 0.5); // Phi(x)
+  save([x, cdf]);
   return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, INV_SQRT2)), 1)),
+    value: tf.mul(x, cdf),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs] = saved;
-      const cdf = tf.mul(tf.add(tf.erf(tf.mul(xs, INV_SQRT2)), 1), 0.5); // Phi(x)
+      const [xs, cdfs] = saved;
       const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), INV_SQRT_2PI); // phi(x)
-      return [tf.mul(dy, tf.add(cdf, tf.mul(xs, pdf)))];
+      return [tf.mul(dy, tf.add(cdfs, tf.mul(xs, pdf)))];
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -13,10 +13,9 @@ export function patchEmbed(x: tf.Tensor, params: ParamStore, p: number): tf.Tens
     if (H % p !== 0 || W % p !== 0) throw new Error(`patch embed: frame ${H}x${W} is not a multiple of the patch size ${p}`);
     const Hp = H / p;
     const Wp = W / p;
-    const patches = tf.reshape(
-      tf.transpose(tf.reshape(x, [B * T, Hp, p, Wp, p, C]), [0, 1, 3, 2, 4, 5]), // [B*T, Hp, p, Wp, p, C] -> [B*T, Hp, Wp, p, p, C]
-      [B * T * Hp * Wp, p * p * C],
-    );
+    // Rows of (i, j, c) for pixel row i, column j, channel c of each patch: [B*T*Hp, p, Wp, p*C] -> [B*T*Hp, Wp, p, p*C]
+    // (a 4-D transpose: tfjs-wasm's rank-5/6 transposes take a slow generic path).
+    const patches = tf.reshape(tf.transpose(tf.reshape(x, [B * T * Hp, p, Wp, p * C]), [0, 2, 1, 3]), [B * T * Hp * Wp, p * p * C]);
     const y = linear(patches, params.get('patch_embed.proj.weight'), params.get('patch_embed.proj.bias')); // [B*T*N, D]
     return tf.reshape(y, [B * T, Hp * Wp, -1]); // [B*T, N, D]
   });
