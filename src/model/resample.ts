@@ -5,11 +5,22 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Source index for each destination index, PyTorch 'nearest' (legacy) semantics. */
+/**
+ * Source index of PyTorch `F.interpolate(mode='nearest')` for output index `dst` (aten UpSample.h nearest_idx): the scale
+ * is the float32 `in / out` and the index `floorf(dst * scale)`, clamped to `in - 1`. This is floor(dst * in / out) except
+ * where float32 rounding lands just below an integer (in 26, out 22, dst 11 gives 12, not 13), kept so that resized
+ * embeddings match the reference bit for bit.
+ */
+export function nearestSourceIndex(dst: number, inSize: number, outSize: number): number {
+  if (outSize === inSize) return dst;
+  if (outSize === 2 * inSize) return dst >> 1;
+  const scale = Math.fround(inSize / outSize);
+  return Math.min(Math.floor(Math.fround(dst * scale)), inSize - 1);
+}
+
+/** Source index for each destination index, PyTorch 'nearest' semantics. */
 export function nearestIndices(outSize: number, inSize: number): number[] {
-  if (outSize === inSize) return Array.from({ length: outSize }, (_, i) => i);
-  const scale = inSize / outSize;
-  return Array.from({ length: outSize }, (_, i) => Math.min(Math.floor(i * scale), inSize - 1));
+  return Array.from({ length: outSize }, (_, i) => nearestSourceIndex(i, inSize, outSize));
 }
 
 /** Source row for each destination patch of an outH x outW grid taken from an inH x inW grid (row-major). */
