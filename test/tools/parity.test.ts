@@ -1,0 +1,41 @@
+// The reference parity fixture (PyTorch TimeSformer outputs) through cover's model, on cpu and on wasm.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { readSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors';
+import { runParity } from '../../src/tools/parity';
+import { useBackend } from '../helpers/tf';
+
+const FIXTURE = path.resolve(__dirname, '../../../shared/fixtures/timesformer-parity/tiny-a');
+
+describe.each(['cpu', 'wasm'] as const)('parity with the reference on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  test('tiny-a: features and logits within 1e-4 for T=4 and T=1, no tensor leaked', async () => {
+    const before = tf.memory().numTensors;
+    const r = await runParity(FIXTURE);
+    expect(r.backend).toBe(backend);
+    expect(r.cases.map((c) => c.name)).toEqual(['T1', 'T4']);
+    for (const c of r.cases) {
+      expect(c.featuresMaxAbsErr).toBeLessThan(1e-4);
+      expect(c.logitsMaxAbsErr).toBeLessThan(1e-4);
+    }
+    expect(r.pass).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+test('a perturbed weight makes parity fail (the check can fail)', async () => {
+  await useBackend('wasm');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-parity-'));
+  for (const f of ['config.json', 'io.safetensors']) fs.copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
+  const w = readSafetensors(path.join(FIXTURE, 'weights.safetensors')).tensors;
+  const t = w.get('blocks.1.temporal_fc.weight')!;
+  t.data[0] += 0.05;
+  writeSafetensors(path.join(dir, 'weights.safetensors'), w);
+  const r = await runParity(dir);
+  expect(r.pass).toBe(false);
+  expect(r.cases.find((c) => c.name === 'T4')!.featuresMaxAbsErr).toBeGreaterThan(1e-4);
+  fs.rmSync(dir, { recursive: true });
+});
