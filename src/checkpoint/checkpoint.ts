@@ -15,11 +15,13 @@ import { KeyProblems, describeKeyProblems, hasProblems, shapeText } from './key_
 import { toInternal, toReference } from './layout';
 import { TensorToWrite, readSafetensors, writeAtomically, writeSafetensors } from './safetensors';
 import type { HeadInfo } from '../model/heads';
+import { coverVersion } from '../version';
 
 export const CHECKPOINT_FORMAT = 'cover-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
+export const STATE_FILE = 'train_state.safetensors';
 
 export type { HeadInfo };
 
@@ -31,6 +33,11 @@ export interface Checkpoint {
   weights: Map<string, tf.Tensor>;
   /** Anything JSON the writer wants to keep (training step, dataset mix, metrics). */
   extra?: unknown;
+  /**
+   * Training state tensors (optimizer slots, keyed `<param>/slot<i>`), written to train_state.safetensors in the same
+   * atomic folder so that a resumed run continues exactly. Absent from checkpoints meant only for inference.
+   */
+  state?: Map<string, tf.Tensor>;
 }
 
 export interface LoadedCheckpoint extends Checkpoint {
@@ -77,6 +84,8 @@ export async function saveCheckpoint(dir: string, ck: Checkpoint): Promise<void>
     const data = (await t.data()) as Float32Array;
     toWrite.set(spec.name, { shape: spec.refShape, data: toReference(data, spec.refShape, spec.layout) });
   }
+  const stateToWrite = new Map<string, TensorToWrite>();
+  for (const [name, t] of ck.state ?? []) stateToWrite.set(name, { shape: t.shape, data: (await t.data()) as Float32Array });
   const config = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -96,6 +105,7 @@ export async function saveCheckpoint(dir: string, ck: Checkpoint): Promise<void>
     fs.mkdirSync(path.dirname(abs), { recursive: true });
     fs.mkdirSync(tmp);
     writeSafetensors(path.join(tmp, WEIGHTS_FILE), toWrite, { format: 'pt', writer: 'cover', layout: 'reference TimeSformer state_dict' });
+    if (stateToWrite.size > 0) writeSafetensors(path.join(tmp, STATE_FILE), stateToWrite, { writer: 'cover', content: 'optimizer state' });
     writeAtomically(path.join(tmp, CONFIG_FILE), (fd) => fs.writeSync(fd, JSON.stringify(config, null, 2) + '\n'));
     const hadOld = fs.existsSync(abs);
     if (hadOld) fs.renameSync(abs, old);
@@ -240,6 +250,12 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     const data = toInternal(tensors.get(spec.name)!.data, spec.refShape, spec.layout);
     weights.set(spec.name, tf.tensor(data, internalShape(spec), 'float32'));
   }
+  const stateFile = path.join(dir, STATE_FILE);
+  if (fs.existsSync(stateFile)) {
+    const state = new Map<string, tf.Tensor>();
+    for (const [name, t] of readSafetensors(stateFile).tensors) state.set(name, tf.tensor(t.data, t.shape, 'float32'));
+    return { ...config, weights, state };
+  }
   return { ...config, weights };
 }
 
@@ -297,20 +313,3 @@ function checkPreprocessing(raw: unknown, bad: (problem: string, fix?: string) =
   return { mean: triple('mean'), std, cropSize: posInt('cropSize'), numFrames: posInt('numFrames'), samplingRate: posInt('samplingRate') };
 }
 
-/** cover's version from its package.json (found by walking up from this file: src/ under ts-jest, dist/src/ when built). */
-function coverVersion(): string {
-  let d = __dirname;
-  for (let i = 0; i < 5; i++) {
-    const p = path.join(d, 'package.json');
-    if (fs.existsSync(p)) {
-      try {
-        const pkg = JSON.parse(fs.readFileSync(p, 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === 'cover' && typeof pkg.version === 'string') return pkg.version;
-      } catch {
-        // keep walking
-      }
-    }
-    d = path.dirname(d);
-  }
-  return 'unknown';
-}

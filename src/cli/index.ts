@@ -2,21 +2,24 @@
 // calls one library function and renders the result. Errors are handled once, in handleError.
 
 import { Command } from 'commander';
+import { coverVersion } from '../version';
 import { handleError } from './handle_error';
 import { doctorCommand } from './commands/doctor';
 import { parityCommand } from './commands/parity';
+import { dataCommand } from './commands/data';
+import { demoDataCommand } from './commands/demo_data';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { version } = require('../../../package.json') as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('cover')
     .description('Train, evaluate and run video action-recognition models the CoVeR way:\none TimeSformer, many video and image datasets, one head per dataset.')
-    .version(version)
+    .version(coverVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(doctorCommand());
   program.addCommand(parityCommand());
+  program.addCommand(dataCommand());
+  program.addCommand(demoDataCommand());
   for (const c of program.commands) c.exitOverride();
   return program;
 }

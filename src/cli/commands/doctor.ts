@@ -1,5 +1,82 @@
-// Placeholder until the backend helper lands `cover doctor`.
-import { Command } from 'commander';
+// `cover doctor [--backend] [--threads] [--json]`: renders runDoctor()'s report as tables (or one JSON object).
+// Exits 0 when the requested backend works; otherwise prints the report, then the one-line BackendError (exit 3).
+
+import { Command, Option } from 'commander';
+import Table from 'cli-table3';
+import { doctorFailure, DoctorReport, runDoctor } from '../../engine/doctor';
+import { BackendRequest } from '../../engine/backend';
+import { backendOption, jsonOption, parsePositiveInt, threadsOption } from '../options';
+
+/** No colours: the output is read in logs and CI as often as in a terminal. */
+const PLAIN = { style: { head: [] as string[], border: [] as string[] } };
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}
+
+/** The report as aligned tables and an advice list (pure; the --json output is the report itself). */
+export function renderDoctor(r: DoctorReport): string {
+  const parts: string[] = [];
+
+  const backends = new Table({ head: ['backend', 'package', 'status', 'details', 'version'], ...PLAIN });
+  for (const p of r.backends) {
+    backends.push([p.name, p.package, p.active ? 'ACTIVE' : p.available ? 'available' : 'missing', p.reason, p.version ?? '-']);
+  }
+  parts.push(`Compute backends (auto tries them top to bottom)\n${backends.toString()}`);
+
+  if (r.backend) {
+    const b = r.backend;
+    const chosen = new Table(PLAIN);
+    chosen.push(
+      { backend: `${b.name} (${b.package} ${b.version})` },
+      { requested: b.requested },
+      { threads: String(b.threads) },
+      { SIMD: b.name === 'wasm' ? (b.simd ? 'yes' : 'no') : '-' },
+      { GPU: b.gpu ? 'yes' : 'no' },
+      { 'matMul rate': r.gemm ? `${r.gemm.gflops.toFixed(1)} GFLOP/s (${r.gemm.n}x${r.gemm.n}, ${r.gemm.calls} products in ${r.gemm.ms.toFixed(0)} ms)` : '-' },
+    );
+    parts.push(`Chosen backend\n${chosen.toString()}`);
+  }
+
+  const f = r.ffmpeg;
+  const ff = new Table(PLAIN);
+  ff.push(
+    { ffmpeg: f.ffmpeg ?? 'not found' },
+    { source: f.source ?? '-' },
+    { version: f.version ?? '-' },
+    { ffprobe: f.ffprobe ?? 'not found' },
+    { 'looked at': f.tried.join('\n') || '-' },
+  );
+  parts.push(`Video decoding\n${ff.toString()}`);
+
+  const v = r.versions;
+  const ver = new Table(PLAIN);
+  ver.push(
+    { cover: v.cover },
+    { node: v.node },
+    { 'tfjs-core': v.tfjsCore },
+    { 'tfjs-backend-wasm / cpu': `${v.tfjsBackendWasm} / ${v.tfjsBackendCpu}` },
+    { platform: `${v.platform} (${v.arch})` },
+    { CPU: `${v.cpus} x ${v.cpuModel}` },
+    { memory: gib(v.memoryBytes) },
+  );
+  parts.push(`Versions\n${ver.toString()}`);
+
+  parts.push(r.advice.length ? `What you can do\n${r.advice.map((a) => `  - ${a}`).join('\n')}` : 'Nothing missing.');
+  return `${parts.join('\n\n')}\n`;
+}
+
 export function doctorCommand(): Command {
-  return new Command('doctor').description('check backends, threads, ffmpeg and versions');
+  return new Command('doctor')
+    .description('check the compute backends, wasm threads and SIMD, the matMul rate, ffmpeg and versions')
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .addOption(new Option('--gemm-ms <ms>', 'how long to time the matMul rate').argParser(parsePositiveInt('--gemm-ms')).default(300))
+    .addOption(jsonOption())
+    .action(async (opts: { backend: BackendRequest; threads?: number; gemmMs: number; json?: boolean }) => {
+      const report = await runDoctor({ backend: opts.backend, threads: opts.threads, gemmMs: opts.gemmMs });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
+      const failure = doctorFailure(report);
+      if (failure) throw failure;
+    });
 }

@@ -1,0 +1,200 @@
+// Backend selection (auto / explicit / unavailable), wasm threads, the GEMM rate and the out-of-memory guard.
+// The out-of-memory cases fill the real 4 GiB wasm heap, so they run in a child process (the wasm instance is dead after
+// an abort) that loads cover's TypeScript sources through typescript.transpileModule: the sources under test, not dist/.
+
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { BackendError, UsageError } from '../../src/errors';
+import { describeBackends, initBackend, NOT_INSTALLED_REASON } from '../../src/engine/backend';
+import { measureGemm } from '../../src/engine/gemm_rate';
+import { isOutOfMemory, wasmHeapBytes, withOomGuard } from '../../src/engine/oom_guard';
+import { shutdownThreads, wasmThreads } from '../../src/engine/wasm_threads';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const tensorflowPresent = installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node');
+
+afterAll(() => shutdownThreads()); // the pthread pool would keep the jest worker alive
+
+describe('initBackend', () => {
+  test('auto picks wasm (SIMD) here and says why each TensorFlow package was passed over', async () => {
+    const info = await initBackend({ backend: 'auto' });
+    if (tensorflowPresent) {
+      expect(info.tried[0].name).toBe('tfjs-node-gpu');
+      return;
+    }
+    expect(info).toMatchObject({ name: 'wasm', requested: 'auto', candidate: 'wasm', threads: 1, simd: true, gpu: false, version: '4.22.0' });
+    expect(info.tried).toEqual([
+      { name: 'tfjs-node-gpu', ok: false, reason: NOT_INSTALLED_REASON },
+      { name: 'tfjs-node', ok: false, reason: NOT_INSTALLED_REASON },
+      { name: 'wasm', ok: true, reason: 'SIMD, 1 thread' },
+    ]);
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  test('explicit cpu and wasm become active and compute, any number of times', async () => {
+    for (const backend of ['cpu', 'wasm', 'cpu'] as const) {
+      const info = await initBackend({ backend });
+      expect(info.name).toBe(backend);
+      expect(info.tried).toHaveLength(1);
+      expect(tf.getBackend()).toBe(backend);
+      const y = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]))); // [1, 2] x [2, 1]
+      expect(Array.from(await y.data())).toEqual([11]);
+      y.dispose();
+    }
+  });
+
+  (tensorflowPresent ? test.skip : test)('an explicit tensorflow backend that is not installed is a BackendError with the fix', async () => {
+    const err = await initBackend({ backend: 'tensorflow' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    const b = err as BackendError;
+    expect(b.exitCode).toBe(3);
+    expect(b.message).toBe(
+      `the tensorflow backend is not available (@tensorflow/tfjs-node-gpu: ${NOT_INSTALLED_REASON}; @tensorflow/tfjs-node: ${NOT_INSTALLED_REASON})`,
+    );
+    expect(b.suggestion).toMatch(/install @tensorflow\/tfjs-node .*or use --backend wasm/);
+  });
+
+  test('starting backends leaks no tensors', async () => {
+    await initBackend({ backend: 'auto' }); // burn-in
+    const before = tf.memory().numTensors;
+    await initBackend({ backend: 'cpu' });
+    await initBackend({ backend: 'wasm' });
+    await initBackend({ backend: 'auto' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('--threads on a backend other than wasm is a usage error', async () => {
+    await expect(initBackend({ backend: 'cpu', threads: 2 })).rejects.toThrow(UsageError);
+    await expect(initBackend({ backend: 'wasm', threads: 0 })).rejects.toThrow('--threads takes a whole number of at least 1, got 0');
+  });
+
+  test('wasm with 2 threads runs XNNPACK on 2 threads, computes the same matMul as cpu, and goes back to 1', async () => {
+    await initBackend({ backend: 'cpu' });
+    const a = tf.randomNormal([64, 96], 0, 1, 'float32', 3); // [64, 96]
+    const b = tf.randomNormal([96, 80], 0, 1, 'float32', 4); // [96, 80]
+    const want = tf.matMul(a, b); // [64, 80]
+    const wantData = await want.data();
+
+    const info = await initBackend({ backend: 'wasm', threads: 2 });
+    expect(info).toMatchObject({ name: 'wasm', threads: 2, simd: true });
+    expect(getThreadsCount()).toBe(2);
+    expect(wasmThreads()).toBe(2);
+    const got = tf.matMul(a, b);
+    const gotData = await got.data();
+    let maxErr = 0;
+    for (let i = 0; i < gotData.length; i++) maxErr = Math.max(maxErr, Math.abs(gotData[i] - wantData[i]));
+    expect(maxErr).toBeLessThan(1e-3);
+    // Tensors on a wasm instance die with it: free them before the thread count changes (a fresh instance starts).
+    tf.dispose([a, b, want, got]);
+
+    const one = await initBackend({ backend: 'wasm', threads: 1 });
+    expect(one.threads).toBe(1);
+    expect(getThreadsCount()).toBe(1);
+  });
+});
+
+describe('describeBackends', () => {
+  test('lists all four candidates, leaves the active backend alone and leaks no tensors', async () => {
+    await initBackend({ backend: 'cpu' });
+    await describeBackends(); // burn-in: starts wasm once
+    const before = tf.memory().numTensors;
+    const probes = await describeBackends();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.getBackend()).toBe('cpu');
+    expect(probes.map((p) => p.name)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+    expect(probes.find((p) => p.name === 'cpu')).toMatchObject({ available: true, active: true, threads: 1 });
+    expect(probes.find((p) => p.name === 'wasm')).toMatchObject({ available: true, active: false, simd: true, version: '4.22.0' });
+    if (!tensorflowPresent) {
+      for (const p of probes.slice(0, 2)) expect(p).toMatchObject({ available: false, reason: NOT_INSTALLED_REASON, version: null });
+    }
+  });
+});
+
+describe('measureGemm', () => {
+  test('measures a positive rate on the active backend and frees its tensors', async () => {
+    await initBackend({ backend: 'wasm' });
+    measureGemm(32, 1); // burn-in
+    const before = tf.memory().numTensors;
+    const r = measureGemm(64, 20);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r).toMatchObject({ n: 64, backend: 'wasm' });
+    expect(r.calls).toBeGreaterThanOrEqual(3);
+    expect(r.gflops).toBeGreaterThan(0);
+    expect(r.gflops).toBeCloseTo((2 * 64 ** 3 * r.calls) / (r.ms / 1000) / 1e9, 6);
+  });
+});
+
+describe('withOomGuard', () => {
+  test('passes results and unrelated errors through, and reports the wasm heap', async () => {
+    await initBackend({ backend: 'wasm' });
+    await expect(withOomGuard(() => 42, 'answering')).resolves.toBe(42);
+    await expect(withOomGuard(async () => 'later', 'waiting')).resolves.toBe('later');
+    const bug = new TypeError('x is not a function');
+    await expect(withOomGuard(() => { throw bug; }, 'calling')).rejects.toBe(bug);
+    expect(isOutOfMemory(bug)).toBe(false);
+    expect(wasmHeapBytes()).toBeGreaterThanOrEqual(16 * 2 ** 20);
+  });
+
+  // Loads cover's .ts sources in a plain node child, then runs `body`; the child exits through the CLI's handleError.
+  function child(body: string, env: Record<string, string> = {}, timeout = 90_000) {
+    const prelude = `
+      const fs = require('fs'); const ts = require('typescript');
+      require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'),
+        { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, file);
+      const tf = require('@tensorflow/tfjs-core');
+      const { initBackend } = require('./src/engine/backend');
+      const { withOomGuard, wasmHeapBytes } = require('./src/engine/oom_guard');
+      const { handleError } = require('./src/cli/handle_error');
+      (async () => { ${body} })().then(() => process.exit(0), (e) => process.exit(handleError(e)));`;
+    return spawnSync(process.execPath, ['-e', prelude], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout });
+  }
+
+  test('single-threaded wasm: filling the 4 GiB heap ends in one OutOfMemoryError line and exit code 3', () => {
+    const r = child(`
+      await initBackend({ backend: 'wasm' });
+      const a = tf.ones([32 * 1024 * 1024]); // 128 MiB
+      const keep = [];
+      await withOomGuard(() => { for (let i = 0; i < 64; i++) keep.push(tf.add(a, i)); }, 'filling the wasm heap');`);
+    expect(r.status).toBe(3);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('cover:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^cover: error: out of memory while filling the wasm heap: the wasm heap reached 3\.\d\d GiB of its 4 GiB limit \(.+\) \(fix: use a smaller --micro-batch or the cpu backend\)$/,
+    );
+  });
+
+  test('threaded wasm: a main thread frozen with the heap nearly full is killed by the watchdog with the same line', () => {
+    const r = child(
+      `
+      await initBackend({ backend: 'wasm', threads: 2 });
+      const a = tf.ones([32 * 1024 * 1024]);
+      const keep = [];
+      while (wasmHeapBytes() < 0.92 * 4294901760) keep.push(tf.add(a, 1));
+      // The hang of engine-probe.md §1: the main thread spins and never returns to JS.
+      await withOomGuard(() => { for (;;) {} }, 'simulating a frozen training step');`,
+      { COVER_OOM_STALL_S: '2' },
+      45_000, // a watchdog that never fires shows up as SIGTERM from this timeout
+    );
+    // A killed process cannot remove the shim's temp folder itself.
+    for (const d of fs.readdirSync(os.tmpdir())) {
+      if (d.startsWith(`cover-wasm-threads-${r.pid}-`)) fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
+    }
+    expect(r.signal).toBe('SIGKILL');
+    expect(r.stderr).toMatch(
+      /cover: error: out of memory while simulating a frozen training step: the wasm heap reached 3\.\d\d GiB of its 4 GiB limit and the threaded wasm backend stopped responding for \d+ s \(fix: use a smaller --micro-batch or the cpu backend\)\n/,
+    );
+  });
+});

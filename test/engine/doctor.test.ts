@@ -1,0 +1,138 @@
+// `cover doctor`: the report's shape (it backs --json), what it advises, and the real CLI end to end
+// (`node bin/cover.js doctor ...` on the built dist/, which `npm test` builds first).
+
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendError, UsageError } from '../../src/errors';
+import { doctorFailure, runDoctor } from '../../src/engine/doctor';
+import { NOT_INSTALLED_REASON } from '../../src/engine/backend';
+import { resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
+import { renderDoctor } from '../../src/cli/commands/doctor';
+import { shutdownThreads } from '../../src/engine/wasm_threads';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'cover.js');
+
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const tensorflowPresent = installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node');
+
+afterAll(() => shutdownThreads());
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'index.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  }
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('runDoctor', () => {
+  test('reports backends, the chosen one with a measured GEMM rate, ffmpeg, versions and advice, as plain JSON', async () => {
+    const r = await runDoctor({ backend: 'wasm', gemmMs: 30 });
+    expect(Object.keys(r).sort()).toEqual(['advice', 'backend', 'backendError', 'backends', 'ffmpeg', 'gemm', 'ok', 'versions']);
+    expect(r.ok).toBe(true);
+    expect(r.backendError).toBeNull();
+    expect(r.backend).toMatchObject({ name: 'wasm', requested: 'wasm', threads: 1, simd: true });
+    expect(r.backends.map((b) => b.name)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+    expect(r.backends.filter((b) => b.active).map((b) => b.name)).toEqual(['wasm']);
+    expect(r.gemm).toMatchObject({ n: 512, backend: 'wasm' });
+    expect(r.gemm!.gflops).toBeGreaterThan(0);
+    expect(Object.keys(r.ffmpeg).sort()).toEqual(['ffmpeg', 'ffprobe', 'problem', 'source', 'tried', 'version']);
+    expect(r.versions).toMatchObject({ node: process.version, tfjsCore: '4.22.0', tfjsBackendWasm: '4.22.0', cover: '0.1.0' });
+    expect(r.versions.cpus).toBeGreaterThan(0);
+    expect(r.advice.every((a) => typeof a === 'string' && a.length > 0)).toBe(true);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+    expect(tf.getBackend()).toBe('wasm'); // the requested backend stays active
+    if (r.versions.cpus >= 2) expect(r.advice.some((a) => a.includes('--threads 2'))).toBe(true);
+    if (!tensorflowPresent) expect(r.advice.some((a) => a.startsWith('Native TensorFlow (GPU or CPU) is optional and not installed'))).toBe(true);
+  });
+
+  test('leaks no tensors', async () => {
+    await runDoctor({ backend: 'cpu', gemmMs: 5 }); // burn-in
+    const before = tf.memory().numTensors;
+    const r = await runDoctor({ backend: 'cpu', gemmMs: 5 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.gemm).toMatchObject({ n: 256, backend: 'cpu' });
+  });
+
+  (tensorflowPresent ? test.skip : test)('an unavailable requested backend is reported, not thrown, and becomes the exit error', async () => {
+    const r = await runDoctor({ backend: 'tensorflow', gemmMs: 5 });
+    expect(r.ok).toBe(false);
+    expect(r.backend).toBeNull();
+    expect(r.gemm).toBeNull();
+    expect(r.backendError!.message).toContain(NOT_INSTALLED_REASON);
+    expect(r.advice[0]).toMatch(/^You asked for --backend tensorflow, which cannot start here/);
+    expect(r.backends.find((b) => b.name === 'wasm')!.available).toBe(true);
+    const err = doctorFailure(r);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err!.exitCode).toBe(3);
+  });
+
+  test('--threads with --backend cpu is a usage error, thrown', async () => {
+    await expect(runDoctor({ backend: 'cpu', threads: 2 })).rejects.toThrow(UsageError);
+  });
+
+  test('a wrong COVER_FFMPEG shows up in the report and the advice', async () => {
+    const saved = process.env.COVER_FFMPEG;
+    process.env.COVER_FFMPEG = '/nonexistent/ffmpeg';
+    resetFfmpegCache();
+    try {
+      const r = await runDoctor({ backend: 'cpu', gemmMs: 0 });
+      expect(r.ok).toBe(true);
+      expect(r.gemm).toBeNull();
+      expect(r.ffmpeg).toMatchObject({ ffmpeg: null, problem: { variable: 'COVER_FFMPEG', path: '/nonexistent/ffmpeg' } });
+      expect(r.advice).toContain(
+        'COVER_FFMPEG is set to a file that does not exist (/nonexistent/ffmpeg). Point it at a working ffmpeg, or unset it.',
+      );
+      expect(renderDoctor(r)).toMatch(/│ ffmpeg +│ not found +│/);
+    } finally {
+      if (saved === undefined) delete process.env.COVER_FFMPEG;
+      else process.env.COVER_FFMPEG = saved;
+      resetFfmpegCache();
+    }
+  });
+
+  test('renders every section as plain tables', async () => {
+    const text = renderDoctor(await runDoctor({ backend: 'wasm', gemmMs: 5 }));
+    for (const heading of ['Compute backends', 'Chosen backend', 'Video decoding', 'Versions']) expect(text).toContain(`${heading}`);
+    expect(text).toMatch(/│ wasm +│ @tensorflow\/tfjs-backend-wasm +│ ACTIVE +│ SIMD, 1 thread +│ 4\.22\.0 +│/);
+    expect(text).toMatch(/│ matMul rate │ \d+\.\d GFLOP\/s \(512x512/);
+    expect(text).not.toContain('\u001b['); // no colour codes in logs
+  });
+});
+
+describe('cover doctor (built CLI)', () => {
+  test('--threads 2 --json: exit 0, wasm on 2 threads, one JSON object', () => {
+    const r = cli(['doctor', '--threads', '2', '--json', '--gemm-ms', '50']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.backend).toMatchObject({ name: 'wasm', threads: 2, simd: true });
+    expect(report.backends.find((b: { name: string }) => b.name === 'wasm')).toMatchObject({ active: true, reason: 'SIMD, 2 threads' });
+    expect(report.gemm.gflops).toBeGreaterThan(0);
+  });
+
+  (tensorflowPresent ? test.skip : test)('--backend tensorflow: prints the report, then one error line, exit 3', () => {
+    const r = cli(['doctor', '--backend', 'tensorflow', '--gemm-ms', '5']);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toContain('Compute backends');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^cover: error: the tensorflow backend is not available \(.*\) \(fix: install @tensorflow\/tfjs-node .*\)$/),
+    ]);
+  });
+
+  test('a bad --threads value is one usage line, exit 2', () => {
+    const r = cli(['doctor', '--threads', 'two']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--threads takes a whole number of at least 1, got 'two'");
+  });
+});
