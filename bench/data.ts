@@ -1,0 +1,179 @@
+// Data-pipeline benchmark: how many 8x224 clips per second decoding keeps up with, printed next to the training
+// clips/s by bench/index.ts (the loader must stay ahead of the trainer). Three measurements:
+//   decode    decodeClip alone (one ffmpeg per clip, recipe C) on Debian opencv-doc's vtest.avi and cup.mp4
+//   loader    the whole loader (probe, sampling, decode, crop/flip/normalise, batching) on a generated set
+// each with 1 and 2 clips in flight. Runnable alone: `node dist/bench/data.js [--clips N] [--json]`.
+
+import { spawnSync, execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { createLoader } from '../src/data/loader';
+import { createRng } from '../src/data/rng';
+import { DatasetIndex, Preprocessing } from '../src/data/types';
+import { decodeClip } from '../src/data/video/decode';
+import { requireFfmpeg } from '../src/data/video/find_ffmpeg';
+import { probeVideo, totalFrames } from '../src/data/video/probe';
+
+export interface DataBenchRow {
+  what: 'decode' | 'loader';
+  source: string;
+  concurrency: number;
+  clips: number;
+  msPerClip: number;
+  clipsPerSec: number;
+}
+
+export interface DataBenchResult {
+  /** The loader on the generated set with 2 in flight: what training can count on. */
+  clipsPerSec: number;
+  msPerClip: number;
+  rows: DataBenchRow[];
+  /** Sources not measured, with the reason. */
+  skipped: string[];
+  ffmpeg: string;
+}
+
+export interface DataBenchOptions {
+  /** Clips per measurement (default 16). */
+  clips?: number;
+  /** Fewer clips (6 per measurement) for a quick look. */
+  quick?: boolean;
+  /** Frames per clip and crop (default 8 x 224, the TimeSformer 8x224 setting). */
+  numFrames?: number;
+  cropSize?: number;
+  log?: (line: string) => void;
+}
+
+const OPENCV_DOC = '/usr/share/doc/opencv-doc';
+
+async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function row(what: DataBenchRow['what'], source: string, concurrency: number, clips: number, ms: number): DataBenchRow {
+  return { what, source, concurrency, clips, msPerClip: ms / clips, clipsPerSec: (clips * 1000) / ms };
+}
+
+/** Generated set: 8 clips of 10 s, 320x240 at 30 fps, h264 (keyframe every 2 s, like typical web video). */
+function generateSet(dir: string): string[] {
+  const sources = ['testsrc', 'testsrc2', 'smptebars', 'rgbtestsrc', 'smptehdbars', 'life', 'cellauto', 'yuvtestsrc'];
+  return sources.map((src, i) => {
+    const file = path.join(dir, `gen${i}.mp4`);
+    const r = spawnSync('ffmpeg', [
+      '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', `${src}=size=320x240:rate=30`, '-t', '10',
+      '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', file,
+    ]);
+    if (r.status !== 0) throw new Error(`ffmpeg could not generate ${file}: ${r.stderr}`);
+    return file;
+  });
+}
+
+export async function benchData(opts: DataBenchOptions = {}): Promise<DataBenchResult> {
+  const clips = opts.clips ?? (opts.quick ? 6 : 16);
+  const T = opts.numFrames ?? 8;
+  const S = opts.cropSize ?? 224;
+  const log = opts.log ?? (() => undefined);
+  const { ffmpeg } = await requireFfmpeg();
+  const rows: DataBenchRow[] = [];
+  const skipped: string[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-bench-data-'));
+  try {
+    // 1. decodeClip alone on real files: random 8-frame clips, stride 4, straight to S x S.
+    const real: Array<[string, string]> = [];
+    const vtest = path.join(OPENCV_DOC, 'examples/data/vtest.avi');
+    if (fs.existsSync(vtest)) real.push(['vtest.avi', vtest]);
+    else skipped.push('vtest.avi (opencv-doc not installed)');
+    const cupGz = fs.existsSync(OPENCV_DOC)
+      ? execFileSync('find', [OPENCV_DOC, '-name', 'cup.mp4.gz'], { encoding: 'utf8' }).split('\n')[0]
+      : '';
+    if (cupGz) {
+      const cup = path.join(tmp, 'cup.mp4');
+      fs.writeFileSync(cup, zlib.gunzipSync(fs.readFileSync(cupGz)));
+      real.push(['cup.mp4', cup]);
+    } else skipped.push('cup.mp4 (opencv-doc not installed)');
+    for (const [name, file] of real) {
+      const info = await probeVideo(file);
+      const span = T * 4;
+      const lastStart = Math.max(0, totalFrames(info) - span);
+      const starts = Array.from({ length: clips }, (_, i) => createRng(0, name, i).randint(0, lastStart));
+      await decodeClip(file, { startS: 0, numFrames: 1, fps: info.fps, size: [S, S] }); // warm the page cache
+      for (const c of [1, 2]) {
+        const ms = await pool(clips, c, async (i) => {
+          await decodeClip(file, { startS: starts[i] / info.fps, numFrames: T, stride: 4, fps: info.fps, size: [S, S] });
+        });
+        rows.push(row('decode', name, c, clips, ms));
+        log(`decode ${name} x${c}: ${(ms / clips).toFixed(1)} ms/clip`);
+      }
+    }
+
+    // 2. The loader end to end on a generated set (training: random window, scale jitter, crop, flip, normalise).
+    const files = generateSet(tmp);
+    const index: DatasetIndex = {
+      name: 'bench-generated',
+      format: 'manifest',
+      split: 'train',
+      root: tmp,
+      labels: ['x'],
+      samples: files.map((p) => ({ path: p, label: 0, kind: 'video' })),
+      problems: [],
+      sampling: 'dense',
+      flipAllowed: true,
+    };
+    const pre: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: S, numFrames: T, samplingRate: 4 };
+    for (const c of [1, 2]) {
+      // Warm-up pass probes every file once (probes are memoised per process, as in a real multi-epoch run).
+      const loader = createLoader(index, { preprocessing: pre, training: true, batchSize: 4, seed: c, concurrency: c, epochs: Infinity });
+      let seen = 0;
+      let counted = 0;
+      let t0 = 0n;
+      for await (const b of loader) {
+        if (t0 === 0n) {
+          seen += b.sampleIdx.length;
+          if (seen >= files.length) t0 = process.hrtime.bigint();
+          continue;
+        }
+        counted += b.sampleIdx.length;
+        if (counted >= clips) break;
+      }
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      rows.push(row('loader', `generated ${files.length} x 10 s 320x240`, c, counted, ms));
+      log(`loader generated x${c}: ${(ms / counted).toFixed(1)} ms/clip`);
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const best = rows.filter((r) => r.what === 'loader' && r.concurrency === 2)[0];
+  return { clipsPerSec: best.clipsPerSec, msPerClip: best.msPerClip, rows, skipped, ffmpeg };
+}
+
+/** Aligned text table of the rows. */
+export function renderDataBench(r: DataBenchResult): string {
+  const head = ['what', 'source', 'in flight', 'clips', 'ms/clip', 'clips/s'];
+  const body = r.rows.map((x) => [x.what, x.source, String(x.concurrency), String(x.clips), x.msPerClip.toFixed(1), x.clipsPerSec.toFixed(1)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const out = [line(head), ...body.map(line)];
+  if (r.skipped.length) out.push(`skipped: ${r.skipped.join('; ')}`);
+  out.push(`ffmpeg: ${r.ffmpeg}`);
+  return out.join('\n');
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const n = argv.indexOf('--clips');
+  benchData({ clips: n >= 0 ? Number(argv[n + 1]) : undefined })
+    .then((r) => process.stdout.write((argv.includes('--json') ? JSON.stringify(r, null, 2) : renderDataBench(r)) + '\n'))
+    .catch((e: unknown) => {
+      process.stderr.write(`bench data: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    });
+}

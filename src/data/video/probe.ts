@@ -1,0 +1,214 @@
+// What a video file holds (duration, frame rate, size, frame count, codec), read with ffprobe's JSON output, or from
+// `ffmpeg -i`'s banner when no ffprobe was found. A file that cannot be a video (missing, empty, truncated, unreadable,
+// no video stream) is a DecodeError naming the file and the problem, in one line.
+
+import { execFile } from 'child_process';
+import { promises as fsp, constants as fsc } from 'fs';
+import { resolve as resolvePath } from 'path';
+import { DecodeError } from '../../errors';
+import { requireFfmpeg } from './find_ffmpeg';
+
+export interface VideoInfo {
+  /** Duration of the video stream (or the container when the stream has none), seconds. */
+  durationS: number;
+  /** Average frame rate (frames per second). */
+  fps: number;
+  /** Frame size as decoded frames come out: swapped for a stream rotated by 90 or 270 degrees (ffmpeg auto-rotates). */
+  width: number;
+  height: number;
+  /** Frames in the stream as the container states it; null when it does not (webm, ffmpeg-banner fallback). */
+  frames: number | null;
+  /** ffmpeg's codec name, e.g. `h264`, `msmpeg4v3`, `vp9`. */
+  codec: string;
+}
+
+export interface ProbeOptions {
+  /** Kill ffprobe after this long (default 30 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const BAD_FILE_FIX = 're-download or re-encode the file, or remove it from the dataset';
+
+/** The frame count to sample from: the stated count, else duration x fps (at least 1). */
+export function totalFrames(info: VideoInfo): number {
+  return Math.max(1, info.frames ?? Math.round(info.durationS * info.fps));
+}
+
+/** Fails with a one-line DecodeError unless `path` is a non-empty, readable regular file. */
+export async function assertReadableFile(path: string, what = 'video'): Promise<void> {
+  let st;
+  try {
+    st = await fsp.stat(path);
+    await fsp.access(path, fsc.R_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new DecodeError(`${what} file not found`, { path, suggestion: 'check the path and the dataset root' });
+    }
+    throw new DecodeError(`cannot read the ${what} file (${code ?? String(e)})`, {
+      path,
+      suggestion: 'check the file permissions',
+      cause: e,
+    });
+  }
+  if (!st.isFile()) throw new DecodeError(`is not a ${what} file`, { path, suggestion: `point at a ${what} file` });
+  if (st.size === 0) throw new DecodeError(`${what} file is empty (0 bytes)`, { path, suggestion: BAD_FILE_FIX });
+}
+
+interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runTool(cmd: string, args: string[], path: string, opts: ProbeOptions): Promise<ToolResult> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    execFile(
+      cmd,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', signal: opts.signal, maxBuffer: 16 << 20, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err && (err as NodeJS.ErrnoException).code === 'ABORT_ERR') {
+          reject(new DecodeError('probe aborted', { path, cause: err }));
+        } else if (err && err.killed) {
+          reject(
+            new DecodeError(`${cmd} took longer than ${timeoutMs} ms and was stopped`, {
+              path,
+              suggestion: 'check the file; raise the decode timeout for very large files',
+            }),
+          );
+        } else if (err && typeof err.code === 'string') {
+          reject(new DecodeError(`cannot run ${cmd}: ${err.code}`, { path, suggestion: 'check the ffmpeg install (cover doctor)', cause: err }));
+        } else {
+          resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
+        }
+      },
+    );
+  });
+}
+
+/**
+ * A path as an ffmpeg/ffprobe input: absolute, behind the `file:` protocol, so a name that starts with '-' (Kinetics ids
+ * do: `--07WQ2iBlw_000001_000011.mp4`) or holds a ':' is never read as an option or a protocol.
+ */
+export function ffmpegInput(path: string): string {
+  return `file:${resolvePath(path)}`;
+}
+
+/** The first meaningful line of a tool's stderr, without the file name it repeats. */
+export function firstErrorLine(stderr: string, path: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  const line = lines.find((l) => /invalid|error|not found|truncat|corrupt|no such|unknown|unsupported/i.test(l)) ?? lines[0];
+  if (!line) return 'no details from ffmpeg';
+  return line
+    .split(`${ffmpegInput(path)}: `)
+    .join('')
+    .split(`${path}: `)
+    .join('')
+    .replace(/^\[[^\]]+\]\s*/, '');
+}
+
+/** "30000/1001" -> 29.97; "0/0" -> NaN */
+function parseRate(rate: string | undefined): number {
+  if (!rate) return NaN;
+  const [n, d] = rate.split('/').map(Number);
+  return d === undefined ? n : d === 0 ? NaN : n / d;
+}
+
+function finite(...xs: Array<number | undefined>): number | undefined {
+  return xs.find((x) => x !== undefined && Number.isFinite(x) && x > 0);
+}
+
+interface FfprobeStream {
+  [key: string]: unknown;
+  tags?: { rotate?: string };
+  side_data_list?: Array<{ rotation?: number }>;
+}
+
+interface FfprobeJson {
+  streams?: FfprobeStream[];
+  format?: { duration?: string };
+}
+
+/** True when a rotation (degrees, any sign) turns the frame on its side. */
+function quarterTurn(deg: number): boolean {
+  return Math.abs(Math.round(deg / 90)) % 2 === 1;
+}
+
+/** Parse ffprobe's `-print_format json` for the first video stream. */
+export function parseFfprobeJson(json: string, path: string): VideoInfo {
+  let parsed: FfprobeJson;
+  try {
+    parsed = JSON.parse(json) as FfprobeJson;
+  } catch (e) {
+    throw new DecodeError('ffprobe printed something that is not JSON', { path, suggestion: BAD_FILE_FIX, cause: e });
+  }
+  const s = parsed.streams?.[0];
+  if (!s) throw new DecodeError('has no video stream', { path, suggestion: 'give a video file (or an image under an image dataset)' });
+  const fps = finite(parseRate(String(s.avg_frame_rate ?? '')), parseRate(String(s.r_frame_rate ?? '')));
+  const stated = Number(s.nb_frames);
+  const frames = Number.isInteger(stated) && stated > 0 ? stated : null;
+  const durationS = finite(Number(s.duration), Number(parsed.format?.duration), frames && fps ? frames / fps : undefined);
+  const rotation = Number(s.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? s.tags?.rotate ?? 0);
+  const [width, height] = quarterTurn(rotation) ? [Number(s.height), Number(s.width)] : [Number(s.width), Number(s.height)];
+  if (!fps || !durationS || !(width > 0) || !(height > 0)) {
+    throw new DecodeError(
+      `video stream has no usable ${!fps ? 'frame rate' : !durationS ? 'duration' : 'frame size'}`,
+      { path, suggestion: BAD_FILE_FIX },
+    );
+  }
+  return { durationS, fps, width, height, frames, codec: String(s.codec_name ?? 'unknown') };
+}
+
+/** Parse the banner `ffmpeg -i FILE` prints on stderr (used when there is no ffprobe). */
+export function parseFfmpegBanner(stderr: string, path: string): VideoInfo {
+  const dur = /Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)/.exec(stderr);
+  const vid = /Stream #\d+:\d+[^:]*: Video: ([\w-]+)[^\n]*?, (\d{2,5})x(\d{2,5})[^\n]*?(?:, ([\d.]+)(k?) fps|, ([\d.]+)(k?) tbr)/.exec(stderr);
+  if (!vid) {
+    if (/Stream #/.test(stderr)) throw new DecodeError('has no video stream', { path, suggestion: BAD_FILE_FIX });
+    throw new DecodeError(`cannot be read as a video: ${firstErrorLine(stderr, path)}`, { path, suggestion: BAD_FILE_FIX });
+  }
+  const rate = Number(vid[4] ?? vid[6]) * ((vid[5] ?? vid[7]) === 'k' ? 1000 : 1);
+  const durationS = dur ? Number(dur[1]) * 3600 + Number(dur[2]) * 60 + Number(dur[3]) : NaN;
+  if (!(rate > 0) || !(durationS > 0)) {
+    throw new DecodeError(`video stream has no usable ${rate > 0 ? 'duration' : 'frame rate'}`, { path, suggestion: BAD_FILE_FIX });
+  }
+  // The stream's rotation, printed in its metadata block: `displaymatrix: rotation of -90.00 degrees` (ffmpeg >= 5) or
+  // `rotate : 90` (older).
+  const block = stderr.slice(vid.index).split(/\n\s*Stream #/)[0];
+  const rot = /rotation of (-?[\d.]+) degrees|rotate\s*:\s*(-?\d+)/.exec(block);
+  const turned = rot ? quarterTurn(Number(rot[1] ?? rot[2])) : false;
+  const [w, h] = [Number(vid[2]), Number(vid[3])];
+  return { durationS, fps: rate, width: turned ? h : w, height: turned ? w : h, frames: null, codec: vid[1] };
+}
+
+/**
+ * Duration, frame rate, size, frame count and codec of a video file.
+ * @example
+ * await probeVideo('/usr/share/doc/opencv-doc/examples/data/vtest.avi')
+ * // { durationS: 79.5, fps: 10, width: 768, height: 576, frames: 795, codec: 'msmpeg4v3' }
+ */
+export async function probeVideo(path: string, opts: ProbeOptions = {}): Promise<VideoInfo> {
+  await assertReadableFile(path);
+  const tools = await requireFfmpeg();
+  if (tools.ffprobe) {
+    const r = await runTool(
+      tools.ffprobe,
+      ['-v', 'error', '-select_streams', 'v:0', '-show_streams', '-show_format', '-print_format', 'json', ffmpegInput(path)],
+      path,
+      opts,
+    );
+    if (r.code !== 0) {
+      throw new DecodeError(`cannot be read as a video: ${firstErrorLine(r.stderr, path)}`, { path, suggestion: BAD_FILE_FIX });
+    }
+    return parseFfprobeJson(r.stdout, path);
+  }
+  // No ffprobe: `ffmpeg -i FILE` prints the same facts on stderr and exits 1 (no output named).
+  const r = await runTool(tools.ffmpeg, ['-hide_banner', '-nostdin', '-i', ffmpegInput(path)], path, opts);
+  return parseFfmpegBanner(r.stderr, path);
+}

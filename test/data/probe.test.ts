@@ -1,0 +1,148 @@
+// probeVideo on real files: Debian opencv-doc's sample videos (vtest.avi, cup.mp4, box.mp4) and clips generated here
+// with ffmpeg's lavfi testsrc; plus the files that must fail: missing, empty, truncated, not a video, a folder.
+
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DecodeError } from '../../src/errors';
+import { requireFfmpeg, resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
+import { parseFfmpegBanner, probeVideo, totalFrames } from '../../src/data/video/probe';
+
+const OPENCV_DOC = '/usr/share/doc/opencv-doc';
+const VTEST = path.join(OPENCV_DOC, 'examples/data/vtest.avi');
+const HAVE_OPENCV = fs.existsSync(VTEST);
+const withOpencv = HAVE_OPENCV ? test : test.skip;
+
+let tmp: string;
+const opencv: Record<string, string> = {};
+
+/** opencv-doc ships cup.mp4 / box.mp4 gzipped somewhere under its html docs: find and gunzip them into tmp. */
+function gunzipSample(name: string): string {
+  const found = execFileSync('find', [OPENCV_DOC, '-name', `${name}.gz`], { encoding: 'utf8' }).split('\n')[0];
+  const out = path.join(tmp, name);
+  fs.writeFileSync(out, require('zlib').gunzipSync(fs.readFileSync(found)));
+  return out;
+}
+
+function ffmpeg(args: string[]): void {
+  const r = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args]);
+  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr}`);
+}
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-probe-'));
+  if (HAVE_OPENCV) {
+    opencv.cup = gunzipSample('cup.mp4');
+    opencv.box = gunzipSample('box.mp4');
+  } else {
+    console.warn(`opencv-doc is not installed (${VTEST} missing): skipping the vtest/cup/box cases; .ci/run installs it`);
+  }
+  // 3 s of testsrc at 10 fps, 64x48: h264 in mp4 (moov at the end) and VP8 in webm (no frame count in the header).
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10:duration=3', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', path.join(tmp, 'a.mp4')]);
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=48x64:rate=12:duration=2', '-c:v', 'libvpx', '-deadline', 'realtime', path.join(tmp, 'b.webm')]);
+  // The same stream with a 90-degree display rotation (a phone video held upright): ffmpeg decodes it 48x64.
+  ffmpeg(['-i', path.join(tmp, 'a.mp4'), '-c', 'copy', '-metadata:s:v:0', 'rotate=90', path.join(tmp, 'rotated.mp4')]);
+  const whole = fs.readFileSync(path.join(tmp, 'a.mp4'));
+  fs.writeFileSync(path.join(tmp, 'truncated.mp4'), whole.subarray(0, Math.floor(whole.length / 2)));
+  fs.writeFileSync(path.join(tmp, 'empty.mp4'), Buffer.alloc(0));
+  fs.writeFileSync(path.join(tmp, 'notes.mp4'), 'this is a text file, not a video\n');
+  fs.mkdirSync(path.join(tmp, 'folder.mp4'));
+});
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('probeVideo on real videos', () => {
+  withOpencv('vtest.avi: msmpeg4v3 768x576, 10 fps, 795 frames', async () => {
+    expect(await probeVideo(VTEST)).toEqual({ durationS: 79.5, fps: 10, width: 768, height: 576, frames: 795, codec: 'msmpeg4v3' });
+  });
+
+  withOpencv('cup.mp4 and box.mp4: h264 640x480 (the video stream, not the audio one)', async () => {
+    const cup = await probeVideo(opencv.cup);
+    expect(cup).toMatchObject({ width: 640, height: 480, frames: 217, codec: 'h264' });
+    expect(cup.fps).toBeCloseTo(26.777, 3);
+    expect(cup.durationS).toBeCloseTo(8.104, 3);
+    const box = await probeVideo(opencv.box);
+    expect(box).toMatchObject({ width: 640, height: 480, frames: 456, codec: 'h264' });
+    expect(totalFrames(box)).toBe(456);
+  });
+
+  test('generated mp4 and webm (a webm header states no frame count: duration x fps is used)', async () => {
+    expect(await probeVideo(path.join(tmp, 'a.mp4'))).toEqual({ durationS: 3, fps: 10, width: 64, height: 48, frames: 30, codec: 'h264' });
+    const webm = await probeVideo(path.join(tmp, 'b.webm'));
+    expect(webm).toMatchObject({ fps: 12, width: 48, height: 64, frames: null, codec: 'vp8' });
+    expect(totalFrames(webm)).toBe(24);
+  });
+
+  test('a rotated stream reports the size its frames decode to', async () => {
+    expect(await probeVideo(path.join(tmp, 'rotated.mp4'))).toMatchObject({ width: 48, height: 64, frames: 30 });
+  });
+
+  test("without ffprobe, ffmpeg's banner gives the same facts", async () => {
+    const files = [path.join(tmp, 'a.mp4'), path.join(tmp, 'b.webm'), path.join(tmp, 'rotated.mp4'), ...(HAVE_OPENCV ? [VTEST, opencv.cup] : [])];
+    for (const f of files) {
+      const banner = spawnSync('ffmpeg', ['-hide_banner', '-nostdin', '-i', f], { encoding: 'utf8' }).stderr;
+      const fromBanner = parseFfmpegBanner(banner, f);
+      const fromProbe = await probeVideo(f);
+      expect(fromBanner.width).toBe(fromProbe.width);
+      expect(fromBanner.height).toBe(fromProbe.height);
+      expect(fromBanner.codec).toBe(fromProbe.codec);
+      expect(fromBanner.fps).toBeCloseTo(fromProbe.fps, 1); // the banner rounds to 2 decimals
+      expect(Math.abs(fromBanner.durationS - fromProbe.durationS)).toBeLessThan(0.05);
+      expect(fromBanner.frames).toBeNull();
+    }
+    expect(() => parseFfmpegBanner(`${tmp}/x.mp4: Invalid data found when processing input\n`, `${tmp}/x.mp4`)).toThrow(
+      /cannot be read as a video: Invalid data found/,
+    );
+  });
+});
+
+describe('probeVideo without ffprobe', () => {
+  test("finds no ffprobe beside or on PATH, and reads ffmpeg's banner instead", async () => {
+    const found = requireFfmpeg();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-noprobe-'));
+    fs.symlinkSync(found.ffmpeg, path.join(dir, 'ffmpeg'));
+    const saved = { PATH: process.env.PATH, COVER_FFMPEG: process.env.COVER_FFMPEG, COVER_FFPROBE: process.env.COVER_FFPROBE };
+    process.env.COVER_FFMPEG = path.join(dir, 'ffmpeg');
+    process.env.PATH = dir;
+    delete process.env.COVER_FFPROBE;
+    resetFfmpegCache();
+    try {
+      expect(requireFfmpeg().ffprobe).toBeNull();
+      expect(await probeVideo(path.join(tmp, 'a.mp4'))).toEqual({ durationS: 3, fps: 10, width: 64, height: 48, frames: null, codec: 'h264' });
+      expect(await probeVideo(path.join(tmp, 'rotated.mp4'))).toMatchObject({ width: 48, height: 64 });
+      await expect(probeVideo(path.join(tmp, 'truncated.mp4'))).rejects.toThrow(/cannot be read as a video: moov atom not found/);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      resetFfmpegCache();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('probeVideo on bad files: one DecodeError line naming the file', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['missing.mp4', /video file not found/],
+    ['empty.mp4', /empty \(0 bytes\)/],
+    ['truncated.mp4', /cannot be read as a video: moov atom not found/],
+    ['notes.mp4', /cannot be read as a video: \S/],
+    ['folder.mp4', /is not a video file/],
+  ];
+  test.each(cases)('%s', async (name, message) => {
+    const file = path.join(tmp, name);
+    const err = await probeVideo(file).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DecodeError);
+    const e = err as DecodeError;
+    expect(e.path).toBe(file);
+    expect(e.message).toMatch(message);
+    expect(e.oneLine()).not.toMatch(/\n/);
+    expect(e.oneLine().startsWith(`${file}: `)).toBe(true);
+    expect(e.suggestion).toBeTruthy();
+  });
+});
