@@ -1,0 +1,197 @@
+// Generic manifest reader (cover-spec.md §4.5): one file per split, either CSV with a header naming `path,label` (and
+// optional `start,end` seconds and `kind`) or JSONL with `{path, label, start?, end?, kind?}` per line. A label is a
+// class name or a class index; paths are relative to the manifest's folder. A `classes.txt` / `classes.json` next to
+// the manifest fixes the class order; without one, classes are the sorted names (or 0..max when every label is a
+// number) of the train manifest next to it (or of this one when there is none).
+
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { DatasetError } from '../../errors';
+import { DatasetIndex, Sample, SampleKind, SamplingScheme } from '../types';
+import { readClassList } from './class_list';
+import { TextLine, parseCsvLine, readLines } from './csv';
+import { DirCache, IMAGE_EXT, ProblemLog, ReadOptions, Split, compareCodePoints, findFile, requireDir } from './common';
+
+export interface ManifestOptions extends ReadOptions {
+  sampling?: SamplingScheme;
+  flipAllowed?: boolean;
+}
+
+const SPLIT_STEMS: Record<Split, string[]> = { train: ['train'], val: ['val', 'validation'], test: ['test'] };
+const CLASS_FILES = ['classes.txt', 'classes.json'];
+
+interface Row {
+  line: number;
+  path: string;
+  label: string;
+  start?: number;
+  end?: number;
+  kind?: SampleKind;
+}
+
+/** Finds the manifest of a split in a folder: `<split>.jsonl`, `<split>.csv`, `manifest_<split>.jsonl`... */
+export async function findManifest(dir: string, split: Split): Promise<string | null> {
+  const names = SPLIT_STEMS[split].flatMap((s) => [`${s}.jsonl`, `${s}.csv`, `manifest_${s}.jsonl`, `manifest_${s}.csv`]);
+  return findFile([dir], names);
+}
+
+export async function readManifest(file: string, opts: ManifestOptions): Promise<DatasetIndex> {
+  file = path.resolve(file);
+  let st;
+  try {
+    st = await fs.stat(file);
+  } catch {
+    throw new DatasetError('the manifest does not exist', { path: file, suggestion: 'pass a .csv (path,label[,start,end]) or .jsonl manifest, or the folder holding train.jsonl/val.jsonl' });
+  }
+  if (st.isDirectory()) {
+    await requireDir(file, 'the manifest folder', 'pass a manifest file or its folder');
+    const found = await findManifest(file, opts.split);
+    if (!found) {
+      throw new DatasetError(`no manifest for the ${opts.split} split`, {
+        path: file,
+        suggestion: `add ${SPLIT_STEMS[opts.split][0]}.jsonl or ${SPLIT_STEMS[opts.split][0]}.csv to the folder`,
+      });
+    }
+    file = found;
+  }
+  const dir = path.dirname(file);
+  const log = new ProblemLog();
+  const rows = await readRows(file, log);
+  const classFile = await findFile([dir], CLASS_FILES);
+  const labels = classFile ? await readClassList(classFile) : await inferLabels(dir, file, opts.split, rows);
+  const byName = new Map(labels.map((l, i) => [l, i]));
+  const dirs = new DirCache();
+  const samples: Sample[] = [];
+  for (const r of rows) {
+    let label = byName.get(r.label) ?? (/^\d+$/.test(r.label) ? Number(r.label) : -1);
+    if (r.label === '' && opts.split === 'test') label = -1;
+    else if (label < 0 || label >= labels.length) {
+      log.add('unknown-label', file, r.line, `label '${r.label}' is not one of the ${labels.length} classes${classFile ? ` of ${path.basename(classFile)}` : ''}`);
+      continue;
+    }
+    const p = path.resolve(dir, r.path);
+    if (!(await dirs.has(p))) {
+      log.add('missing-file', file, r.line, 'file not found', p);
+      continue;
+    }
+    const kind: SampleKind = r.kind ?? (IMAGE_EXT.test(p) ? 'image' : 'video');
+    const s: Sample = { path: p, label, kind, source: `${file}:${r.line}` };
+    if (r.start !== undefined) s.start = r.start;
+    if (r.end !== undefined) s.end = r.end;
+    samples.push(s);
+  }
+  log.sortByLine();
+  return {
+    name: opts.name ?? path.basename(dir),
+    format: 'manifest',
+    split: opts.split,
+    root: dir,
+    labels,
+    samples,
+    problems: log.items,
+    sampling: opts.sampling ?? 'dense',
+    flipAllowed: opts.flipAllowed ?? true,
+  };
+}
+
+async function readRows(file: string, log: ProblemLog): Promise<Row[]> {
+  const lines = await readLines(file, 'manifest', 'check the path');
+  return /\.csv$/i.test(file) ? csvRows(file, lines, log) : jsonlRows(file, lines, log);
+}
+
+function csvRows(file: string, lines: TextLine[], log: ProblemLog): Row[] {
+  const header = (parseCsvLine(lines[0]?.text ?? '') ?? []).map((h) => h.toLowerCase());
+  const [cPath, cLabel, cStart, cEnd, cKind] = ['path', 'label', 'start', 'end', 'kind'].map((n) => header.indexOf(n));
+  if (cPath < 0 || cLabel < 0) {
+    throw new DatasetError(`the manifest header is '${lines[0]?.text ?? ''}', without path and label columns`, {
+      path: `${file}:${lines[0]?.line ?? 1}`,
+      suggestion: 'start the CSV with a header line: path,label[,start,end]',
+    });
+  }
+  const rows: Row[] = [];
+  for (const { line, text } of lines.slice(1)) {
+    const f = parseCsvLine(text);
+    if (!f || f.length !== header.length) {
+      log.add('bad-row', file, line, f ? `expected ${header.length} columns (${header.join(',')}), got ${f.length}` : 'unterminated quote');
+      continue;
+    }
+    const row = checkRow(file, line, { path: f[cPath], label: f[cLabel], start: at(f, cStart), end: at(f, cEnd), kind: at(f, cKind) }, log);
+    if (row) rows.push(row);
+  }
+  return rows;
+}
+
+const at = (f: string[], i: number): string | undefined => (i >= 0 && f[i] !== '' ? f[i] : undefined);
+
+function jsonlRows(file: string, lines: TextLine[], log: ProblemLog): Row[] {
+  const rows: Row[] = [];
+  for (const { line, text } of lines) {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (err) {
+      log.add('bad-row', file, line, `not valid JSON (${(err as Error).message})`);
+      continue;
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      log.add('bad-row', file, line, 'expected an object {path, label, start?, end?}');
+      continue;
+    }
+    const o = v as Record<string, unknown>;
+    const str = (x: unknown): string | undefined => (x === undefined || x === null ? undefined : String(x));
+    const row = checkRow(file, line, { path: str(o.path) ?? '', label: str(o.label) ?? '', start: str(o.start), end: str(o.end), kind: str(o.kind) }, log);
+    if (row) rows.push(row);
+  }
+  return rows;
+}
+
+function checkRow(
+  file: string,
+  line: number,
+  raw: { path: string; label: string; start?: string; end?: string; kind?: string },
+  log: ProblemLog,
+): Row | null {
+  if (!raw.path) {
+    log.add('bad-row', file, line, 'empty path');
+    return null;
+  }
+  const row: Row = { line, path: raw.path, label: raw.label.trim() };
+  for (const key of ['start', 'end'] as const) {
+    const s = raw[key];
+    if (s === undefined) continue;
+    const v = Number(s);
+    if (!Number.isFinite(v) || v < 0 || s.trim() === '') {
+      log.add('bad-row', file, line, `${key}='${s}' is not a number of seconds`);
+      return null;
+    }
+    row[key] = v;
+  }
+  if (row.start !== undefined && row.end !== undefined && row.end <= row.start) {
+    log.add('bad-row', file, line, `end (${row.end}) is not after start (${row.start})`);
+    return null;
+  }
+  if (raw.kind !== undefined) {
+    if (raw.kind !== 'video' && raw.kind !== 'image') {
+      log.add('bad-row', file, line, `kind='${raw.kind}' (expected video or image)`);
+      return null;
+    }
+    row.kind = raw.kind;
+  }
+  return row;
+}
+
+/** Classes without a class file: those of the train manifest next to this one (or of this one): sorted names, or
+ * '0'..max when every label is a number. */
+async function inferLabels(dir: string, file: string, split: Split, rows: Row[]): Promise<string[]> {
+  let source = rows;
+  if (split !== 'train') {
+    const train = await findManifest(dir, 'train');
+    if (train && path.resolve(train) !== file) source = await readRows(train, new ProblemLog());
+  }
+  const all = source.map((r) => r.label).filter((l) => l !== '');
+  if (all.length > 0 && all.every((l) => /^\d+$/.test(l))) {
+    const max = all.reduce((m, l) => Math.max(m, Number(l)), 0);
+    return Array.from({ length: max + 1 }, (_, i) => String(i));
+  }
+  return [...new Set(all)].sort(compareCodePoints);
+}
