@@ -4,10 +4,16 @@
 import { Command } from 'commander';
 import { coverVersion } from '../version';
 import { handleError } from './handle_error';
+import { cotrainCommand } from './commands/cotrain';
 import { doctorCommand } from './commands/doctor';
+import { pretrainCommand } from './commands/pretrain';
+import { transferCommand } from './commands/transfer';
+import { reportCommand } from './commands/report';
 import { parityCommand } from './commands/parity';
 import { dataCommand } from './commands/data';
 import { demoDataCommand } from './commands/demo_data';
+import { evalCommand } from './commands/eval';
+import { predictCommand } from './commands/predict';
 
 
 export function buildProgram(): Command {
@@ -16,10 +22,16 @@ export function buildProgram(): Command {
     .version(coverVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  program.addCommand(pretrainCommand());
+  program.addCommand(cotrainCommand());
+  program.addCommand(transferCommand());
+  program.addCommand(reportCommand());
   program.addCommand(doctorCommand());
   program.addCommand(parityCommand());
   program.addCommand(dataCommand());
   program.addCommand(demoDataCommand());
+  program.addCommand(evalCommand());
+  program.addCommand(predictCommand());
   for (const c of program.commands) c.exitOverride();
   return program;
 }

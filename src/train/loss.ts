@@ -14,3 +14,12 @@ export function crossEntropy(logits: tf.Tensor2D, labels: Int32Array, labelSmoot
     return tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits, -1)), -1)) as tf.Tensor1D;
   });
 }
+
+/** logits [B, C], soft targets [B, C] (rows summing to 1, e.g. mixup) -> per-sample loss [B]. */
+export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, labelSmoothing = 0): tf.Tensor1D {
+  return tf.tidy(() => {
+    const C = logits.shape[1];
+    const q = labelSmoothing > 0 ? tf.add(tf.mul(targets, 1 - labelSmoothing), labelSmoothing / C) : targets;
+    return tf.neg(tf.sum(tf.mul(q, tf.logSoftmax(logits, -1)), -1)) as tf.Tensor1D;
+  });
+}

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { trainContext } from '../model/context';
 import { TimeSformer } from '../model/timesformer';
-import { crossEntropy } from './loss';
+import { crossEntropy, softCrossEntropy } from './loss';
 import { Optimizer } from './optimizer';
 
 export interface HeadBatch {
@@ -16,6 +16,8 @@ export interface HeadBatch {
   x: tf.Tensor;
   /** [B] class ids. */
   labels: Int32Array;
+  /** [B, C] soft targets (mixup); when given, the loss uses them instead of `labels`. */
+  targets?: Float32Array;
 }
 
 export interface StepOptions {
@@ -67,11 +69,16 @@ export function accumulateGradients(
     for (let start = 0; start < B; start += micro) {
       const n = Math.min(micro, B - start);
       const labels = batch.labels.subarray(start, start + n);
+      const C = batch.targets ? batch.targets.length / B : 0;
+      const soft = batch.targets ? batch.targets.subarray(start * C, (start + n) * C) : undefined;
       const xs = n === B ? batch.x : tf.slice(batch.x, start, n); // [n, T, H, W, 3]
       const { value, grads: g } = tf.variableGrads(() =>
         tf.tidy(() => {
           const logits = model.forwardHead(model.forwardFeatures(xs, ctx), batch.head); // [n, C]
-          return tf.div(tf.sum(crossEntropy(logits, labels, opts.labelSmoothing ?? 0)), total) as tf.Scalar;
+          const perSample = soft
+            ? softCrossEntropy(logits, tf.tensor2d(soft, [n, C]), opts.labelSmoothing ?? 0)
+            : crossEntropy(logits, labels, opts.labelSmoothing ?? 0);
+          return tf.div(tf.sum(perSample), total) as tf.Scalar;
         }),
       vars);
       if (xs !== batch.x) xs.dispose();

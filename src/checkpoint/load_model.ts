@@ -1,0 +1,23 @@
+// A ready-to-run model from a checkpoint folder: config, heads, preprocessing and weights, strictly checked.
+
+import { loadCheckpoint, LoadedCheckpoint } from './checkpoint';
+import { TimeSformer } from '../model/timesformer';
+
+export interface LoadedModel {
+  model: TimeSformer;
+  checkpoint: Omit<LoadedCheckpoint, 'weights' | 'state'>;
+}
+
+/** Loads `dir` into a new TimeSformer; the caller disposes `model`. */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const ck = await loadCheckpoint(dir);
+  try {
+    const model = new TimeSformer(ck.model, ck.heads);
+    model.params.assign(ck.weights);
+    const { weights: _w, state: _s, ...rest } = ck;
+    return { model, checkpoint: rest };
+  } finally {
+    ck.weights.forEach((t) => t.dispose());
+    ck.state?.forEach((t) => t.dispose());
+  }
+}

@@ -1,0 +1,105 @@
+// `cover predict clip.mp4 [--checkpoint DIR] [--head NAME|all] [--top 5] [--json]`: the top-k labels of a video or an
+// image for each head of a checkpoint; a video longer than one clip is read in sliding windows, shown as a timeline.
+
+import { Command, InvalidArgumentError } from 'commander';
+import { loadModel } from '../../checkpoint/load_model';
+import { IMAGE_EXT } from '../../data/datasets/common';
+import { assertReadableFile } from '../../data/video/probe';
+import { initBackend } from '../../engine/backend';
+import { Prediction, predictVideo } from '../../predict/predict';
+import { backendOption, jsonOption, parsePositiveInt, threadsOption } from '../options';
+import { table } from '../render';
+import { DEFAULT_CHECKPOINT } from './eval';
+
+interface PredictCliOptions {
+  checkpoint: string;
+  head: string;
+  top: number;
+  window?: number;
+  stride?: number;
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  threads?: number;
+  json?: boolean;
+}
+
+function seconds(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} takes a positive number of seconds, got '${v}'`);
+    return n;
+  };
+}
+
+const fmtS = (s: number) => s.toFixed(1);
+
+/** Per head a top-k table of the whole file; for several windows, a timeline of each window's best label per head. */
+export function renderPrediction(p: Prediction): string {
+  const lines: string[] = [];
+  const what =
+    p.kind === 'image'
+      ? 'image'
+      : `${fmtS(p.durationS)} s at ${p.fps!.toFixed(2).replace(/\.?0+$/, '')} fps, ${p.windows.length} window${p.windows.length === 1 ? '' : 's'} of ${fmtS(p.windowS)} s` +
+        `${p.windows.length > 1 && p.strideS !== p.windowS ? ` every ${fmtS(p.strideS)} s` : ''} (${p.clipFrames} frames each)`;
+  lines.push(`${p.path}: ${what}`);
+  for (const h of p.heads) {
+    const t = table(['#', 'label', 'prob'], { colAligns: ['right', 'left', 'right'] });
+    p.overall[h].forEach((lp, i) => t.push([i + 1, lp.label, lp.prob.toFixed(3)]));
+    lines.push(`\n${h}${p.windows.length > 1 ? ' (mean over windows)' : ''}`, t.toString());
+  }
+  if (p.windows.length > 1) {
+    const spans = p.windows.map((w) => `${fmtS(w.startS)}-${fmtS(w.endS)}s`);
+    const width = Math.max(...spans.map((s) => s.length));
+    lines.push('\ntimeline (best label per window)');
+    p.windows.forEach((w, i) => {
+      const best = p.heads.map((h) => {
+        const top = w.heads[h][0];
+        return `${p.heads.length > 1 ? `${h}: ` : ''}${top.label} ${top.prob.toFixed(2)}`;
+      });
+      lines.push(`${spans[i].padEnd(width)}  ${best.join(' | ')}`);
+    });
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function predictCommand(): Command {
+  const cmd = new Command('predict')
+    .description("top-k labels of a video or an image for each head of a checkpoint (sliding windows over long videos)")
+    .argument('<file>', 'a video (mp4, avi, webm, ...) or an image (jpg, png, ...)')
+    .option('--checkpoint <dir>', 'checkpoint folder (config.json + weights.safetensors)', DEFAULT_CHECKPOINT)
+    .option('--head <name>', "a head of the checkpoint (a dataset name), or 'all'", 'all')
+    .option('--top <k>', 'labels per head', parsePositiveInt('--top'), 5)
+    .option('--window <seconds>', "window length (default: one training clip, numFrames x samplingRate frames)", seconds('--window'))
+    .option('--stride <seconds>', 'seconds between window starts (default: the window length)', seconds('--stride'))
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .addOption(jsonOption());
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  cover predict clip.mp4                                  # every head of runs/cotrain/checkpoint, top 5
+  cover predict vtest.avi --checkpoint ck --head k400 --top 3
+  cover predict long.mp4 --window 4 --stride 2           # overlapping 4 s windows, a timeline line each
+  cover predict photo.jpg --json                          # an image is a one-frame clip`,
+  );
+  return cmd.action(async (file: string, o: PredictCliOptions) => {
+    await assertReadableFile(file, IMAGE_EXT.test(file) ? 'image' : 'video'); // before the weights load, which can take a while
+    await initBackend({ backend: o.backend, threads: o.threads });
+    const { model, checkpoint } = await loadModel(o.checkpoint);
+    let result: Prediction;
+    const tty = !o.json && process.stderr.isTTY;
+    try {
+      result = await predictVideo(model, checkpoint.preprocessing, file, {
+        heads: o.head === 'all' ? 'all' : o.head.split(',').map((s) => s.trim()).filter(Boolean),
+        top: o.top,
+        windowS: o.window,
+        strideS: o.stride,
+        onProgress: tty ? (done, total) => process.stderr.write(`\rwindow ${done}/${total}`) : undefined,
+      });
+    } finally {
+      if (tty) process.stderr.write('\r\x1b[K');
+      model.dispose();
+    }
+    process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : renderPrediction(result));
+  });
+}

@@ -1,0 +1,24 @@
+// `cover pretrain`: image-only training (images are single-frame videos, T = 1) of the non-temporal parameters, from
+// scratch or from imported ViT weights; its checkpoint is where `cover cotrain --init` starts.
+
+import { Command } from 'commander';
+import { addTrainOptions, TrainCliOptions } from '../train_options';
+import { trainAction } from './train_common';
+
+export function pretrainCommand(): Command {
+  const cmd = new Command('pretrain')
+    .description('train the non-temporal parameters on image datasets (T = 1); the checkpoint seeds cotrain')
+    .option('--datasets <list>', 'comma-separated image dataset names', 'imnet');
+  addTrainOptions(cmd, { steps: 300, lr: 1e-3 });
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  cover pretrain                                              # the demo suite's image set
+  cover pretrain --data imnet=/data/imagenet --init vit_base_patch16_224.safetensors --preset base
+  cover cotrain --init runs/pretrain/checkpoint              # then co-train from it`,
+  );
+  return cmd.action(async (o: TrainCliOptions & { datasets: string }) => {
+    await trainAction('pretrain', o.datasets.split(',').map((s) => s.trim()).filter(Boolean), { ...o, steps: o.steps ?? (o.epochs ? undefined : 300) });
+  });
+}

@@ -1,0 +1,63 @@
+// The action shared by `cover pretrain` and `cover cotrain`: resolve datasets (demo suite by default), start the
+// backend, print the resolved configuration, run the training with progress and Ctrl-C handling, print the results.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { initBackend } from '../../engine/backend';
+import { resolveRunDatasets } from '../../train/run_datasets';
+import { RunKind } from '../../train/run_config';
+import { runTraining, TrainResult } from '../../train/trainer';
+import { renderEvals, protocolOf } from '../eval_render';
+import { createProgress, interruptSignal } from '../progress';
+import { duration } from '../render';
+import { runConfigFrom, TrainCliOptions } from '../train_options';
+import { getPreset } from '../../config/presets';
+
+export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions): Promise<TrainResult> {
+  const progress = createProgress({ json: o.json });
+  const backend = await initBackend({ backend: o.backend, threads: o.threads });
+  const { parseDataPaths } = await import('../../data/datasets/registry');
+  const out = o.out ?? path.join('runs', kind);
+  // A resumed run reads its datasets and settings from its checkpoint; nothing is resolved again.
+  const resolved = o.resume
+    ? { datasets: [], data: {}, demo: undefined }
+    : await resolveRunDatasets(datasetNames, parseDataPaths(o.data), { demoDir: o.demoDir, demoSize: o.demo, log: progress.line });
+  const cfg = runConfigFrom(kind, o, resolved.datasets, resolved.data, out);
+  if (!o.resume) progress.line(
+    `cover ${kind}: ${cfg.datasets.map((d) => d.name).join(' + ')}${resolved.demo ? ` (demo suite ${resolved.demo})` : ''} | preset ${cfg.preset} | backend ${backend.name}` +
+      `${backend.threads > 1 ? ` x${backend.threads} threads` : ''} | ${cfg.epochs ? `${cfg.epochs} epochs` : `${cfg.steps} steps`} of ${cfg.batchSize} clips | ` +
+      `${cfg.optimizer} lr ${cfg.lr} ${cfg.schedule} | out ${out}`,
+  );
+  const interrupt = interruptSignal(progress.line);
+  let result: TrainResult;
+  try {
+    result = await runTraining(cfg, { resume: o.resume, extendSteps: o.steps, log: progress.line, progress: progress.step, signal: interrupt.signal });
+  } finally {
+    interrupt.dispose();
+    progress.done();
+  }
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return result;
+  }
+  if (result.interrupted) {
+    process.stdout.write(`stopped at step ${result.steps} of ${result.config.steps}; checkpoint ${result.checkpoint}. Continue with: cover ${kind} --resume --out ${out}\n`);
+    return result;
+  }
+  const model = getPreset(result.config.preset);
+  process.stdout.write(`\nfinished ${result.steps} steps in ${duration(result.seconds)}; last loss ${result.lastLoss.toFixed(3)}\n`);
+  if (result.evals.length > 0) {
+    process.stdout.write(`${renderEvals(result.evals, { protocol: protocolOf(result.config.evalViews, model.numFrames, model.imgSize), demo: !!resolved.demo || isDemoRun(result), label: 'Validation' })}\n`);
+  }
+  if (result.badSamples.length > 0) process.stdout.write(`skipped ${result.badSamples.length} unreadable samples: ${result.badSamples.slice(0, 5).map((b) => b.path).join(', ')}\n`);
+  process.stdout.write(`checkpoint: ${result.checkpoint}\nlog: ${path.join(out, 'log.jsonl')}\nreport: ${path.join(out, 'report.html')}\n`);
+  return result;
+}
+
+/** Whether a run's datasets come from a demo suite (a demo.json beside their folders). */
+function isDemoRun(result: TrainResult): boolean {
+  return result.config.datasets.some((d) => {
+    const p = d.spec.replace(/^[a-z]+:/, '');
+    return fs.existsSync(path.join(path.dirname(path.resolve(p)), 'demo.json'));
+  });
+}

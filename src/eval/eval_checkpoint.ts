@@ -1,0 +1,259 @@
+// `cover eval`'s library side: a checkpoint's heads evaluated on their datasets' val (or test/train) split, with top-1,
+// top-5, mean class accuracy and the confusion matrix per head (evaluate.ts, metrics.ts), confusion CSVs written next to
+// the checkpoint, and, for K400, SSv2 and MiT on real data, the published CoVeR comparison (baselines.ts,
+// cover-spec.md §3.0) with both protocols stated.
+//
+// Where the data comes from: `data` (`--data NAME=[FORMAT:]PATH`) when given; else the datasets the checkpoint was
+// trained on (its saved run config), so `cover eval` after `cover cotrain` needs no arguments; else, or when a demo
+// folder is named, the demo suite (resolveRunDatasets). A dataset is "demo" when its folder sits in a demo suite (a
+// `demo.json` beside it): its numbers are never compared with published ones, whatever its name.
+//
+// Every requested dataset needs a head of the same name whose labels are the dataset's labels, in the same order;
+// otherwise the logits would be scored against the wrong classes, so that is a CheckpointError, not a number.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { readCheckpointConfig } from '../checkpoint/checkpoint';
+import { loadModel } from '../checkpoint/load_model';
+import { writeAtomically } from '../checkpoint/safetensors';
+import { openDataset } from '../data/datasets/registry';
+import { DEFAULT_DEMO_DIR, DEMO_MARKER } from '../data/demo/suite';
+import { DEMO_SIZES, DemoSize } from '../data/demo/plan';
+import { parseViews } from '../data/sampling';
+import { DatasetIndex } from '../data/types';
+import { CheckpointError, ConfigError, DatasetError } from '../errors';
+import { HeadInfo } from '../model/heads';
+import { resolveRunDatasets } from '../train/run_datasets';
+import { RunDataset } from '../train/run_config';
+import { BaselineTable, baselinesFor, comparisonLine, EvalProtocol } from './baselines';
+import { HeadEval, evaluateHead } from './evaluate';
+import { confusionCsv } from './metrics';
+
+export interface EvaluateCheckpointOptions {
+  /** Checkpoint folder (config.json + weights.safetensors). */
+  checkpoint: string;
+  /** Datasets to evaluate, each a head of the checkpoint; default every head. */
+  datasets?: string[];
+  /** `--data NAME=[FORMAT:]PATH` entries; empty = the checkpoint's training data, else the demo suite. */
+  data: Record<string, string>;
+  /** Test views 'temporal x spatial' (CoVeR: '1x3'). */
+  views: string;
+  split: 'val' | 'test' | 'train';
+  /**
+   * Use the demo suite in this folder, of this size (generated there if needed); either one means the demo suite. The
+   * size defaults to that of the suite already in the folder, else 'small'.
+   */
+  demoDir?: string;
+  demoSize?: DemoSize;
+  /** Evaluate only the first N samples of each dataset. */
+  maxSamples?: number;
+  /** Where the confusion CSVs go; default `<checkpoint>/eval`. */
+  csvDir?: string;
+  /** Clips per forward pass (views count as clips). */
+  batchSize?: number;
+  concurrency?: number;
+  cacheDir?: string;
+  /** Unreadable samples tolerated: a count, or a fraction below 1 (default 0.05). */
+  maxBad?: number;
+  log?: (line: string) => void;
+  onProgress?: (head: string, done: number, total: number) => void;
+}
+
+/** What a head's numbers can be compared with. */
+export interface HeadComparison {
+  head: string;
+  /** The published table (cover-spec.md §3.0); null when none applies. */
+  published: BaselineTable | null;
+  /** The comparison line, or the sentence saying why the numbers are not comparable. */
+  note: string;
+}
+
+export interface CheckpointEval {
+  checkpoint: string;
+  /** How this checkpoint was evaluated: views, frames, resolution. */
+  protocol: EvalProtocol;
+  views: string;
+  split: string;
+  /** True when every evaluated dataset is demo-suite data. */
+  demo: boolean;
+  /** Heads evaluated on demo-suite data. */
+  demoHeads: string[];
+  /** The dataset each head was evaluated on (`FORMAT:PATH`). */
+  datasets: RunDataset[];
+  evals: HeadEval[];
+  comparisons: HeadComparison[];
+  /** Confusion CSV path per head. */
+  csv: Record<string, string>;
+}
+
+export const EVAL_DIR = 'eval';
+
+/** The protocol of a views spec at a model's frames and resolution. */
+export function evalProtocol(views: string, frames: number, resolution: number): EvalProtocol {
+  const v = parseViews(views);
+  return { temporalClips: v.temporal, spatialCrops: v.spatial, frames, resolution };
+}
+
+/** Why a head cannot score a dataset, or null when their labels agree. */
+export function labelMismatch(head: HeadInfo, labels: string[]): string | null {
+  if (head.labels.length !== labels.length) return `the head has ${head.labels.length} classes, the dataset ${labels.length}`;
+  const i = head.labels.findIndex((l, c) => l !== labels[c]);
+  if (i < 0) return null;
+  return `class ${i} is '${head.labels[i]}' in the head but '${labels[i]}' in the dataset`;
+}
+
+/** The training datasets saved in a checkpoint's run config, when it names every one of `names`. */
+function savedDatasets(extra: unknown, names: string[]): { datasets: RunDataset[]; data: Record<string, string> } | null {
+  const cfg = (extra as { run?: { config?: { datasets?: unknown; data?: unknown } } } | undefined)?.run?.config;
+  if (!cfg || !Array.isArray(cfg.datasets)) return null;
+  const byName = new Map<string, RunDataset>();
+  for (const d of cfg.datasets as Array<Partial<RunDataset>>) {
+    if (typeof d?.name === 'string' && typeof d.spec === 'string') byName.set(d.name, { name: d.name, spec: d.spec });
+  }
+  if (!names.every((n) => byName.has(n))) return null;
+  const data = typeof cfg.data === 'object' && cfg.data !== null ? (cfg.data as Record<string, string>) : {};
+  return { datasets: names.map((n) => byName.get(n)!), data };
+}
+
+/** The size of the demo suite already in `dir`, if there is one. */
+function suiteSize(dir: string): DemoSize | undefined {
+  try {
+    const size = (JSON.parse(fs.readFileSync(path.join(dir, DEMO_MARKER), 'utf8')) as { size?: unknown }).size;
+    return (DEMO_SIZES as readonly unknown[]).includes(size) ? (size as DemoSize) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isDemoData(index: DatasetIndex): boolean {
+  return fs.existsSync(path.join(path.dirname(index.root), DEMO_MARKER));
+}
+
+function compare(e: HeadEval, demo: boolean, protocol: EvalProtocol): HeadComparison {
+  const table = demo ? null : baselinesFor(e.head);
+  if (demo) {
+    return { head: e.head, published: null, note: `${e.head}: demo-suite data, so these numbers are not comparable with the published ${e.head.toUpperCase()} results.` };
+  }
+  if (!table) {
+    return { head: e.head, published: null, note: `${e.head}: no published baseline for this dataset; its numbers are not comparable with published ones.` };
+  }
+  return { head: e.head, published: table, note: comparisonLine(table, { top1: e.top1, protocol }) };
+}
+
+/**
+ * Evaluates a checkpoint's heads and writes their confusion matrices as CSV.
+ * @example
+ * // A small-preset run of 251 steps on the demo suite (still at chance), evaluated on the data it was trained on:
+ * const r = await evaluateCheckpoint({ checkpoint: 'runs/cotrain/checkpoint', data: {}, views: '1x3', split: 'val' });
+ * r.evals.map((e) => `${e.head} ${(100 * e.top1).toFixed(1)}`) // ['k400 12.5', 'ssv2 12.5', 'mit 16.7', 'imnet 19.4']
+ * r.csv.k400 // 'runs/cotrain/checkpoint/eval/confusion_k400.csv'
+ */
+export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promise<CheckpointEval> {
+  const log = opts.log ?? (() => {});
+  const ck = readCheckpointConfig(opts.checkpoint); // fails first, and cheaply, on a missing or damaged checkpoint
+  const protocol = evalProtocol(opts.views, ck.model.numFrames, ck.preprocessing.cropSize);
+  const heads = new Map(ck.heads.map((h) => [h.name, h]));
+  const names = opts.datasets ?? ck.heads.map((h) => h.name);
+  if (names.length === 0) throw new ConfigError('no dataset to evaluate', { suggestion: 'name datasets with --datasets' });
+  for (const n of names) {
+    if (!heads.has(n)) {
+      throw new ConfigError(`unknown dataset '${n}': the checkpoint has no head of that name`, {
+        path: opts.checkpoint,
+        suggestion: `evaluate its heads: --datasets ${[...heads.keys()].join(',')}`,
+      });
+    }
+  }
+  if (new Set(names).size !== names.length) throw new ConfigError('a dataset is named twice', { suggestion: 'name each dataset once' });
+
+  // Where each dataset's files are.
+  const wantsDemo = opts.demoDir !== undefined || opts.demoSize !== undefined;
+  const saved = Object.keys(opts.data).length === 0 && !wantsDemo ? savedDatasets(ck.extra, names) : null;
+  const demoDir = opts.demoDir ?? DEFAULT_DEMO_DIR;
+  const demoSize = opts.demoSize ?? suiteSize(demoDir); // never regenerate a suite of another size unasked
+  const resolved = saved ?? (await resolveRunDatasets(names, opts.data, { demoDir, demoSize, log }));
+
+  const indexes = new Map<string, DatasetIndex>();
+  for (const d of resolved.datasets) {
+    const index = await openDataset(d.spec, { split: opts.split, data: resolved.data, name: d.name }).catch((err: unknown) => {
+      if (!(saved && err instanceof DatasetError)) throw err;
+      // The training data named in the checkpoint may have moved: say where eval looked and how to point it elsewhere.
+      throw new DatasetError(`${err.message} (the checkpoint's training data for '${d.name}')`, {
+        path: err.path,
+        suggestion: `give the data with --data ${d.name}=PATH, or use the demo suite with --demo-dir DIR`,
+        cause: err,
+      });
+    });
+    const why = labelMismatch(heads.get(d.name)!, index.labels);
+    if (why) {
+      throw new CheckpointError(`head '${d.name}' does not match the dataset ${index.root}: ${why}`, {
+        path: opts.checkpoint,
+        suggestion: `evaluate on the data the checkpoint was trained on, or fine-tune it on this dataset first (cover cotrain --init ${opts.checkpoint})`,
+      });
+    }
+    if (!index.samples.some((s) => s.label >= 0)) {
+      throw new DatasetError(`the ${opts.split} split of '${d.name}' has no labelled sample to evaluate`, {
+        path: index.root,
+        suggestion: opts.split === 'val' ? 'check the annotation files (cover data check)' : 'evaluate the val split (--split val)',
+      });
+    }
+    indexes.set(d.name, index);
+  }
+  const demoHeads = names.filter((n) => isDemoData(indexes.get(n)!));
+  log(
+    `evaluating ${opts.checkpoint} on the ${opts.split} split, views ${opts.views}${saved ? ' (the data it was trained on)' : ''}: ` +
+      names.map((n) => `${n} ${indexes.get(n)!.root}${demoHeads.includes(n) ? ' (demo)' : ''}`).join(', '),
+  );
+
+  const { model } = await loadModel(opts.checkpoint);
+  const evals: HeadEval[] = [];
+  try {
+    for (const n of names) {
+      evals.push(
+        await evaluateHead(model, n, indexes.get(n)!, {
+          preprocessing: ck.preprocessing,
+          views: opts.views,
+          maxSamples: opts.maxSamples,
+          batchSize: opts.batchSize,
+          concurrency: opts.concurrency,
+          cacheDir: opts.cacheDir,
+          maxBad: opts.maxBad ?? 0.05,
+          seed: 0,
+          onProgress: (done, total) => opts.onProgress?.(n, done, total),
+        }),
+      );
+    }
+  } finally {
+    model.dispose();
+  }
+
+  const csvDir = opts.csvDir ?? path.join(opts.checkpoint, EVAL_DIR);
+  try {
+    fs.mkdirSync(csvDir, { recursive: true });
+  } catch (err) {
+    throw new CheckpointError(`cannot create the folder for the confusion matrices (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      path: csvDir,
+      suggestion: 'give a writable folder with --csv-dir',
+      cause: err,
+    });
+  }
+  const csv: Record<string, string> = {};
+  for (const e of evals) {
+    const file = path.join(csvDir, `confusion_${e.head}.csv`);
+    const text = confusionCsv(e.confusion, heads.get(e.head)!.labels);
+    writeAtomically(file, (fd) => fs.writeSync(fd, text));
+    csv[e.head] = file;
+  }
+
+  return {
+    checkpoint: opts.checkpoint,
+    protocol,
+    views: opts.views,
+    split: opts.split,
+    demo: demoHeads.length === names.length,
+    demoHeads,
+    datasets: resolved.datasets,
+    evals,
+    comparisons: evals.map((e) => compare(e, demoHeads.includes(e.head), protocol)),
+    csv,
+  };
+}

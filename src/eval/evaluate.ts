@@ -1,0 +1,81 @@
+// Evaluation of one dataset head: every sample of a split through the shared backbone and that dataset's head, the
+// logits of its test views summed (the reference's TestMeter sums logits over views), then top-1, top-5, mean class
+// accuracy, per-class accuracy and the confusion matrix (metrics.ts).
+
+import * as tf from '@tensorflow/tfjs-core';
+import { createLoader } from '../data/loader';
+import { DatasetIndex, Preprocessing } from '../data/types';
+import { TimeSformer } from '../model/timesformer';
+import { EvalMetrics, MetricAccumulator } from './metrics';
+
+export interface EvalOptions {
+  preprocessing: Preprocessing;
+  /** Test views 'temporal x spatial' (CoVeR: 1x3). */
+  views: string;
+  /** Clips per forward pass (views count as clips). */
+  batchSize?: number;
+  /** Evaluate only the first N samples (periodic evaluation during training); all by default. */
+  maxSamples?: number;
+  concurrency?: number;
+  cacheDir?: string;
+  maxBad?: number;
+  seed?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface HeadEval extends EvalMetrics {
+  head: string;
+  dataset: string;
+  split: string;
+  views: { min: number; max: number };
+  /** Samples that could not be read (skipped). */
+  bad: { count: number; paths: string[] };
+}
+
+export async function evaluateHead(model: TimeSformer, head: string, index: DatasetIndex, opts: EvalOptions): Promise<HeadEval> {
+  const info = model.heads.get(head);
+  const labelled = index.samples.filter((s) => s.label >= 0);
+  // A periodic evaluation takes an evenly spread subset: index files are often sorted by class, so the first N would
+  // cover only a few classes.
+  const samples =
+    opts.maxSamples && opts.maxSamples < labelled.length
+      ? Array.from({ length: opts.maxSamples }, (_, i) => labelled[Math.floor((i * labelled.length) / opts.maxSamples!)])
+      : labelled;
+  const subset: DatasetIndex = { ...index, samples };
+  const acc = new MetricAccumulator(info.labels);
+  const loader = createLoader(subset, {
+    preprocessing: opts.preprocessing,
+    training: false,
+    views: opts.views,
+    batchSize: Math.max(1, opts.batchSize ?? 8),
+    seed: opts.seed ?? 0,
+    epochOrder: 'sequential',
+    epochs: 1,
+    concurrency: opts.concurrency,
+    cacheDir: opts.cacheDir,
+    maxBad: opts.maxBad,
+  });
+  let done = 0;
+  try {
+    for await (const batch of loader) {
+      const V = batch.views;
+      const logits = tf.tidy(() => {
+        const x = tf.tensor(batch.x, batch.shape); // [B*V, T, S, S, 3]
+        return model.forwardHead(model.forwardFeatures(x), head); // [B*V, C]
+      });
+      const values = (await logits.data()) as Float32Array;
+      logits.dispose();
+      const C = info.numClasses;
+      batch.sampleIdx.forEach((si, b) => {
+        for (let v = 0; v < V; v++) acc.accumulate(si, values.subarray((b * V + v) * C, (b * V + v + 1) * C), batch.labels[b]);
+      });
+      done += batch.sampleIdx.length;
+      opts.onProgress?.(done, samples.length);
+    }
+  } finally {
+    await loader.close();
+  }
+  const stats = loader.stats();
+  const m = acc.compute();
+  return { ...m, head, dataset: index.name, split: index.split, bad: { count: stats.bad.count, paths: stats.bad.paths } };
+}

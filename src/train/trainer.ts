@@ -1,0 +1,418 @@
+// The training loop behind `cover pretrain`, `cover cotrain` and the fine-tuning stage of `cover transfer`: one
+// TimeSformer, one head per dataset, CoVeR batches mixed in proportion to dataset size (mixed_feed.ts), a step with
+// micro-batches (train_step.ts), periodic evaluation, a JSONL log, and checkpoints written atomically every N steps.
+//
+// Resume is exact: a checkpoint holds the weights, the optimizer's slots and step, and the run config; the data feed is
+// replayed to the checkpoint's step and every random choice of step s is seeded by (seed, s), so a run killed at any
+// point and resumed with `--resume` produces the same weights as one that never stopped.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { importWeights } from '../checkpoint/import';
+import { CONFIG_FILE, LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint';
+import { writeAtomically } from '../checkpoint/safetensors';
+import { getPreset } from '../config/presets';
+import { ModelConfig } from '../config/model_config';
+import { openDataset } from '../data/datasets/registry';
+import { createRng, hashKeys } from '../data/rng';
+import { DatasetIndex, Preprocessing } from '../data/types';
+import { CheckpointError, DatasetError } from '../errors';
+import { HeadEval, evaluateHead } from '../eval/evaluate';
+import { HeadInfo } from '../model/heads';
+import { TimeSformer } from '../model/timesformer';
+import { lrAt } from '../train/lr_schedule';
+import { renderReport, ReportLogEntry } from '../report/html_report';
+import { FeedBatch, MixedFeed } from './mixed_feed';
+import { mixup } from './mixup';
+import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
+import { RunConfig, validateRunConfig } from './run_config';
+import { HeadBatch, trainStep } from './train_step';
+
+export const CHECKPOINT_DIR = 'checkpoint';
+export const LOG_FILE = 'log.jsonl';
+export const REPORT_FILE = 'report.html';
+export const RESULT_FILE = 'result.json';
+
+export interface StepProgress {
+  step: number;
+  steps: number;
+  loss: number;
+  perHead: Record<string, number>;
+  lr: number;
+  clipsPerSec: number;
+  etaSeconds: number;
+}
+
+export interface TrainHooks {
+  /** A line for the user (run header, evaluations, checkpoints). */
+  log?: (line: string) => void;
+  /** After every step. */
+  progress?: (p: StepProgress) => void;
+  /** Aborting it stops the run after the current step, with a checkpoint (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  out: string;
+  checkpoint: string;
+  config: RunConfig;
+  /** Steps done in total (resumed runs included). */
+  steps: number;
+  startedAt: number;
+  interrupted: boolean;
+  seconds: number;
+  lastLoss: number;
+  evals: HeadEval[];
+  badSamples: { path: string; problem: string }[];
+}
+
+/** The state saved in a checkpoint's config.json `extra.run`. */
+interface SavedRun {
+  config: RunConfig;
+  step: number;
+  optimizerStep: number;
+}
+
+export interface RunData {
+  train: Map<string, DatasetIndex>;
+  val: Map<string, DatasetIndex | null>;
+}
+
+/** Opens the train (and, where there is one, val) split of every dataset of a run. */
+export async function openRunData(cfg: RunConfig): Promise<RunData> {
+  const train = new Map<string, DatasetIndex>();
+  const val = new Map<string, DatasetIndex | null>();
+  for (const d of cfg.datasets) {
+    const index = await openDataset(d.spec, { split: 'train', data: cfg.data, name: d.name });
+    const labelled = index.samples.filter((s) => s.label >= 0);
+    if (labelled.length === 0) {
+      throw new DatasetError(`dataset '${d.name}' has no labelled training sample`, {
+        path: index.root,
+        suggestion: 'check the annotation files (run `cover data check`)',
+      });
+    }
+    train.set(d.name, { ...index, samples: labelled });
+    try {
+      val.set(d.name, await openDataset(d.spec, { split: 'val', data: cfg.data, name: d.name }));
+    } catch (err) {
+      if (!(err instanceof DatasetError)) throw err;
+      val.set(d.name, null);
+    }
+  }
+  return { train, val };
+}
+
+export function headsFor(train: Map<string, DatasetIndex>): HeadInfo[] {
+  return [...train.entries()].map(([name, index]) => ({ name, numClasses: index.labels.length, labels: [...index.labels] }));
+}
+
+export function preprocessingFor(model: ModelConfig, cfg: Pick<RunConfig, 'mean' | 'std' | 'samplingRate'>): Preprocessing {
+  return { mean: cfg.mean, std: cfg.std, cropSize: model.imgSize, numFrames: model.numFrames, samplingRate: cfg.samplingRate };
+}
+
+function sameLabels(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * The model a run starts from: a fresh preset, a cover checkpoint (its backbone, and the heads whose name and labels
+ * match), or imported weights (reference TimeSformer, HF, timm ViT). Heads of the run that the source lacks start fresh.
+ */
+export async function buildModel(cfg: RunConfig, heads: HeadInfo[], log: (s: string) => void): Promise<TimeSformer> {
+  const withDropPath = (m: ModelConfig): ModelConfig => ({ ...m, dropPathRate: cfg.dropPath });
+  if (!cfg.init) return new TimeSformer(withDropPath(getPreset(cfg.preset)), heads, cfg.seed);
+  const isCheckpoint = fs.existsSync(path.join(cfg.init, CONFIG_FILE));
+  if (isCheckpoint) {
+    const ck = await loadCheckpoint(cfg.init);
+    try {
+      const model = new TimeSformer(withDropPath(ck.model), heads, cfg.seed);
+      const keep = new Map<string, tf.Tensor>();
+      for (const [name, t] of ck.weights) {
+        if (!name.startsWith('heads.')) keep.set(name, t);
+      }
+      for (const h of ck.heads) {
+        const mine = heads.find((x) => x.name === h.name);
+        if (mine && sameLabels(mine.labels, h.labels)) {
+          keep.set(`heads.${h.name}.weight`, ck.weights.get(`heads.${h.name}.weight`)!);
+          keep.set(`heads.${h.name}.bias`, ck.weights.get(`heads.${h.name}.bias`)!);
+          log(`  head ${h.name}: from ${cfg.init}`);
+        } else if (mine) {
+          log(`  head ${h.name}: new (the checkpoint's head has other labels)`);
+        }
+      }
+      model.params.assign(keep);
+      log(`  backbone: from checkpoint ${cfg.init}`);
+      return model;
+    } finally {
+      ck.weights.forEach((t) => t.dispose());
+      ck.state?.forEach((t) => t.dispose());
+    }
+  }
+  const modelCfg = withDropPath(getPreset(cfg.preset));
+  const { weights, report } = await importWeights(cfg.init, { model: modelCfg, heads }, { seed: cfg.seed });
+  const model = new TimeSformer(modelCfg, heads, cfg.seed);
+  model.params.assign(weights);
+  weights.forEach((t) => t.dispose());
+  log(`  backbone: imported ${report.source} weights from ${cfg.init} (${report.copied.length} copied, ${report.seeded.length} seeded, ${report.initialised.length} initialised)`);
+  return model;
+}
+
+/** Appends one JSON line to the run's log. */
+function appendLog(file: string, entry: object): void {
+  fs.appendFileSync(file, `${JSON.stringify(entry)}\n`);
+}
+
+/** Keeps the log lines up to `step` (a resumed run rewrites what the steps after its checkpoint had logged). */
+function truncateLog(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const keep = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .filter((l) => {
+      try {
+        const e = JSON.parse(l) as { step?: number };
+        return typeof e.step !== 'number' || e.step <= step;
+      } catch {
+        return false;
+      }
+    });
+  writeAtomically(file, (fd) => fs.writeSync(fd, keep.map((l) => `${l}\n`).join('')));
+}
+
+export function readLog(file: string): ReportLogEntry[] {
+  if (!fs.existsSync(file)) return [];
+  const out: ReportLogEntry[] = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line) as ReportLogEntry & { type?: string };
+      if (e.type === 'step') out.push({ step: e.step, loss: e.loss, perHead: e.perHead, lr: e.lr });
+      else if (e.type === 'eval' && out.length > 0) {
+        const last = out[out.length - 1];
+        last.evals = { ...(last.evals ?? {}), ...(e.evals ?? {}) };
+      }
+    } catch {
+      // a line cut by a kill: ignore it
+    }
+  }
+  return out;
+}
+
+/** Turns a feed batch into per-head tensors, applying mixup where asked. The caller disposes `x`. */
+function toHeadBatches(batch: FeedBatch, model: TimeSformer, cfg: RunConfig): HeadBatch[] {
+  return batch.groups.map((g) => {
+    let targets: Float32Array | undefined;
+    if (cfg.mixup > 0 && g.labels.length > 1) {
+      const per = g.x.length / g.labels.length;
+      targets = mixup(g.x, per, g.labels, model.heads.get(g.dataset).numClasses, cfg.mixup, createRng(cfg.seed, 'mixup', batch.step, g.dataset));
+    }
+    return { head: g.dataset, x: tf.tensor(g.x, g.shape), labels: g.labels, targets };
+  });
+}
+
+/**
+ * Runs (or, with `resume`, continues) training. On resume the saved run config is used as it is; `extendSteps` (a
+ * --steps given on the command line) can only lengthen the run.
+ */
+export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?: boolean; extendSteps?: number } = {}): Promise<TrainResult> {
+  const log = opts.log ?? (() => {});
+  const t0 = Date.now();
+  const ckDir = path.join(input.out, CHECKPOINT_DIR);
+  let saved: LoadedCheckpoint | null = null;
+  let cfg = input;
+  if (opts.resume) {
+    if (!fs.existsSync(path.join(ckDir, CONFIG_FILE))) {
+      throw new CheckpointError('there is no checkpoint to resume from', { path: ckDir, suggestion: 'start the run without --resume' });
+    }
+    saved = await loadCheckpoint(ckDir);
+    const run = (saved.extra as { run?: SavedRun } | undefined)?.run;
+    if (!run || !saved.state) {
+      saved.weights.forEach((t) => t.dispose());
+      throw new CheckpointError('this checkpoint holds no training state to resume', { path: ckDir, suggestion: 'start a new run with --init pointing at it' });
+    }
+    // The saved settings win, so the resumed run is the same run; only a longer --steps extends it.
+    cfg = { ...run.config, steps: Math.max(run.config.steps, opts.extendSteps ?? 0), out: input.out };
+  }
+  validateRunConfig(cfg);
+  fs.mkdirSync(cfg.out, { recursive: true });
+  const logFile = path.join(cfg.out, LOG_FILE);
+
+  const data = await openRunData(cfg);
+  if (cfg.epochs && !saved) {
+    const total = [...data.train.values()].reduce((n, d) => n + d.samples.length, 0);
+    cfg = { ...cfg, steps: Math.max(1, Math.ceil((cfg.epochs * total) / cfg.batchSize)) };
+  }
+  const heads = headsFor(data.train);
+  let model: TimeSformer;
+  const optimizer = new Optimizer({ ...DEFAULT_OPTIMIZER[cfg.optimizer], weightDecay: cfg.weightDecay });
+  let startStep = 0;
+  if (saved) {
+    const run = (saved.extra as { run: SavedRun }).run;
+    for (const h of heads) {
+      const s = saved.heads.find((x) => x.name === h.name);
+      if (!s || !sameLabels(s.labels, h.labels)) {
+        throw new CheckpointError(`the checkpoint's head '${h.name}' does not match the dataset's labels`, {
+          path: ckDir,
+          suggestion: 'resume with the same datasets, or start a new run',
+        });
+      }
+    }
+    model = new TimeSformer(saved.model, heads, cfg.seed);
+    model.params.assign(saved.weights);
+    saved.weights.forEach((t) => t.dispose());
+    optimizer.loadState(run.optimizerStep, saved.state!, model.namedWeights());
+    startStep = run.step;
+    truncateLog(logFile, startStep);
+    log(`resuming ${cfg.kind} from step ${startStep} of ${cfg.steps} (${ckDir})`);
+  } else {
+    if (fs.existsSync(logFile)) fs.rmSync(logFile);
+    model = await buildModel(cfg, heads, log);
+  }
+
+  const preprocessing = preprocessingFor(model.config, cfg);
+  const trainable = cfg.freezeTemporal ? (name: string) => !model.params.spec(name).temporal : undefined;
+  const feed = new MixedFeed(
+    [...data.train.entries()].map(([name, index]) => ({ name, index, sample: { preprocessing, training: true, cacheDir: cfg.cacheDir } })),
+    {
+      batchSize: cfg.batchSize,
+      seed: cfg.seed,
+      temperature: cfg.fixedCounts ? undefined : cfg.temperature,
+      fixedCounts: cfg.fixedCounts,
+      startStep,
+      concurrency: cfg.concurrency,
+      maxBad: cfg.maxBad,
+    },
+  );
+  // Warm-up never takes more than a fifth of a short run.
+  const schedule = { base: cfg.lr, warmupSteps: Math.min(cfg.warmupSteps, Math.floor(cfg.steps / 5)), totalSteps: cfg.steps, schedule: cfg.schedule };
+
+  const save = async (step: number) => {
+    const state = optimizer.stateTensors();
+    try {
+      await saveCheckpoint(ckDir, {
+        model: model.config,
+        heads: model.heads.list(),
+        preprocessing,
+        weights: model.namedWeights(),
+        state,
+        extra: { run: { config: cfg, step, optimizerStep: optimizer.step } satisfies SavedRun },
+      });
+    } finally {
+      state.forEach((t) => t.dispose());
+    }
+  };
+
+  let step = startStep;
+  let lastLoss = NaN;
+  let interrupted = false;
+  const evals: HeadEval[] = [];
+  const runStart = Date.now();
+  try {
+    if (startStep === 0) {
+      appendLog(logFile, { type: 'start', step: 0, kind: cfg.kind, config: cfg, model: model.config, heads: heads.map((h) => ({ name: h.name, classes: h.numClasses, train: data.train.get(h.name)!.samples.length })) });
+    }
+    while (step < cfg.steps) {
+      if (opts.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const batch = await feed.next();
+      for (const b of batch.bad) log(`  skipped unreadable sample ${b.path}: ${b.problem}`);
+      const lr = lrAt(step, schedule);
+      const hb = toHeadBatches(batch, model, cfg);
+      let res;
+      try {
+        if (hb.length === 0) throw new DatasetError(`step ${step}: every sample of the batch was unreadable`, { suggestion: 'run `cover data check`' });
+        res = trainStep(model, hb, optimizer, {
+          lr,
+          microBatch: cfg.microBatch,
+          labelSmoothing: cfg.labelSmoothing,
+          clipGradNorm: cfg.clipGrad,
+          seed: hashKeys([cfg.seed, 'step', step]),
+          trainable,
+        });
+      } finally {
+        hb.forEach((b) => b.x.dispose());
+      }
+      step += 1;
+      lastLoss = res.loss;
+      const perHead = Object.fromEntries(Object.entries(res.perHead).map(([k, v]) => [k, v.loss]));
+      const elapsed = (Date.now() - runStart) / 1000;
+      const clipsPerSec = ((step - startStep) * cfg.batchSize) / Math.max(elapsed, 1e-9);
+      appendLog(logFile, { type: 'step', step, loss: res.loss, perHead, lr, gradNorm: res.gradNorm, samples: res.samples, time: Date.now() });
+      opts.progress?.({ step, steps: cfg.steps, loss: res.loss, perHead, lr, clipsPerSec, etaSeconds: ((cfg.steps - step) * elapsed) / (step - startStep) });
+
+      if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps) {
+        const quick = await evaluateAll(model, data, preprocessing, cfg, { views: '1x1', maxSamples: cfg.evalSamples });
+        appendLog(logFile, { type: 'eval', step, evals: Object.fromEntries(quick.map((e) => [e.head, { top1: e.top1, top5: e.top5, n: e.n }])) });
+        log(`  step ${step}: ${quick.map((e) => `${e.head} top-1 ${(100 * e.top1).toFixed(1)}% (n=${e.n})`).join(', ')}`);
+      }
+      if (step % cfg.checkpointEvery === 0 || step === cfg.steps || opts.signal?.aborted) await save(step);
+      if (opts.signal?.aborted && step < cfg.steps) {
+        interrupted = true;
+        break;
+      }
+    }
+    if (!interrupted) {
+      evals.push(...(await evaluateAll(model, data, preprocessing, cfg, { views: cfg.evalViews })));
+      appendLog(logFile, { type: 'eval', step, final: true, views: cfg.evalViews, evals: Object.fromEntries(evals.map((e) => [e.head, { top1: e.top1, top5: e.top5, meanClassAccuracy: e.meanClassAccuracy, n: e.n }])) });
+      writeReport(cfg, model, evals);
+    }
+  } finally {
+    feed.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+  const result: TrainResult = {
+    out: cfg.out,
+    checkpoint: ckDir,
+    config: cfg,
+    steps: step,
+    startedAt: t0,
+    interrupted,
+    seconds: (Date.now() - t0) / 1000,
+    lastLoss,
+    evals,
+    badSamples: [...feed.badSamples()].map(([p, problem]) => ({ path: p, problem })),
+  };
+  writeAtomically(path.join(cfg.out, RESULT_FILE), (fd) => fs.writeSync(fd, `${JSON.stringify(result, null, 2)}\n`));
+  return result;
+}
+
+export async function evaluateAll(
+  model: TimeSformer,
+  data: RunData,
+  preprocessing: Preprocessing,
+  cfg: Pick<RunConfig, 'seed' | 'cacheDir' | 'concurrency' | 'maxBad'>,
+  opts: { views: string; maxSamples?: number },
+): Promise<HeadEval[]> {
+  const out: HeadEval[] = [];
+  for (const [name, val] of data.val) {
+    if (!val || val.samples.length === 0) continue;
+    out.push(
+      await evaluateHead(model, name, val, {
+        preprocessing,
+        views: opts.views,
+        maxSamples: opts.maxSamples,
+        seed: cfg.seed,
+        cacheDir: cfg.cacheDir,
+        concurrency: cfg.concurrency,
+        maxBad: cfg.maxBad >= 1 ? cfg.maxBad : Math.max(cfg.maxBad, 0.5),
+      }),
+    );
+  }
+  return out;
+}
+
+function writeReport(cfg: RunConfig, model: TimeSformer, evals: HeadEval[]): void {
+  const html = renderReport({
+    title: `cover ${cfg.kind}: ${cfg.datasets.map((d) => d.name).join(' + ')}`,
+    config: { run: cfg, model: model.config },
+    heads: model.heads.names(),
+    log: readLog(path.join(cfg.out, LOG_FILE)),
+    confusion: Object.fromEntries(evals.map((e) => [e.head, { labels: model.heads.get(e.head).labels, matrix: e.confusion }])),
+  });
+  writeAtomically(path.join(cfg.out, REPORT_FILE), (fd) => fs.writeSync(fd, html));
+}

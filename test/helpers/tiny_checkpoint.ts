@@ -1,0 +1,55 @@
+// Test fixtures for eval and predict: the tiny demo suite (k400 + ssv2) and tiny-preset checkpoints with heads that
+// match its labels (or not), saved through the real saveCheckpoint.
+import * as tf from '@tensorflow/tfjs-core';
+import { saveCheckpoint } from '../../src/checkpoint/checkpoint';
+import { getPreset } from '../../src/config/presets';
+import { openDataset } from '../../src/data/datasets/registry';
+import { demoSuitePaths } from '../../src/data/demo/suite';
+import { Preprocessing } from '../../src/data/types';
+import { HeadInfo } from '../../src/model/heads';
+import { TimeSformer } from '../../src/model/timesformer';
+import { resolveRunDatasets } from '../../src/train/run_datasets';
+import { randomizeWeights } from './tf';
+
+export const TINY_PREPROCESSING: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 2, samplingRate: 4 };
+
+/** The tiny demo suite (generated once into `dir`) and the labels of its k400 and ssv2. */
+export async function tinyDemo(dir: string): Promise<{ root: string; k400: string[]; ssv2: string[] }> {
+  const { demo } = await resolveRunDatasets(['k400', 'ssv2'], {}, { demoDir: dir, demoSize: 'tiny' });
+  const paths = demoSuitePaths(demo!);
+  const k400 = (await openDataset(`kinetics:${paths.k400.root}`, { split: 'train' })).labels;
+  const ssv2 = (await openDataset(`ssv2:${paths.ssv2.root}`, { split: 'train' })).labels;
+  return { root: demo!, k400, ssv2 };
+}
+
+export function head(name: string, labels: string[]): HeadInfo {
+  return { name, numClasses: labels.length, labels: [...labels] };
+}
+
+/**
+ * A tiny-preset checkpoint with random weights; `biasTo` sets a head's weight to 0 and its bias to favour one class,
+ * so every clip is predicted as that class.
+ */
+export async function tinyCheckpoint(
+  dir: string,
+  heads: HeadInfo[],
+  opts: { seed?: number; extra?: unknown; biasTo?: { head: string; cls: number } } = {},
+): Promise<void> {
+  const model = new TimeSformer(getPreset('tiny'), heads, opts.seed ?? 3);
+  try {
+    randomizeWeights(model, opts.seed ?? 3);
+    if (opts.biasTo) {
+      const { head: h, cls } = opts.biasTo;
+      const C = model.heads.get(h).numClasses;
+      const w = model.namedWeights().get(`heads.${h}.weight`)!;
+      const zero = tf.zeros(w.shape);
+      const bias = tf.tensor1d(Array.from({ length: C }, (_, c) => (c === cls ? 9 : 0)));
+      model.params.assign(new Map([[`heads.${h}.weight`, zero], [`heads.${h}.bias`, bias]]));
+      zero.dispose();
+      bias.dispose();
+    }
+    await saveCheckpoint(dir, { model: model.config, heads, preprocessing: TINY_PREPROCESSING, weights: model.namedWeights(), extra: opts.extra });
+  } finally {
+    model.dispose();
+  }
+}
