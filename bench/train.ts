@@ -62,7 +62,11 @@ export async function benchTrainStep(opts: { preset: string; batch: number; step
         trainStep(model, batch, optimizer, { lr: 1e-4, seed: 99, microBatch: micro });
       });
       const byKernel = new Map<string, number>();
-      for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (Number(k.kernelTimeMs) || 0));
+      // 'unnamed scope' rows are customGrad scopes: their time is already counted in the kernels inside them.
+      for (const k of info.kernels) {
+        if (k.name === 'unnamed scope') continue;
+        byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (Number(k.kernelTimeMs) || 0));
+      }
       const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
       result.kernels = [...byKernel.entries()]
         .sort((a, b) => b[1] - a[1])
