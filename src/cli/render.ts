@@ -5,7 +5,8 @@ import Table from 'cli-table3';
 
 export function table(head: string[], opts: { colAligns?: ('left' | 'right' | 'center')[] } = {}): InstanceType<typeof Table> {
   const plain = !process.stdout.isTTY || process.env.NO_COLOR !== undefined;
-  return new Table({ head, colAligns: opts.colAligns, style: plain ? { head: [], border: [] } : undefined });
+  // cli-table3 takes a key that is present but undefined as a value, so only set what is given.
+  return new Table({ head, ...(opts.colAligns ? { colAligns: opts.colAligns } : {}), ...(plain ? { style: { head: [], border: [] } } : {}) });
 }
 
 export function pct(x: number, digits = 1): string {

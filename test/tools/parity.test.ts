@@ -39,3 +39,17 @@ test('a perturbed weight makes parity fail (the check can fail)', async () => {
   expect(r.cases.find((c) => c.name === 'T4')!.featuresMaxAbsErr).toBeGreaterThan(1e-4);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('npm run parity -- <fixture> through the built CLI: a table, "parity: pass", exit 0; a missing fixture: one line, exit 2', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawnSync } = require('child_process') as typeof import('child_process');
+  const bin = path.resolve(__dirname, '../../bin/cover.js');
+  const ok = spawnSync(process.execPath, [bin, 'parity', FIXTURE, '--backend', 'wasm'], { encoding: 'utf8' });
+  expect(ok.status).toBe(0);
+  expect(ok.stdout).toContain('parity: pass');
+  expect(ok.stdout).toMatch(/T4 .* ok/);
+  const bad = spawnSync(process.execPath, [bin, 'parity', path.join(os.tmpdir(), 'no-such-fixture'), '--backend', 'cpu'], { encoding: 'utf8' });
+  expect(bad.status).toBe(2);
+  expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  expect(bad.stderr).toContain('no config.json');
+});
