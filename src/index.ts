@@ -1,0 +1,50 @@
+// cover's library API: what the CLI calls, for use from TypeScript or JavaScript.
+//
+// @example
+// import { initBackend, TimeSformer, getPreset } from 'cover';
+// await initBackend({ backend: 'auto' });
+// const model = new TimeSformer(getPreset('tiny'), [{ name: 'k400', numClasses: 3, labels: ['a', 'b', 'c'] }]);
+
+export * from './errors';
+export type { ModelConfig, AttentionType } from './config/model_config';
+export { modelConfigFromJson, modelConfigToJson, validateModelConfig } from './config/model_config';
+export { getPreset, PRESETS, PRESET_NAMES } from './config/presets';
+export type { PresetName } from './config/presets';
+export { TimeSformer } from './model/timesformer';
+export type { HeadInfo } from './model/heads';
+export { backboneParamSpecs, headParamSpecs, modelParamCount } from './model/param_spec';
+export type { ParamSpec } from './model/param_spec';
+export { forwardFlops, trainStepFlops } from './model/flops';
+export { evalContext, trainContext } from './model/context';
+export { initBackend, describeBackends } from './engine/backend';
+export type { BackendInfo } from './engine/backend';
+export { runDoctor } from './engine/doctor';
+export { saveCheckpoint, loadCheckpoint } from './checkpoint/checkpoint';
+export { loadModel } from './checkpoint/load_model';
+export { importWeights } from './checkpoint/import';
+export { readSafetensors, writeSafetensors } from './checkpoint/safetensors';
+export { runParity } from './tools/parity';
+export { openDataset } from './data/datasets/registry';
+export { checkDataset } from './data/check';
+export { generateDemoSuite, demoSuitePaths } from './data/demo/suite';
+export { createLoader, loadSample, loadSampleViews } from './data/loader';
+export { probeVideo } from './data/video/probe';
+export { decodeClip } from './data/video/decode';
+export { decodeImage } from './data/image/decode';
+export * from './data/types';
+export { trainStep, accumulateGradients } from './train/train_step';
+export type { HeadBatch } from './train/train_step';
+export { Optimizer, DEFAULT_OPTIMIZER } from './train/optimizer';
+export { lrAt } from './train/lr_schedule';
+export { MixSampler } from './train/mix_sampler';
+export { runTraining } from './train/trainer';
+export type { TrainResult } from './train/trainer';
+export type { RunConfig } from './train/run_config';
+export { resolveRunDatasets } from './train/run_datasets';
+export { runTransfer } from './train/transfer';
+export { evaluateHead } from './eval/evaluate';
+export { evaluateCheckpoint } from './eval/eval_checkpoint';
+export { baselinesFor, BASELINE_TABLES } from './eval/baselines';
+export { predictVideo } from './predict/predict';
+export { renderReport } from './report/html_report';
+export { writeRunReport } from './report/run_report';

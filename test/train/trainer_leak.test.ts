@@ -1,0 +1,30 @@
+// runTraining (the loop behind pretrain / cotrain / transfer) frees every tensor it creates.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/engine/backend';
+import { resolveRunDatasets } from '../../src/train/run_datasets';
+import { runTraining } from '../../src/train/trainer';
+import { RunConfig } from '../../src/train/run_config';
+
+test('runTraining leaks no tensors and writes checkpoint, log, result and report', async () => {
+  await initBackend({ backend: 'wasm' });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-trainer-'));
+  const { datasets, data } = await resolveRunDatasets(['k400', 'imnet'], {}, { demoDir: path.join(tmp, 'demo'), demoSize: 'tiny' });
+  const cfg: RunConfig = {
+    kind: 'cotrain', datasets, data, out: path.join(tmp, 'run'), preset: 'tiny', steps: 3, batchSize: 4, microBatch: 2,
+    optimizer: 'sgd', lr: 0.01, weightDecay: 1e-4, warmupSteps: 1, schedule: 'step', labelSmoothing: 0.1, mixup: 0.2, dropPath: 0.1,
+    clipGrad: 1, seed: 3, temperature: 1, evalEvery: 2, evalSamples: 4, evalViews: '1x1', checkpointEvery: 2, freezeTemporal: false,
+    samplingRate: 2, mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], maxBad: 0.5, concurrency: 2,
+  };
+  const before = tf.memory().numTensors;
+  const r = await runTraining(cfg);
+  expect(tf.memory().numTensors).toBe(before);
+  expect(r.steps).toBe(3);
+  expect(r.evals.map((e) => e.head).sort()).toEqual(['imnet', 'k400']);
+  for (const f of ['checkpoint/config.json', 'checkpoint/weights.safetensors', 'checkpoint/train_state.safetensors', 'log.jsonl', 'result.json', 'report.html']) {
+    expect(fs.existsSync(path.join(cfg.out, f))).toBe(true);
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
