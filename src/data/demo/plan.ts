@@ -32,7 +32,7 @@ export interface SizePreset {
  */
 export const SIZE_PRESETS: Record<DemoSize, SizePreset> = {
   tiny: { size: 64, frames: 16, classes: { k400: 4, ssv2: 4, mit: 4, imnet: 4 }, train: 4, val: 2, imageTrain: 4, imageVal: 2 },
-  small: { size: 112, frames: 32, classes: { k400: 8, ssv2: 8, mit: 6, imnet: 8 }, train: 32, val: 8, imageTrain: 100, imageVal: 20 },
+  small: { size: 112, frames: 32, classes: { k400: 5, ssv2: 8, mit: 6, imnet: 5 }, train: 32, val: 8, imageTrain: 100, imageVal: 20 },
 };
 
 export interface DemoDataset {
@@ -87,7 +87,7 @@ export function queueClip(
     out,
     spec: { ...spec, width: S, height: S },
     render: () => {
-      const scene = makeScene(S, ctx.sprites.sprite(cls, pool, rng.fork('sprite')), rng.fork('scene'));
+      const scene = makeScene(S, ctx.sprites.sprite(cls, pool, rng.fork('sprite')), rng.fork('scene'), 10, cls);
       const ps = poses(rng.fork('motion'));
       const frames = new Uint8Array(ps.length * S * S * 3); // [T, S, S, 3]
       const noise = rng.fork('noise');
@@ -121,7 +121,7 @@ export async function encodeBatch(ctx: DemoContext, batch: ClipTask[]): Promise<
 export function queueImage(ctx: DemoContext, out: string, rng: Rng, cls: number, pool: 'train' | 'val'): void {
   ctx.jobs.push(async () => {
     const S = ctx.preset.size;
-    const scene = makeScene(S, ctx.sprites.sprite(cls, pool, rng.fork('sprite')), rng.fork('scene'));
+    const scene = makeScene(S, ctx.sprites.sprite(cls, pool, rng.fork('sprite')), rng.fork('scene'), 10, cls);
     const pr = rng.fork('pose');
     const pose: Pose = { cx: pr.uniform(0.3, 0.7) * S, cy: pr.uniform(0.3, 0.7) * S, angle: pr.uniform(-0.4, 0.4), scale: pr.uniform(0.9, 1.3), alpha: 1 };
     const frame = new Uint8Array(S * S * 3); // [S, S, 3]
