@@ -1,17 +1,8 @@
 // What a forward pass needs besides its input: whether it is training (dropout and drop-path on) and where its
-// randomness comes from. Randomness is drawn from a seeded generator so that one seed gives one result.
+// randomness comes from. Masks are seeded from the project's one seeded generator (data/rng.ts), so that one seed gives
+// one result and a resumed run draws the same masks.
 
-/** mulberry32: a small, fast, well-distributed 32-bit PRNG; deterministic for a given seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRng } from '../data/rng';
 
 export interface ForwardContext {
   training: boolean;
@@ -24,6 +15,6 @@ export function evalContext(): ForwardContext {
 }
 
 export function trainContext(seed: number): ForwardContext {
-  const rand = mulberry32(seed);
-  return { training: true, nextSeed: () => Math.floor(rand() * 2 ** 31) };
+  const rng = createRng(seed, 'forward');
+  return { training: true, nextSeed: () => Math.floor(rng.next() * 2 ** 31) };
 }

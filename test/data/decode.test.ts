@@ -11,26 +11,13 @@ import { DecodeError } from '../../src/errors';
 import { decodeClip, DecodedClip, passthroughFlags, selectExpr } from '../../src/data/video/decode';
 import { probeVideo } from '../../src/data/video/probe';
 import { decodeImage, decodeImageResized } from '../../src/data/image/decode';
+import { ffmpeg, gunzipSample, HAVE_OPENCV, OPENCV_DOC, VTEST, withOpencv } from '../helpers/media';
 
-const OPENCV_DOC = '/usr/share/doc/opencv-doc';
-const VTEST = path.join(OPENCV_DOC, 'examples/data/vtest.avi');
-const HAVE_OPENCV = fs.existsSync(VTEST);
-const withOpencv = HAVE_OPENCV ? test : test.skip;
 
 let tmp: string;
 const files: Record<string, string> = {};
 
-function gunzipSample(name: string): string {
-  const found = execFileSync('find', [OPENCV_DOC, '-name', `${name}.gz`], { encoding: 'utf8' }).split('\n')[0];
-  const out = path.join(tmp, name);
-  fs.writeFileSync(out, require('zlib').gunzipSync(fs.readFileSync(found)));
-  return out;
-}
 
-function ffmpeg(args: string[]): void {
-  const r = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args]);
-  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr}`);
-}
 
 /** Frame i of a clip: [H, W, 3]. */
 const frame = (c: DecodedClip, i: number): Uint8Array => c.data.subarray(i * c.width * c.height * 3, (i + 1) * c.width * c.height * 3);
@@ -54,8 +41,8 @@ async function decodeError(p: Promise<unknown>): Promise<DecodeError> {
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-decode-'));
   if (HAVE_OPENCV) {
-    files.cup = gunzipSample('cup.mp4');
-    files.box = gunzipSample('box.mp4');
+    files.cup = gunzipSample('cup.mp4', tmp);
+    files.box = gunzipSample('box.mp4', tmp);
   } else {
     console.warn(`opencv-doc is not installed (${VTEST} missing): skipping the vtest/cup/box/image cases; .ci/run installs it`);
   }

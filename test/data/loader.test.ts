@@ -14,6 +14,7 @@ import { createRng } from '../../src/data/rng';
 import { planSpatial, transformClip } from '../../src/data/transforms';
 import { DatasetIndex, Preprocessing, Sample } from '../../src/data/types';
 import { decodeClip } from '../../src/data/video/decode';
+import { ffmpeg } from '../helpers/media';
 
 const PRE: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 4, samplingRate: 2 };
 const SOURCES = ['testsrc', 'testsrc2', 'smptebars', 'rgbtestsrc', 'cellauto=rule=110'];
@@ -22,10 +23,6 @@ let tmp: string;
 let videos: DatasetIndex;
 let images: DatasetIndex;
 
-function ffmpeg(args: string[]): void {
-  const r = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args]);
-  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr}`);
-}
 
 function index(samples: Sample[], over: Partial<DatasetIndex> = {}): DatasetIndex {
   return {

@@ -8,33 +8,19 @@ import * as path from 'path';
 import { DecodeError } from '../../src/errors';
 import { requireFfmpeg, resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
 import { parseFfmpegBanner, probeVideo, totalFrames } from '../../src/data/video/probe';
+import { ffmpeg, gunzipSample, HAVE_OPENCV, OPENCV_DOC, VTEST, withOpencv } from '../helpers/media';
 
-const OPENCV_DOC = '/usr/share/doc/opencv-doc';
-const VTEST = path.join(OPENCV_DOC, 'examples/data/vtest.avi');
-const HAVE_OPENCV = fs.existsSync(VTEST);
-const withOpencv = HAVE_OPENCV ? test : test.skip;
 
 let tmp: string;
 const opencv: Record<string, string> = {};
 
-/** opencv-doc ships cup.mp4 / box.mp4 gzipped somewhere under its html docs: find and gunzip them into tmp. */
-function gunzipSample(name: string): string {
-  const found = execFileSync('find', [OPENCV_DOC, '-name', `${name}.gz`], { encoding: 'utf8' }).split('\n')[0];
-  const out = path.join(tmp, name);
-  fs.writeFileSync(out, require('zlib').gunzipSync(fs.readFileSync(found)));
-  return out;
-}
 
-function ffmpeg(args: string[]): void {
-  const r = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args]);
-  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr}`);
-}
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-probe-'));
   if (HAVE_OPENCV) {
-    opencv.cup = gunzipSample('cup.mp4');
-    opencv.box = gunzipSample('box.mp4');
+    opencv.cup = gunzipSample('cup.mp4', tmp);
+    opencv.box = gunzipSample('box.mp4', tmp);
   } else {
     console.warn(`opencv-doc is not installed (${VTEST} missing): skipping the vtest/cup/box cases; .ci/run installs it`);
   }

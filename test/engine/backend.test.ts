@@ -13,18 +13,11 @@ import { describeBackends, initBackend, NOT_INSTALLED_REASON } from '../../src/e
 import { measureGemm } from '../../src/engine/gemm_rate';
 import { isOutOfMemory, wasmHeapBytes, withOomGuard } from '../../src/engine/oom_guard';
 import { shutdownThreads, wasmThreads } from '../../src/engine/wasm_threads';
+import { tensorflowInstalled } from '../helpers/tf';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-function installed(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const tensorflowPresent = installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node');
+const tensorflowPresent = tensorflowInstalled();
 
 afterAll(() => shutdownThreads()); // the pthread pool would keep the jest worker alive
 

@@ -11,19 +11,12 @@ import { NOT_INSTALLED_REASON } from '../../src/engine/backend';
 import { resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
 import { renderDoctor } from '../../src/cli/commands/doctor';
 import { shutdownThreads } from '../../src/engine/wasm_threads';
+import { tensorflowInstalled } from '../helpers/tf';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'cover.js');
 
-function installed(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const tensorflowPresent = installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node');
+const tensorflowPresent = tensorflowInstalled();
 
 afterAll(() => shutdownThreads());
 

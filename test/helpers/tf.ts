@@ -23,3 +23,16 @@ export function randomizeWeights(model: TimeSformer, seed = 1): void {
 export function randomClips(B: number, T: number, size: number, seed = 7): tf.Tensor {
   return tf.randomNormal([B, T, size, size, 3], 0, 1, 'float32', seed);
 }
+
+/** Whether one of the optional TensorFlow packages installed (never, on machines without access to its download). */
+export function tensorflowInstalled(): boolean {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      // not installed
+    }
+  }
+  return false;
+}
