@@ -1,7 +1,11 @@
 // `npm run bench`: training step time and matmul GFLOP/s for the `tiny` and `small` presets on every backend present,
 // next to the backend's measured plain-GEMM rate (the ceiling a matmul-bound step can reach), a kernel profile of the
 // embedded default (small on wasm) showing where the rest of the time goes, and the data loader's decode throughput.
-// Options: --json (one JSON object), --quick (fewer steps), --threads N (wasm threads), --backends wasm,cpu.
+// Rows: 'wasm' is plain tfjs-wasm (--accel off), 'wasm+native' the same with the native accelerator, 'pytorch' the same
+// model and step in PyTorch (bench/torch_step.py, when a python3 with torch is importable; COVER_PYTHON picks one),
+// 'wasm2' the threaded wasm build, 'cpu' plain JS. GFLOP/s are set against the machine's sgemm peak: the best plain
+// 1024^3 GEMM rate measured in the run (native BLAS, torch, or wasm).
+// Options: --json (one JSON object), --quick (fewer steps), --threads N (wasm threads), --backends wasm,wasm+native,cpu.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { table } from '../src/cli/render';
@@ -9,6 +13,7 @@ import { initBackend } from '../src/engine/backend';
 import { measureGemm } from '../src/engine/gemm_rate';
 import { benchTrainStep, TrainBenchResult } from './train';
 import { benchData, renderDataBench } from './data';
+import { benchTorch } from './torch';
 
 interface BenchReport {
   machine: { cpus: number; node: string };
@@ -27,33 +32,41 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const threads = arg('--threads') ? Number(arg('--threads')) : undefined;
   // 'wasm2' is wasm with the opt-in 2-thread build (--threads 2).
-  const backends = (arg('--backends') ?? 'tensorflow,wasm,wasm2,cpu').split(',');
+  const backends = (arg('--backends') ?? 'tensorflow,wasm,wasm+native,pytorch,wasm2,cpu').split(',');
   const log = (s: string) => (json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
   const report: BenchReport = { machine: { cpus: require('os').cpus().length, node: process.version }, gemm: {}, train: [] };
 
   for (const entry of backends) {
-    const backend = entry === 'wasm2' ? 'wasm' : entry;
+    if (entry === 'pytorch') {
+      const presets = ['tiny', 'small'];
+      const rows = await benchTorch(presets, { steps: quick ? 2 : 5, batch: 8, log });
+      for (const r of rows) report.train.push(r.result);
+      if (rows.length) report.gemm.pytorch = rows[0].gemmGflops;
+      continue;
+    }
+    const backend = entry === 'wasm2' || entry === 'wasm+native' ? 'wasm' : entry;
+    const accel = entry === 'wasm+native' ? 'native' : 'off';
     try {
-      await initBackend({ backend: backend as 'wasm' | 'cpu' | 'tensorflow', threads: entry === 'wasm2' ? 2 : backend === 'wasm' ? threads : undefined });
+      await initBackend({ backend: backend as 'wasm' | 'cpu' | 'tensorflow', threads: entry === 'wasm2' ? 2 : entry === 'wasm' ? threads : undefined, accel });
     } catch (err) {
       log(`${entry}: not available (${(err as Error).message})`);
       continue;
     }
-    const name = entry === 'wasm2' ? 'wasm x2' : tf.getBackend();
+    const name = entry === 'wasm2' ? 'wasm x2' : entry === 'wasm+native' ? 'wasm+native' : tf.getBackend();
     const gemm = measureGemm(backend === 'cpu' ? 256 : 1024, 500);
     report.gemm[name] = gemm.gflops;
     log(`${name}: plain GEMM ${gemm.n}^3 at ${gemm.gflops.toFixed(1)} GFLOP/s`);
     const slow = backend === 'cpu';
     for (const preset of ['tiny', 'small']) {
       const steps = slow && preset === 'small' ? 1 : quick ? 2 : 5;
-      const r = { ...(await benchTrainStep({ preset, batch: 8, steps, profile: name === 'wasm' && preset === 'small' })), backend: name };
+      const r = { ...(await benchTrainStep({ preset, batch: 8, steps, profile: (name === 'wasm' || name === 'wasm+native') && preset === 'small' })), backend: name };
       report.train.push(r);
       log(`  ${preset}: ${r.msPerStep.toFixed(0)} ms/step, ${r.gflops.toFixed(1)} GFLOP/s, ${r.clipsPerSec.toFixed(1)} clips/s trained`);
     }
   }
 
   try {
-    await initBackend({ backend: 'wasm' });
+    await initBackend({ backend: 'wasm', accel: 'off' });
     report.data = await benchData({ quick });
   } catch (err) {
     log(`data: skipped (${(err as Error).message})`);
@@ -63,16 +76,18 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
-  const t = table(['backend', 'preset', 'B x T', 'ms/step', 'GFLOP/step', 'GFLOP/s', 'of GEMM peak', 'clips/s trained']);
+  const peak = Math.max(0, ...Object.values(report.gemm));
+  const t = table(['backend', 'preset', 'B x T', 'ms/step', 'vs pytorch', 'GFLOP/step', 'GFLOP/s', 'of sgemm peak', 'clips/s trained']);
   for (const r of report.train) {
-    const peak = report.gemm[r.backend];
-    t.push([r.backend, r.preset, `${r.batch} x ${r.frames}`, r.msPerStep.toFixed(0), r.gflopPerStep.toFixed(2), r.gflops.toFixed(1), peak ? `${((100 * r.gflops) / peak).toFixed(0)}%` : '-', r.clipsPerSec.toFixed(1)]);
+    const torch = report.train.find((q) => q.backend === 'pytorch' && q.preset === r.preset);
+    const ratio = torch ? `${(r.msPerStep / torch.msPerStep).toFixed(2)}x` : '-';
+    t.push([r.backend, r.preset, `${r.batch} x ${r.frames}`, r.msPerStep.toFixed(0), ratio, r.gflopPerStep.toFixed(2), r.gflops.toFixed(1), peak ? `${((100 * r.gflops) / peak).toFixed(0)}%` : '-', r.clipsPerSec.toFixed(1)]);
   }
-  process.stdout.write(`\nTraining step (matmul FLOPs counted analytically, fwd + bwd = 3x fwd)\n${t.toString()}\n`);
-  const prof = report.train.find((r) => r.kernels);
-  if (prof?.kernels) {
-    const k = table(['kernel (small, wasm, one step)', 'ms', 'share']);
-    for (const e of prof.kernels) k.push([e.kernel, e.ms.toFixed(1), `${(100 * e.share).toFixed(1)}%`]);
+  const peaks = Object.entries(report.gemm).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+  process.stdout.write(`\nTraining step (matmul FLOPs counted analytically, fwd + bwd = 3x fwd; sgemm peak ${peak.toFixed(0)} GFLOP/s = best of: ${peaks})\n${t.toString()}\n`);
+  for (const prof of report.train.filter((r) => r.kernels)) {
+    const k = table([`kernel (${prof.preset}, ${prof.backend}, one step)`, 'ms', 'share']);
+    for (const e of prof.kernels!) k.push([e.kernel, e.ms.toFixed(1), `${(100 * e.share).toFixed(1)}%`]);
     process.stdout.write(`\nWhere a step's time goes\n${k.toString()}\n`);
   }
   if (report.data) process.stdout.write(`\nData loader (8 frames at 224x224 per clip)\n${renderDataBench(report.data as Parameters<typeof renderDataBench>[0])}\n`);

@@ -1,4 +1,4 @@
-// Shared options of cover's commands: the compute backend and its threads, and machine-readable output.
+// Shared options of cover's commands: the compute backend, its threads and accelerator, and machine-readable output.
 
 import { Option } from 'commander';
 
@@ -16,6 +16,13 @@ export function threadsOption(): Option {
   return new Option('--threads <n>', 'wasm threads in Node (opt-in; 1 = the stock single-threaded wasm)')
     .env('COVER_THREADS')
     .argParser(parsePositiveInt('--threads'));
+}
+
+export function accelOption(): Option {
+  return new Option('--accel <mode>', 'native CPU accelerator on the wasm backend (auto = use it when built; see cover doctor)')
+    .choices(['auto', 'native', 'off'])
+    .env('COVER_ACCEL')
+    .default('auto');
 }
 
 export function jsonOption(): Option {

@@ -12,6 +12,7 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, CoverError, UsageError } from '../errors';
 import { useWasm, wasmThreads } from './wasm_threads';
+import { AccelInfo, AccelMode, initAccel, parseAccelMode } from './accel/accel';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendRequest = 'auto' | BackendName;
@@ -41,6 +42,8 @@ export interface BackendInfo {
   version: string;
   /** Every candidate tried, in order, ending with the chosen one. */
   tried: BackendAttempt[];
+  /** The native accelerator (native/): active on the wasm backend when it is built, or why not. */
+  accel: AccelInfo;
 }
 
 export interface BackendProbe {
@@ -238,8 +241,9 @@ async function startCandidate(candidate: BackendCandidate, threads: number): Pro
  * //     { name: 'tfjs-node', ok: false, reason: 'not installed (optional; ...)' },
  * //     { name: 'wasm', ok: true, reason: 'SIMD, 1 thread' } ] }
  */
-export async function initBackend(opts: { backend: BackendRequest; threads?: number }): Promise<BackendInfo> {
+export async function initBackend(opts: { backend: BackendRequest; threads?: number; accel?: AccelMode }): Promise<BackendInfo> {
   const requested = opts.backend;
+  const accelMode = opts.accel ?? parseAccelMode(process.env.COVER_ACCEL);
   if (!(requested in ORDER)) {
     throw new UsageError(`unknown backend '${String(requested)}'`, { suggestion: `use one of ${Object.keys(ORDER).join(', ')}` });
   }
@@ -266,6 +270,7 @@ export async function initBackend(opts: { backend: BackendRequest; threads?: num
     }
     tried.push({ name: candidate, ok: started.ok, reason: started.reason });
     if (!started.ok) continue;
+    const accel = initAccel(accelMode, BACKEND_OF[candidate], { wasmThreads: started.threads });
     return {
       name: BACKEND_OF[candidate],
       requested,
@@ -276,6 +281,7 @@ export async function initBackend(opts: { backend: BackendRequest; threads?: num
       gpu: started.gpu,
       version: started.version,
       tried,
+      accel,
     };
   }
   const why = tried.map((t) => `${PACKAGES[t.name]}: ${t.reason}`).join('; ');

@@ -13,10 +13,13 @@ import { FfmpegLocation, FFMPEG_FIX, findFfmpeg } from '../data/video/find_ffmpe
 import { BackendInfo, BackendProbe, BackendRequest, describeBackends, initBackend, NOT_INSTALLED_REASON } from './backend';
 import { GemmRate, measureGemm } from './gemm_rate';
 import { coverVersion } from '../version';
+import type { AccelMode } from './accel/accel';
+import { loadNative, NativeInfo } from './accel/native';
 
 export interface DoctorOptions {
   backend: BackendRequest;
   threads?: number;
+  accel?: AccelMode;
   /** How long to time the matMul rate (ms; default 300). 0 skips it. */
   gemmMs?: number;
 }
@@ -43,6 +46,8 @@ export interface DoctorReport {
   backendError: { message: string; suggestion: string | null } | null;
   backends: BackendProbe[];
   gemm: GemmRate | null;
+  /** The native accelerator package: built and loadable (with its BLAS), or why not. Whether it is in use: backend.accel. */
+  native: { built: boolean; error: string | null; info: NativeInfo | null };
   ffmpeg: FfmpegLocation;
   versions: Versions;
   /** What the user can do, one plain sentence each; empty when nothing is missing. */
@@ -91,6 +96,14 @@ function advise(r: Omit<DoctorReport, 'advice' | 'ok'>, opts: DoctorOptions): st
   if (b?.name === 'cpu' && opts.backend === 'auto') {
     out.push(`cover fell back to the plain-JavaScript cpu backend, 25-35x slower than wasm, because wasm did not start (${wasm?.reason ?? 'unknown'}). Reinstall the dependencies (npm ci).`);
   }
+  if (!r.native.built && b?.name === 'wasm') {
+    out.push(
+      `The native accelerator (3-4x faster training on wasm) is not built: ${r.native.error}. Install g++, make and python3 ` +
+        '(apt-get install g++ make python3) and the OpenBLAS runtime (libopenblas0-pthread), then run npm ci again.',
+    );
+  } else if (r.native.info?.blas === 'none') {
+    out.push('The native accelerator found no BLAS and uses its built-in gemm; apt-get install libopenblas0-pthread makes matmuls ~10x faster.');
+  }
   if (b?.name === 'wasm') {
     const cpus = r.versions.cpus;
     if (b.threads === 1 && cpus >= 2) {
@@ -126,7 +139,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   let backend: BackendInfo | null = null;
   let backendError: DoctorReport['backendError'] = null;
   try {
-    backend = await initBackend({ backend: opts.backend, threads: opts.threads });
+    backend = await initBackend({ backend: opts.backend, threads: opts.threads, accel: opts.accel });
   } catch (err) {
     // A usage mistake (--threads with --backend cpu) is the user's to fix before anything else; a backend that does
     // not start is exactly what the doctor reports.
@@ -139,7 +152,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const gemmMs = opts.gemmMs ?? 300;
   if (backend && gemmMs > 0) gemm = measureGemm(GEMM_N[backend.name] ?? 512, gemmMs);
 
-  const partial = { backend, backendError, backends, gemm, ffmpeg: findFfmpeg(), versions: versions() };
+  const loaded = loadNative();
+  const native = { built: loaded.addon !== null, error: loaded.error, info: loaded.addon ? loaded.addon.info() : null };
+  const partial = { backend, backendError, backends, gemm, native, ffmpeg: findFfmpeg(), versions: versions() };
   return { ok: backend !== null, ...partial, advice: advise(partial, opts) };
 }
 

@@ -2,8 +2,12 @@
 // (the TimeSformer recipe: torch.optim.SGD(momentum=.9, nesterov=True, weight_decay=1e-4), decay added to the gradient).
 // Position/time embeddings, the CLS token, norms and biases get no decay (timm's convention; the reference lists the
 // embeddings in no_weight_decay()). State is plain named tensors so a run can be checkpointed and resumed exactly.
+// With the native accelerator active, one step updates every parameter and slot in place in one native call
+// (engine/accel/fused_kernels.ts), with the same math as the per-parameter tfjs ops below.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { activeNative } from '../engine/accel/accel';
+import { fusable, fusedAdamW, fusedSgd } from '../engine/accel/fused_kernels';
 
 export type OptimizerName = 'adamw' | 'sgd';
 
@@ -36,15 +40,28 @@ export class Optimizer {
 
   constructor(readonly config: OptimizerConfig) {}
 
-  /** Applies one update: params[name] -= lr * direction(grads[name]). `grads` stay owned by the caller. */
-  apply(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
+  /**
+   * Applies one update: params[name] -= lr * direction(gradScale * grads[name]). `grads` stay owned by the caller;
+   * `gradScale` is global-norm clipping's factor (1: none), applied here so scaled gradients are never materialised.
+   */
+  apply(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number, gradScale = 1): void {
     this.step += 1;
     const c = this.config;
-    for (const [name, g] of grads) {
+    const ps: tf.Variable[] = [];
+    for (const name of grads.keys()) {
       const p = params.get(name);
       if (!p) throw new Error(`optimizer: gradient for unknown parameter ${name}`);
+      ps.push(p);
+    }
+    if (activeNative() && fusable(...grads.values(), ...ps)) {
+      this.applyFused(ps, grads, lr, gradScale);
+      return;
+    }
+    for (const [name, gIn] of grads) {
+      const p = params.get(name)!;
       const wd = skipsWeightDecay(name, p.rank) ? 0 : c.weightDecay;
       tf.tidy(() => {
+        const g = gradScale === 1 ? gIn : tf.mul(gIn, gradScale);
         if (c.name === 'adamw') {
           const [m, v] = this.slotsFor(name, p, 2);
           const m1 = tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1));
@@ -71,6 +88,29 @@ export class Optimizer {
     }
   }
 
+  /** apply()'s update over every parameter at once, in one native call (ps[i] belongs to the i-th gradient). */
+  private applyFused(ps: tf.Variable[], grads: Map<string, tf.Tensor>, lr: number, gradScale: number): void {
+    const c = this.config;
+    const names = [...grads.keys()];
+    const gs = [...grads.values()];
+    const nSlots = c.name === 'adamw' ? 2 : c.momentum > 0 ? 1 : 0;
+    const slotVars: tf.Variable[][] = [];
+    const decay: number[] = [];
+    for (const [i, name] of names.entries()) {
+      const p = ps[i];
+      decay.push(skipsWeightDecay(name, p.rank) ? 0 : c.weightDecay);
+      slotVars.push(nSlots > 0 ? tf.tidy(() => this.slotsFor(name, p, nSlots)) : []);
+    }
+    if (c.name === 'adamw') {
+      fusedAdamW(ps, gs, slotVars.map((s) => s[0]), slotVars.map((s) => s[1]), decay,
+        { lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, step: this.step, gradScale });
+    } else {
+      fusedSgd(ps, gs, nSlots > 0 ? slotVars.map((s) => s[0]) : [], decay,
+        { lr, momentum: c.momentum, nesterov: c.nesterov, gradScale });
+    }
+  }
+
+  /** The parameter's slot variables (zeros on first use: call inside tf.tidy, which frees the zeros tensor). */
   private slotsFor(name: string, p: tf.Variable, n: number): tf.Variable[] {
     let s = this.slots.get(name);
     if (!s) {

@@ -4,6 +4,8 @@
 // 4 GiB and tfjs keeps every intermediate of a backward pass), optional global-norm clipping, then one optimizer update.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { activeNative } from '../engine/accel/accel';
+import { fusable, fusedGlobalNormSq } from '../engine/accel/fused_kernels';
 import { trainContext } from '../model/context';
 import { TimeSformer } from '../model/timesformer';
 import { crossEntropy, softCrossEntropy } from './loss';
@@ -105,8 +107,10 @@ export function accumulateGradients(
   return { grads, loss: lossSum / total, perHead, samples: total };
 }
 
-/** Global L2 norm of all gradients. */
+/** Global L2 norm of all gradients (one native call when the accelerator is active). */
 export function globalNorm(grads: Map<string, tf.Tensor>): number {
+  const list = [...grads.values()];
+  if (activeNative() && fusable(...list)) return Math.sqrt(fusedGlobalNormSq(list));
   return tf.tidy(() => {
     const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
     return Math.sqrt(tf.addN(sq).dataSync()[0]);
@@ -118,14 +122,9 @@ export function trainStep(model: TimeSformer, batches: HeadBatch[], optimizer: O
   const { grads, loss, perHead, samples } = accumulateGradients(model, batches, opts);
   try {
     const gradNorm = globalNorm(grads);
-    if (opts.clipGradNorm && gradNorm > opts.clipGradNorm) {
-      const scale = opts.clipGradNorm / (gradNorm + 1e-6);
-      for (const [name, g] of grads) {
-        grads.set(name, tf.mul(g, scale));
-        g.dispose();
-      }
-    }
-    optimizer.apply(model.namedWeights(), grads, opts.lr);
+    // Clipping scales every gradient by one factor; the optimizer applies it as it reads them.
+    const gradScale = opts.clipGradNorm && gradNorm > opts.clipGradNorm ? opts.clipGradNorm / (gradNorm + 1e-6) : 1;
+    optimizer.apply(model.namedWeights(), grads, opts.lr, gradScale);
     return { loss, perHead, gradNorm, samples };
   } finally {
     for (const g of grads.values()) g.dispose();

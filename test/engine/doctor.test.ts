@@ -30,7 +30,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 describe('runDoctor', () => {
   test('reports backends, the chosen one with a measured GEMM rate, ffmpeg, versions and advice, as plain JSON', async () => {
     const r = await runDoctor({ backend: 'wasm', gemmMs: 30 });
-    expect(Object.keys(r).sort()).toEqual(['advice', 'backend', 'backendError', 'backends', 'ffmpeg', 'gemm', 'ok', 'versions']);
+    expect(Object.keys(r).sort()).toEqual(['advice', 'backend', 'backendError', 'backends', 'ffmpeg', 'gemm', 'native', 'ok', 'versions']);
     expect(r.ok).toBe(true);
     expect(r.backendError).toBeNull();
     expect(r.backend).toMatchObject({ name: 'wasm', requested: 'wasm', threads: 1, simd: true });

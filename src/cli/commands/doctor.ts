@@ -5,7 +5,8 @@ import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import { doctorFailure, DoctorReport, runDoctor } from '../../engine/doctor';
 import { BackendRequest } from '../../engine/backend';
-import { backendOption, jsonOption, parsePositiveInt, threadsOption } from '../options';
+import { backendOption, jsonOption, parsePositiveInt, threadsOption, accelOption } from '../options';
+import type { AccelMode } from '../../engine/accel/accel';
 
 /** No colours: the output is read in logs and CI as often as in a terminal. */
 const PLAIN = { style: { head: [] as string[], border: [] as string[] } };
@@ -37,6 +38,18 @@ export function renderDoctor(r: DoctorReport): string {
     );
     parts.push(`Chosen backend\n${chosen.toString()}`);
   }
+
+  const acc = new Table(PLAIN);
+  const a = r.backend?.accel;
+  const n = r.native;
+  acc.push(
+    { status: a?.active ? 'ACTIVE' : n.built ? `built, not in use: ${a?.reason ?? 'no backend'}` : `missing: ${n.error}` },
+    { BLAS: n.info ? (n.info.blas === 'none' ? 'none found (built-in gemm)' : `${n.info.blas} (${n.info.blasPath})`) : '-' },
+    { threads: n.info ? String(a?.threads ?? n.info.threads) : '-' },
+    { 'kernels replaced': a?.active ? `${a.kernels.length} + fused LayerNorm, GELU, attention, optimizer` : '-' },
+    { mode: a?.mode ?? '-' },
+  );
+  parts.push(`Native accelerator (--accel)\n${acc.toString()}`);
 
   const f = r.ffmpeg;
   const ff = new Table(PLAIN);
@@ -71,10 +84,11 @@ export function doctorCommand(): Command {
     .description('check the compute backends, wasm threads and SIMD, the matMul rate, ffmpeg and versions')
     .addOption(backendOption())
     .addOption(threadsOption())
+    .addOption(accelOption())
     .addOption(new Option('--gemm-ms <ms>', 'how long to time the matMul rate').argParser(parsePositiveInt('--gemm-ms')).default(300))
     .addOption(jsonOption())
-    .action(async (opts: { backend: BackendRequest; threads?: number; gemmMs: number; json?: boolean }) => {
-      const report = await runDoctor({ backend: opts.backend, threads: opts.threads, gemmMs: opts.gemmMs });
+    .action(async (opts: { backend: BackendRequest; threads?: number; accel: AccelMode; gemmMs: number; json?: boolean }) => {
+      const report = await runDoctor({ backend: opts.backend, threads: opts.threads, accel: opts.accel, gemmMs: opts.gemmMs });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
       const failure = doctorFailure(report);
       if (failure) throw failure;

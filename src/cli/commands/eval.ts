@@ -9,7 +9,8 @@ import { parseViews } from '../../data/sampling';
 import { initBackend } from '../../engine/backend';
 import { CheckpointEval, evaluateCheckpoint } from '../../eval/eval_checkpoint';
 import { renderEvals } from '../eval_render';
-import { backendOption, jsonOption, parsePositiveInt, threadsOption } from '../options';
+import { backendOption, jsonOption, parsePositiveInt, threadsOption, accelOption } from '../options';
+import type { AccelMode } from '../../engine/accel/accel';
 
 export const DEFAULT_CHECKPOINT = 'runs/cotrain/checkpoint';
 
@@ -29,6 +30,7 @@ interface EvalCliOptions {
   demoDir?: string;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   threads?: number;
+  accel: AccelMode;
   json?: boolean;
 }
 
@@ -78,6 +80,7 @@ export function evalCommand(): Command {
     .option('--demo-dir <dir>', 'evaluate on the demo suite in this folder (default .cover/demo)')
     .addOption(backendOption())
     .addOption(threadsOption())
+    .addOption(accelOption())
     .addOption(jsonOption());
   cmd.addHelpText(
     'after',
@@ -95,7 +98,7 @@ Demo-suite data and datasets of other names get a line saying their numbers are 
   return cmd.action(async (o: EvalCliOptions) => {
     // Lines for the user go to stdout, or to stderr with --json so that stdout stays one JSON object.
     const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
-    await initBackend({ backend: o.backend, threads: o.threads });
+    await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
     const tty = !o.json && process.stderr.isTTY;
     const result = await evaluateCheckpoint({
       checkpoint: o.checkpoint,

@@ -4,7 +4,8 @@ import { Command, Option } from 'commander';
 import { table as makeTable } from '../render';
 import { initBackend } from '../../engine/backend';
 import { runParity, PARITY_TOLERANCE } from '../../tools/parity';
-import { backendOption, jsonOption, threadsOption } from '../options';
+import { backendOption, jsonOption, threadsOption, accelOption } from '../options';
+import type { AccelMode } from '../../engine/accel/accel';
 
 export function parityCommand(): Command {
   return new Command('parity')
@@ -12,10 +13,11 @@ export function parityCommand(): Command {
     .argument('<fixture-dir>', 'folder in the format of shared/fixtures/timesformer-parity/*')
     .addOption(backendOption())
     .addOption(threadsOption())
+    .addOption(accelOption())
     .addOption(new Option('--tolerance <x>', 'largest accepted absolute error').default(PARITY_TOLERANCE).argParser(Number))
     .addOption(jsonOption())
-    .action(async (dir: string, opts: { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; threads?: number; tolerance: number; json?: boolean }) => {
-      await initBackend({ backend: opts.backend, threads: opts.threads });
+    .action(async (dir: string, opts: { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; threads?: number; accel: AccelMode; tolerance: number; json?: boolean }) => {
+      await initBackend({ backend: opts.backend, threads: opts.threads, accel: opts.accel });
       const result = await runParity(dir, opts.tolerance);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

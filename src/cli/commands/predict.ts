@@ -7,7 +7,8 @@ import { IMAGE_EXT } from '../../data/datasets/common';
 import { assertReadableFile } from '../../data/video/probe';
 import { initBackend } from '../../engine/backend';
 import { Prediction, predictVideo } from '../../predict/predict';
-import { backendOption, jsonOption, parsePositiveInt, threadsOption } from '../options';
+import { backendOption, jsonOption, parsePositiveInt, threadsOption, accelOption } from '../options';
+import type { AccelMode } from '../../engine/accel/accel';
 import { table } from '../render';
 import { DEFAULT_CHECKPOINT } from './eval';
 
@@ -19,6 +20,7 @@ interface PredictCliOptions {
   stride?: number;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   threads?: number;
+  accel: AccelMode;
   json?: boolean;
 }
 
@@ -72,6 +74,7 @@ export function predictCommand(): Command {
     .option('--stride <seconds>', 'seconds between window starts (default: the window length)', seconds('--stride'))
     .addOption(backendOption())
     .addOption(threadsOption())
+    .addOption(accelOption())
     .addOption(jsonOption());
   cmd.addHelpText(
     'after',
@@ -84,7 +87,7 @@ Examples:
   );
   return cmd.action(async (file: string, o: PredictCliOptions) => {
     await assertReadableFile(file, IMAGE_EXT.test(file) ? 'image' : 'video'); // before the weights load, which can take a while
-    await initBackend({ backend: o.backend, threads: o.threads });
+    await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
     const { model, checkpoint } = await loadModel(o.checkpoint);
     let result: Prediction;
     const tty = !o.json && process.stderr.isTTY;

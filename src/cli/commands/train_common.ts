@@ -15,7 +15,7 @@ import { getPreset } from '../../config/presets';
 
 export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions): Promise<TrainResult> {
   const progress = createProgress({ json: o.json });
-  const backend = await initBackend({ backend: o.backend, threads: o.threads });
+  const backend = await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
   const { parseDataPaths } = await import('../../data/datasets/registry');
   const out = o.out ?? path.join('runs', kind);
   // A resumed run reads its datasets and settings from its checkpoint; nothing is resolved again.
@@ -28,6 +28,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
       `${backend.threads > 1 ? ` x${backend.threads} threads` : ''} | ${cfg.epochs ? `${cfg.epochs} epochs` : `${cfg.steps} steps`} of ${cfg.batchSize} clips | ` +
       `${cfg.optimizer} lr ${cfg.lr} ${cfg.schedule} | out ${out}`,
   );
+  progress.line(`accelerator: ${backend.accel.active ? backend.accel.reason : `not in use (${backend.accel.reason})`}`);
   const interrupt = interruptSignal(progress.line);
   let result: TrainResult;
   try {

@@ -33,7 +33,7 @@ Examples:
   return cmd.action(async (a: string, b: string, o: TrainCliOptions & { from?: string; cotrained?: string; sourceSteps: number }) => {
     if (o.resume) throw new UsageError('--resume is not supported by transfer', { suggestion: 'resume the stage that stopped with cover cotrain --resume --out <its folder>' });
     const progress = createProgress({ json: o.json });
-    await initBackend({ backend: o.backend, threads: o.threads });
+    await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
     const sourceNames = o.from ? [] : a.split(',').map((s) => s.trim()).filter(Boolean);
     const resolved = await resolveRunDatasets([...new Set([...sourceNames, b])], parseDataPaths(o.data), { demoDir: o.demoDir, demoSize: o.demo, log: progress.line });
     const byName = new Map(resolved.datasets.map((d) => [d.name, d]));

@@ -1,0 +1,67 @@
+// The PyTorch row of `npm run bench`: the same model (cover's preset config, passed as JSON) and the same step (forward,
+// backward, gradient norm, AdamW) in bench/torch_step.py, run with the probe's fastest setting on this kind of machine:
+// 1 torch thread and OpenBLAS with as many threads as cores (COVER_TORCH_THREADS / OPENBLAS_NUM_THREADS override).
+// Skipped, with the reason, when no python3 with torch is importable (COVER_PYTHON picks the interpreter).
+
+import { spawnSync } from 'child_process';
+import * as os from 'os';
+import * as path from 'path';
+import { getPreset } from '../src/config/presets';
+import { trainStepFlops } from '../src/model/flops';
+import type { TrainBenchResult } from './train';
+
+const SCRIPT = path.join(__dirname, '..', '..', 'bench', 'torch_step.py');
+
+/** The first interpreter that imports torch: $COVER_PYTHON, python3, /usr/bin/python3. */
+export function findTorchPython(): { python: string; version: string } | { python: null; why: string } {
+  const candidates = [process.env.COVER_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { python, version: r.stdout.trim() };
+  }
+  return { python: null, why: `no python3 with torch importable (tried ${candidates.join(', ')}; apt-get install python3-torch)` };
+}
+
+export async function benchTorch(
+  presets: string[],
+  opts: { steps: number; batch: number; log: (s: string) => void },
+): Promise<{ result: TrainBenchResult; gemmGflops: number }[]> {
+  const found = findTorchPython();
+  if (found.python === null) {
+    opts.log(`pytorch: skipped (${'why' in found ? found.why : ''})`);
+    return [];
+  }
+  const blasThreads = process.env.OPENBLAS_NUM_THREADS ?? String(os.cpus().length);
+  const torchThreads = process.env.COVER_TORCH_THREADS ?? '1';
+  opts.log(`pytorch: torch ${found.version} (${found.python}), ${torchThreads} torch thread(s), OPENBLAS_NUM_THREADS=${blasThreads}`);
+  const out: { result: TrainBenchResult; gemmGflops: number }[] = [];
+  for (const preset of presets) {
+    const cfg = getPreset(preset);
+    const r = spawnSync(
+      found.python,
+      [SCRIPT, '--config', JSON.stringify(cfg), '--batch', String(opts.batch), '--steps', String(opts.steps), '--classes', '10', '--torch-threads', torchThreads],
+      { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: blasThreads, OMP_NUM_THREADS: torchThreads } },
+    );
+    if (r.status !== 0) {
+      opts.log(`pytorch: ${preset} failed (${(r.stderr || '').trim().split('\n').pop()})`);
+      continue;
+    }
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { msPerStep: number; gemmGflops: number };
+    const flop = trainStepFlops(cfg, opts.batch, cfg.numFrames, cfg.imgSize, [10]);
+    const result: TrainBenchResult = {
+      backend: 'pytorch',
+      preset,
+      batch: opts.batch,
+      frames: cfg.numFrames,
+      microBatch: opts.batch,
+      msPerStep: j.msPerStep,
+      gflopPerStep: flop / 1e9,
+      gflops: flop / 1e9 / (j.msPerStep / 1000),
+      clipsPerSec: opts.batch / (j.msPerStep / 1000),
+      steps: opts.steps,
+    };
+    opts.log(`  ${preset}: ${j.msPerStep.toFixed(0)} ms/step, ${result.gflops.toFixed(1)} GFLOP/s (torch sgemm ${j.gemmGflops.toFixed(0)} GFLOP/s)`);
+    out.push({ result, gemmGflops: j.gemmGflops });
+  }
+  return out;
+}

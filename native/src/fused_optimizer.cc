@@ -1,0 +1,149 @@
+// The optimizer step over every parameter in one call (AdamW, SGD with Nesterov momentum) and the global gradient norm,
+// in place of tfjs's ~10 kernels per parameter per step. All parameters form one flat index space (FlatIndex) split over
+// the pool, so a step over ~100 tensors of very different sizes still splits evenly.
+//
+// The update math repeats src/train/optimizer.ts's unfused path operation by operation in float32 (the constants rounded
+// to float32 as tfjs does with scalars), so the two agree to rounding; only sumSquares accumulates in double.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "fused_util.h"
+
+namespace cover {
+namespace {
+
+void requireSameLengths(const Napi::CallbackInfo& info, const char* fn, const std::vector<size_t>& want,
+                        const std::vector<size_t>& got, const char* what) {
+  if (got.size() != want.size()) {
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": " + what + " has " + std::to_string(got.size()) +
+                                                " arrays, params has " + std::to_string(want.size()));
+  }
+  for (size_t k = 0; k < want.size(); k++) {
+    if (got[k] != want[k]) {
+      throw Napi::RangeError::New(info.Env(), std::string(fn) + ": " + what + "[" + std::to_string(k) + "] has " +
+                                                  std::to_string(got[k]) + " elements, params[" + std::to_string(k) +
+                                                  "] has " + std::to_string(want[k]));
+    }
+  }
+}
+
+// sumSquares(arrays) -> number
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  std::vector<size_t> lengths;
+  const std::vector<float*> arrays = f32ListArg(info, 0, "sumSquares", lengths);
+  const FlatIndex flat(lengths);
+  const int chunks = chunkCount(flat.total(), kElementGrain);
+  std::vector<double> partial(static_cast<size_t>(std::max(chunks, 1)), 0.0);
+  parallelChunks(flat.total(), chunks, [&](int c, int64_t begin, int64_t end) {
+    double s = 0;
+    flat.forRange(begin, end, [&](size_t k, int64_t i0, int64_t i1) {
+      const float* a = arrays[k];
+      for (int64_t i = i0; i < i1; i++) s += static_cast<double>(a[i]) * a[i];
+    });
+    partial[c] = s;
+  });
+  double total = 0;
+  for (double s : partial) total += s;
+  return Napi::Number::New(info.Env(), total);
+}
+
+// adamw(params, grads, m, v, weightDecay, lr, beta1, beta2, eps, step, gradScale)
+Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  const char* fn = "adamw";
+  std::vector<size_t> lengths, gl, ml, vl;
+  const std::vector<float*> params = f32ListArg(info, 0, fn, lengths);
+  const std::vector<float*> grads = f32ListArg(info, 1, fn, gl);
+  const std::vector<float*> ms = f32ListArg(info, 2, fn, ml);
+  const std::vector<float*> vs = f32ListArg(info, 3, fn, vl);
+  const std::vector<double> wds = numsArg(info, 4, fn);
+  requireSameLengths(info, fn, lengths, gl, "grads");
+  requireSameLengths(info, fn, lengths, ml, "m");
+  requireSameLengths(info, fn, lengths, vl, "v");
+  if (wds.size() != lengths.size()) {
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": weightDecay has " + std::to_string(wds.size()) +
+                                                " entries, params has " + std::to_string(lengths.size()));
+  }
+  const double lr = numArg(info, 5, fn), beta1 = numArg(info, 6, fn), beta2 = numArg(info, 7, fn), eps = numArg(info, 8, fn);
+  const double step = numArg(info, 9, fn), gradScale = numArg(info, 10, fn);
+  if (!(step >= 1)) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": step must be >= 1 (the 1-based update count)");
+  // As tfjs rounds its scalar operands: tf.mul(m, beta1), tf.mul(g, 1 - beta1), tf.div(m1, 1 - beta1^step), ...
+  const float b1 = static_cast<float>(beta1), ob1 = static_cast<float>(1 - beta1);
+  const float b2 = static_cast<float>(beta2), ob2 = static_cast<float>(1 - beta2);
+  const float c1 = static_cast<float>(1 - std::pow(beta1, step)), c2 = static_cast<float>(1 - std::pow(beta2, step));
+  const float e = static_cast<float>(eps), lrf = static_cast<float>(lr), gs = static_cast<float>(gradScale);
+  const bool scaled = gradScale != 1;
+  const FlatIndex flat(lengths);
+  parallelFor(flat.total(), kElementGrain, [&](int64_t begin, int64_t end) {
+    flat.forRange(begin, end, [&](size_t k, int64_t i0, int64_t i1) {
+      float* p = params[k];
+      const float* g = grads[k];
+      float* m = ms[k];
+      float* v = vs[k];
+      const float wd = static_cast<float>(wds[k]);
+      for (int64_t i = i0; i < i1; i++) {
+        const float gi = scaled ? g[i] * gs : g[i];
+        const float m1 = m[i] * b1 + gi * ob1;
+        const float v1 = v[i] * b2 + (gi * gi) * ob2;
+        float update = (m1 / c1) / (std::sqrt(v1 / c2) + e);
+        if (wd != 0) update = update + p[i] * wd;
+        m[i] = m1;
+        v[i] = v1;
+        p[i] = p[i] - update * lrf;
+      }
+    });
+  });
+  return info.Env().Undefined();
+}
+
+// sgd(params, grads, bufs, weightDecay, lr, momentum, nesterov, gradScale)
+Napi::Value Sgd(const Napi::CallbackInfo& info) {
+  const char* fn = "sgd";
+  std::vector<size_t> lengths, gl, bl;
+  const std::vector<float*> params = f32ListArg(info, 0, fn, lengths);
+  const std::vector<float*> grads = f32ListArg(info, 1, fn, gl);
+  const std::vector<float*> bufs = f32ListArg(info, 2, fn, bl);
+  const std::vector<double> wds = numsArg(info, 3, fn);
+  const double lr = numArg(info, 4, fn), momentum = numArg(info, 5, fn);
+  if (info.Length() <= 6 || !info[6].IsBoolean()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument 6 must be a boolean");
+  const bool nesterov = info[6].As<Napi::Boolean>().Value();
+  const double gradScale = numArg(info, 7, fn);
+  requireSameLengths(info, fn, lengths, gl, "grads");
+  if (momentum > 0) requireSameLengths(info, fn, lengths, bl, "bufs");
+  if (wds.size() != lengths.size()) {
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": weightDecay has " + std::to_string(wds.size()) +
+                                                " entries, params has " + std::to_string(lengths.size()));
+  }
+  const float lrf = static_cast<float>(lr), mom = static_cast<float>(momentum), gs = static_cast<float>(gradScale);
+  const bool scaled = gradScale != 1, useMomentum = momentum > 0;
+  const FlatIndex flat(lengths);
+  parallelFor(flat.total(), kElementGrain, [&](int64_t begin, int64_t end) {
+    flat.forRange(begin, end, [&](size_t k, int64_t i0, int64_t i1) {
+      float* p = params[k];
+      const float* g = grads[k];
+      float* buf = useMomentum ? bufs[k] : nullptr;
+      const float wd = static_cast<float>(wds[k]);
+      for (int64_t i = i0; i < i1; i++) {
+        const float gi = scaled ? g[i] * gs : g[i];
+        float d = wd != 0 ? gi + p[i] * wd : gi;
+        if (useMomentum) {
+          const float b1 = buf[i] * mom + d;
+          buf[i] = b1;
+          d = nesterov ? d + b1 * mom : b1;
+        }
+        p[i] = p[i] - d * lrf;
+      }
+    });
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void registerFusedOptimizer(Napi::Env env, Napi::Object exports) {
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
+  exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("sgd", Napi::Function::New(env, Sgd));
+}
+
+}  // namespace cover
