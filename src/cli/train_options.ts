@@ -6,7 +6,8 @@ import { DEMO_SIZES } from '../data/demo/plan';
 import { UsageError } from '../errors';
 import { LR_SCHEDULES } from '../train/lr_schedule';
 import { RunConfig, RunKind } from '../train/run_config';
-import { backendOption, jsonOption, parsePositiveInt, threadsOption } from './options';
+import { backendOption, jsonOption, parsePositiveInt, threadsOption, accelOption } from './options';
+import type { AccelMode } from '../engine/accel/accel';
 
 const num = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -44,16 +45,18 @@ export interface TrainCliOptions {
   maxBad: number;
   concurrency: number;
   cacheDir?: string;
+  memoryCache: number;
   resume?: boolean;
   demo: 'tiny' | 'small';
   demoDir?: string;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   threads?: number;
+  accel: AccelMode;
   json?: boolean;
   report?: boolean;
 }
 
-export const DEFAULT_STEPS = 600;
+export const DEFAULT_STEPS = 2400;
 
 /** Adds the shared training options to a command. */
 export function addTrainOptions(cmd: Command, defaults: { steps?: number; lr?: number } = {}): Command {
@@ -86,11 +89,13 @@ export function addTrainOptions(cmd: Command, defaults: { steps?: number; lr?: n
     .option('--max-bad <n>', 'unreadable samples tolerated: a count, or a fraction below 1', num('--max-bad'), 0.05)
     .option('--concurrency <n>', 'decodes in flight', parsePositiveInt('--concurrency'), 2)
     .option('--cache-dir <dir>', 'cache decoded clips on disk here')
+    .option('--memory-cache <MiB>', 'hold whole decoded videos in memory when a dataset fits in a quarter of this (0 = off)', num('--memory-cache'), 2048)
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .addOption(new Option('--demo <size>', 'demo suite used when no --data is given').choices([...DEMO_SIZES]).default('small'))
     .option('--demo-dir <dir>', 'where the demo suite lives (default .cover/demo)')
     .addOption(backendOption())
     .addOption(threadsOption())
+    .addOption(accelOption())
     .addOption(jsonOption());
 }
 
@@ -141,5 +146,6 @@ export function runConfigFrom(kind: RunKind, o: TrainCliOptions, datasets: RunCo
     maxBad: o.maxBad,
     concurrency: o.concurrency,
     cacheDir: o.cacheDir,
+    memoryCacheMiB: o.memoryCache,
   };
 }

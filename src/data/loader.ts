@@ -18,10 +18,11 @@
 import { promises as fsp } from 'fs';
 import { DatasetError, DecodeError, UsageError } from '../errors';
 import { ClipCache } from './clip_cache';
+import { MAX_WHOLE_CLIP_BYTES, MemoryClipCache, selectFrames, sharedMemoryCache, WholeClip } from './memory_cache';
 import { decodeImageResized, imageSize } from './image/decode';
 import { createRng, permutation, Rng } from './rng';
 import { denseIndices, parseViews, segmentIndices, uniformIndices, Views } from './sampling';
-import { cropFlipNormalize, Frames, normalizeTable, planSpatial, resizeFrames, SpatialPlan } from './transforms';
+import { cropFlipNormalize, Frames, jitterScales, normalizeTable, planSpatial, resizeFrames, shortSideSize, SpatialPlan } from './transforms';
 import { Clip, DatasetIndex, Preprocessing, Sample } from './types';
 import { decodeClip, DecodeRequest } from './video/decode';
 import { ProbeOptions, probeVideo, totalFrames, VideoInfo } from './video/probe';
@@ -35,6 +36,11 @@ export interface SampleOptions {
   cacheDir?: string;
   /** Size cap of the cache folder (default 4 GiB). */
   cacheMaxBytes?: number;
+  /**
+   * In-memory cache of whole decoded videos (memory_cache.ts), in bytes, shared by the process; 0 or absent: off.
+   * Used for a dataset only when all of its videos fit in a quarter of it.
+   */
+  memoryCacheBytes?: number;
   /** Kill a decode that takes longer (default 30 s). */
   decodeTimeoutMs?: number;
 }
@@ -79,6 +85,8 @@ export interface LoaderStats {
   /** Clips decoded by ffmpeg or sharp (cache misses). */
   decoded: number;
   cacheHits: number;
+  /** Samples whose clips were cut from a whole video held in memory (memory_cache.ts). */
+  memoryHits: number;
   /** Decodes where the video ended early and the last frame was repeated. */
   padded: number;
   bad: { count: number; paths: string[]; problems: string[] };
@@ -125,8 +133,12 @@ class SampleContext {
   readonly views: Views;
   readonly lut: Float32Array;
   readonly cache: ClipCache | null;
+  readonly memory: MemoryClipCache | null;
+  /** Whether this dataset's whole videos go to memory: decided on its first video (null until then). */
+  private wholeMode: boolean | null = null;
   decoded = 0;
   cacheHits = 0;
+  memoryHits = 0;
   padded = 0;
 
   constructor(
@@ -137,6 +149,30 @@ class SampleContext {
     this.views = opts.training ? { temporal: 1, spatial: 1 } : parseViews(opts.views ?? '1x1');
     this.lut = normalizeTable(opts.preprocessing);
     this.cache = opts.cacheDir ? new ClipCache({ dir: opts.cacheDir, maxBytes: opts.cacheMaxBytes }) : null;
+    this.memory = opts.memoryCacheBytes ? sharedMemoryCache(opts.memoryCacheBytes) : null;
+  }
+
+  /**
+   * The whole video, decoded once at the largest size a view may need (short side = the top of the training scale
+   * jitter, never above the source), when this dataset fits in memory; null otherwise (decode per request).
+   */
+  async wholeClip(path: string, info: VideoInfo): Promise<WholeClip | null> {
+    if (!this.memory) return null;
+    const all = totalFrames(info);
+    const short = Math.min(Math.min(info.width, info.height), jitterScales(this.opts.preprocessing.cropSize)[1]);
+    const [w, h] = shortSideSize(info.width, info.height, Math.max(short, this.opts.preprocessing.cropSize));
+    const bytes = all * w * h * 3;
+    if (this.wholeMode === null) {
+      this.wholeMode = bytes <= MAX_WHOLE_CLIP_BYTES && bytes * this.index.samples.length <= this.memory.maxBytes / 4;
+    }
+    if (!this.wholeMode || bytes > MAX_WHOLE_CLIP_BYTES) return null;
+    const clip = await this.memory.get(`${path}|${w}x${h}`, async () => {
+      const c = await decodeClip(path, { startS: 0, numFrames: all, fps: info.fps, size: [w, h], srcSize: [info.width, info.height] }, { timeoutMs: this.opts.decodeTimeoutMs, signal: this.signal });
+      this.decoded++;
+      return c;
+    });
+    this.memoryHits++;
+    return clip;
   }
 
   get viewCount(): number {
@@ -221,10 +257,15 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng): Promi
   const last = sample.end ? Math.min(all, Math.round(sample.end * info.fps)) : all;
   const total = Math.max(1, last - first);
   const out: ViewSource[] = [];
+  const whole = await ctx.wholeClip(sample.path, info);
   for (let k = 0; k < ctx.views.temporal; k++) {
     const idx = frameIndices(ctx, total, k, rng.fork('time', k));
     const i0 = Math.min(...idx);
     const plan = planSpatial(info.width, info.height, planOpts, rng.fork('spatial', k));
+    if (whole) {
+      out.push(source(selectFrames(whole, idx.map((i) => first + i)), plan));
+      continue;
+    }
     const req: DecodeRequest = {
       startS: (first + i0) / info.fps,
       frameIndices: idx.map((i) => i - i0),
@@ -337,6 +378,7 @@ class DataLoader implements Loader {
     return {
       decoded: this.ctx.decoded,
       cacheHits: this.ctx.cacheHits,
+      memoryHits: this.ctx.memoryHits,
       padded: this.ctx.padded,
       bad: {
         count: bad.length,

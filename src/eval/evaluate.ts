@@ -18,6 +18,8 @@ export interface EvalOptions {
   maxSamples?: number;
   concurrency?: number;
   cacheDir?: string;
+  /** In-memory whole-video cache cap in bytes (loader.ts SampleOptions.memoryCacheBytes). */
+  memoryCacheBytes?: number;
   maxBad?: number;
   seed?: number;
   onProgress?: (done: number, total: number) => void;
@@ -53,6 +55,7 @@ export async function evaluateHead(model: TimeSformer, head: string, index: Data
     epochs: 1,
     concurrency: opts.concurrency,
     cacheDir: opts.cacheDir,
+    memoryCacheBytes: opts.memoryCacheBytes,
     maxBad: opts.maxBad,
   });
   let done = 0;

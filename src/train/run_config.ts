@@ -60,6 +60,8 @@ export interface RunConfig {
   maxBad: number;
   concurrency: number;
   cacheDir?: string;
+  /** In-memory whole-video cache (MiB; 0 = off): small datasets are decoded once per video. */
+  memoryCacheMiB?: number;
 }
 
 export function validateRunConfig(c: RunConfig): RunConfig {

@@ -274,7 +274,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   const preprocessing = preprocessingFor(model.config, cfg);
   const trainable = cfg.freezeTemporal ? (name: string) => !model.params.spec(name).temporal : undefined;
   const feed = new MixedFeed(
-    [...data.train.entries()].map(([name, index]) => ({ name, index, sample: { preprocessing, training: true, cacheDir: cfg.cacheDir } })),
+    [...data.train.entries()].map(([name, index]) => ({ name, index, sample: { preprocessing, training: true, cacheDir: cfg.cacheDir, memoryCacheBytes: (cfg.memoryCacheMiB ?? 0) * 2 ** 20 } })),
     {
       batchSize: cfg.batchSize,
       seed: cfg.seed,
@@ -318,11 +318,14 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
         interrupted = true;
         break;
       }
+      const tData = performance.now();
       const batch = await feed.next();
+      const dataMs = performance.now() - tData;
       for (const b of batch.bad) log(`  skipped unreadable sample ${b.path}: ${b.problem}`);
       const lr = lrAt(step, schedule);
       const hb = toHeadBatches(batch, model, cfg);
       let res;
+      const tStep = performance.now();
       try {
         if (hb.length === 0) throw new DatasetError(`step ${step}: every sample of the batch was unreadable`, { suggestion: 'run `cover data check`' });
         res = trainStep(model, hb, optimizer, {
@@ -336,12 +339,13 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
       } finally {
         hb.forEach((b) => b.x.dispose());
       }
+      const stepMs = performance.now() - tStep;
       step += 1;
       lastLoss = res.loss;
       const perHead = Object.fromEntries(Object.entries(res.perHead).map(([k, v]) => [k, v.loss]));
       const elapsed = (Date.now() - runStart) / 1000;
       const clipsPerSec = ((step - startStep) * cfg.batchSize) / Math.max(elapsed, 1e-9);
-      appendLog(logFile, { type: 'step', step, loss: res.loss, perHead, lr, gradNorm: res.gradNorm, samples: res.samples, time: Date.now() });
+      appendLog(logFile, { type: 'step', step, loss: res.loss, perHead, lr, gradNorm: res.gradNorm, samples: res.samples, time: Date.now(), dataMs: Math.round(dataMs), stepMs: Math.round(stepMs) });
       opts.progress?.({ step, steps: cfg.steps, loss: res.loss, perHead, lr, clipsPerSec, etaSeconds: ((cfg.steps - step) * elapsed) / (step - startStep) });
 
       if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps) {
@@ -385,7 +389,7 @@ export async function evaluateAll(
   model: TimeSformer,
   data: RunData,
   preprocessing: Preprocessing,
-  cfg: Pick<RunConfig, 'seed' | 'cacheDir' | 'concurrency' | 'maxBad'>,
+  cfg: Pick<RunConfig, 'seed' | 'cacheDir' | 'memoryCacheMiB' | 'concurrency' | 'maxBad'>,
   opts: { views: string; maxSamples?: number },
 ): Promise<HeadEval[]> {
   const out: HeadEval[] = [];
@@ -398,6 +402,7 @@ export async function evaluateAll(
         maxSamples: opts.maxSamples,
         seed: cfg.seed,
         cacheDir: cfg.cacheDir,
+        memoryCacheBytes: (cfg.memoryCacheMiB ?? 0) * 2 ** 20,
         concurrency: cfg.concurrency,
         maxBad: cfg.maxBad >= 1 ? cfg.maxBad : Math.max(cfg.maxBad, 0.5),
       }),

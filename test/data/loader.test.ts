@@ -113,6 +113,33 @@ describe('training loader', () => {
     expect(other.batches.map(strip)).not.toEqual(batches.map(strip));
   });
 
+  test('memory cache: each video decoded once over 2 epochs, same batches with 1 or 2 in flight, close to per-request decodes', async () => {
+    const mem = { ...base, memoryCacheBytes: 256 * 2 ** 20 };
+    const one = await collect({ ...mem, concurrency: 1 });
+    const two = await collect({ ...mem, concurrency: 2 });
+    expect(one.batches.map(strip)).toEqual(two.batches.map(strip));
+    // a fresh cap starts a fresh process-wide cache, so this run's decodes are counted from zero
+    const fresh = await collect({ ...mem, memoryCacheBytes: 255 * 2 ** 20 });
+    expect(fresh.stats.decoded).toBe(5); // 5 good videos, once each, not once per sample and epoch
+    expect(fresh.stats.memoryHits).toBe(10);
+    expect(fresh.stats.bad.count).toBe(2);
+    // Same samples, frames, crops and flips as without the cache; only the scaling differs (JS bilinear from the
+    // cached size vs ffmpeg's), so the pixels are close, not equal.
+    const plain = await collect(base);
+    expect(fresh.batches.map((b) => b.sampleIdx)).toEqual(plain.batches.map((b) => b.sampleIdx));
+    let diff = 0;
+    let n = 0;
+    fresh.batches.forEach((b, i) => b.x.forEach((v, j) => ((diff += Math.abs(v - plain.batches[i].x[j])), n++)));
+    expect(diff / n).toBeLessThan(0.25); // in normalised units (1 = 57 grey levels)
+    expect(plain.stats.memoryHits).toBe(0);
+  });
+
+  test('memory cache: a dataset too big for a quarter of the cap decodes per request', async () => {
+    const r = await collect({ ...base, memoryCacheBytes: 4 * 2 ** 20 });
+    expect(r.stats.memoryHits).toBe(0);
+    expect(r.stats.decoded).toBe(10);
+  });
+
   test('startAt resumes exactly after a batch', async () => {
     const full = await collect({ ...base, concurrency: 2 });
     const resumed = await collect({ ...base, concurrency: 2, startAt: full.batches[1].position });
