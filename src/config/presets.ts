@@ -12,7 +12,7 @@ export const PRESETS: Record<PresetName, ModelConfig> = {
   tiny: { ...DEFAULT_MODEL_CONFIG, imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2, numFrames: 2, dropPathRate: 0 },
   // The engine probe's size (a): 8 frames of 64x64 in 16x16 patches (N = 16), D 192, 4 blocks, 3 heads;
   // 16.5 GFLOP per training step of 8 clips, under a second on wasm.
-  small: { ...DEFAULT_MODEL_CONFIG, imgSize: 64, patchSize: 16, embedDim: 192, depth: 4, numHeads: 3, numFrames: 8, dropPathRate: 0.1 },
+  small: { ...DEFAULT_MODEL_CONFIG, imgSize: 64, patchSize: 16, embedDim: 192, depth: 4, numHeads: 3, numFrames: 8, dropPathRate: 0.1, timeEmbedInitStd: 0.5 },
   // TimeSformer (divided space-time, 8x224), exactly vit_base_patch16_224 of the reference.
   base: { ...DEFAULT_MODEL_CONFIG },
   // CoVeR's SOTA backbone: TimeSformer with ViT-L/16 at 16x448 (cover-spec.md §1.9, §2.2).

@@ -15,6 +15,8 @@ export function initTensor(spec: ParamSpec, seed: number): tf.Tensor {
       return tf.zeros(shape);
     case 'ones':
       return tf.ones(shape);
+    case 'normal':
+      return tf.randomNormal(shape, 0, spec.std ?? INIT_STD, 'float32', seed);
     case 'trunc_normal':
       // timm truncates at +-2 (absolute), i.e. +-100 std at std .02; tf.truncatedNormal at 2 std. Both are N(0, .02) in practice.
       return tf.truncatedNormal(shape, 0, INIT_STD, 'float32', seed);

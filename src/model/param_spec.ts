@@ -14,7 +14,7 @@ import { ModelConfig, gridSize } from '../config/model_config';
 export type Layout = 'linear' | 'patch' | 'same';
 
 /** How a parameter is initialised, following VisionTransformer.__init__ and _init_weights. */
-export type Init = 'trunc_normal' | 'zeros' | 'ones';
+export type Init = 'trunc_normal' | 'zeros' | 'ones' | 'normal';
 
 export interface ParamSpec {
   /** Name in the reference state_dict, e.g. `blocks.3.temporal_attn.qkv.weight`. */
@@ -23,6 +23,8 @@ export interface ParamSpec {
   refShape: number[];
   layout: Layout;
   init: Init;
+  /** Std for init 'normal'. */
+  std?: number;
   /** Part of the temporal machinery (absent from an image ViT); `cover pretrain` freezes these. */
   temporal: boolean;
 }
@@ -74,7 +76,8 @@ export function backboneParamSpecs(cfg: ModelConfig): ParamSpec[] {
   ];
   // space_only has no time embedding (vit.py: `if self.attention_type != 'space_only'`); it starts at zero.
   if (cfg.attentionType !== 'space_only') {
-    specs.push({ name: 'time_embed', refShape: [1, cfg.numFrames, D], layout: 'same', init: 'zeros', temporal: true });
+    const std = cfg.timeEmbedInitStd ?? 0;
+    specs.push({ name: 'time_embed', refShape: [1, cfg.numFrames, D], layout: 'same', init: std > 0 ? 'normal' : 'zeros', std, temporal: true });
   }
   specs.push(
     { name: 'patch_embed.proj.weight', refShape: [D, cfg.inChans, p, p], layout: 'patch', init: 'trunc_normal', temporal: false },

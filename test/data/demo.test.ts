@@ -129,7 +129,7 @@ test('SSv2 motions are mirror pairs: a horizontal flip turns left-to-right into 
   const ccw = ssv2Motion('anticlockwise', T, S, createRng(4));
   expect(cw[T - 1].angle - cw[0].angle).toBeCloseTo(-(ccw[T - 1].angle - ccw[0].angle), 9);
   expect(cw[T - 1].angle - cw[0].angle).toBeGreaterThan(0.5 * Math.PI);
-  expect(SSV2_ACTIONS.slice(0, 4).map((a) => a.motion)).toEqual(['left-to-right', 'right-to-left', 'clockwise', 'anticlockwise']);
+  expect(SSV2_ACTIONS.slice(0, 4).map((a) => a.motion)).toEqual(['left-to-right', 'right-to-left', 'up', 'down']);
   // Blinking hides the object in some frames and shows it in others.
   const blink = mitMotion('blinking', T, S, createRng(5)).map((p) => p.alpha);
   expect(new Set(blink)).toEqual(new Set([0, 1]));

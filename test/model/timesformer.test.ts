@@ -88,6 +88,23 @@ describe('TimeSformer', () => {
     model.dispose();
   });
 
+  test('timeEmbedInitStd > 0 (the small preset) starts time_embed random, so frame order matters from step 0', () => {
+    expect(getPreset('small').timeEmbedInitStd).toBeGreaterThan(0);
+    const model = new TimeSformer({ ...getPreset('tiny'), timeEmbedInitStd: 0.5 }, HEADS, 5);
+    const te = model.params.get('time_embed').dataSync();
+    const mean = te.reduce((a, b) => a + b, 0) / te.length;
+    const std = Math.sqrt(te.reduce((a, b) => a + (b - mean) ** 2, 0) / te.length);
+    expect(std).toBeGreaterThan(0.3);
+    expect(std).toBeLessThan(0.7);
+    const x = randomClips(1, 2, 32, 9);
+    const swapped = tf.reverse(x, 1);
+    const a = model.forwardFeatures(x);
+    const b = model.forwardFeatures(swapped);
+    expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeGreaterThan(1e-3);
+    tf.dispose([x, swapped, a, b]);
+    model.dispose();
+  });
+
   test('one seed gives identical weights, outputs and training-mode (drop-path) outputs', () => {
     const cfg = { ...getPreset('tiny'), dropPathRate: 0.3, dropRate: 0.1 };
     const m1 = new TimeSformer(cfg, HEADS, 42);

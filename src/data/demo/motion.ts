@@ -7,16 +7,16 @@
 import { Rng } from '../rng';
 import { Pose } from './render';
 
-/** SSv2-style templates, in the order the demo takes them (flip pairs first, so the tiny set keeps them). */
+/** SSv2-style templates, in the order the demo takes them: the large motions first (the small set takes 6), a flip pair first. */
 export const SSV2_ACTIONS = [
   { template: 'Moving [something] from left to right', motion: 'left-to-right' },
   { template: 'Moving [something] from right to left', motion: 'right-to-left' },
-  { template: 'Turning [something] clockwise', motion: 'clockwise' },
-  { template: 'Turning [something] anticlockwise', motion: 'anticlockwise' },
   { template: 'Moving [something] up', motion: 'up' },
   { template: 'Moving [something] down', motion: 'down' },
   { template: 'Approaching [something] with your camera', motion: 'approaching' },
   { template: 'Moving away from [something] with your camera', motion: 'receding' },
+  { template: 'Turning [something] clockwise', motion: 'clockwise' },
+  { template: 'Turning [something] anticlockwise', motion: 'anticlockwise' },
 ] as const;
 export type Ssv2Motion = (typeof SSV2_ACTIONS)[number]['motion'];
 
@@ -51,7 +51,7 @@ export function wander(T: number, S: number, rng: Rng): Pose[] {
 /** An SSv2-style action. */
 export function ssv2Motion(motion: Ssv2Motion, T: number, S: number, rng: Rng): Pose[] {
   const jitter = () => rng.uniform(-0.008, 0.008) * S;
-  const travel = rng.uniform(0.35, 0.5) * S;
+  const travel = rng.uniform(0.5, 0.62) * S;
   const along = rng.uniform(0.18 * S, 0.82 * S - travel); // start of a path that stays inside [0.18, 0.82] S
   const across = rng.uniform(0.3, 0.7) * S;
   const a0 = rng.uniform(-0.3, 0.3);

@@ -32,7 +32,7 @@ export interface SizePreset {
  */
 export const SIZE_PRESETS: Record<DemoSize, SizePreset> = {
   tiny: { size: 64, frames: 16, classes: { k400: 4, ssv2: 4, mit: 4, imnet: 4 }, train: 4, val: 2, imageTrain: 4, imageVal: 2 },
-  small: { size: 112, frames: 32, classes: { k400: 5, ssv2: 8, mit: 6, imnet: 5 }, train: 32, val: 8, imageTrain: 100, imageVal: 20 },
+  small: { size: 112, frames: 32, classes: { k400: 5, ssv2: 6, mit: 6, imnet: 5 }, train: 48, val: 8, imageTrain: 100, imageVal: 20 },
 };
 
 export interface DemoDataset {
