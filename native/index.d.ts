@@ -28,10 +28,11 @@ export const reduceOps: string[]; // ['sum', 'mean', 'max', 'min', 'prod']
 /**
  * Batched matmul: for b < batch, C[b] = op(A[b]) @ op(B[b]) with op(A) [M, K], op(B) [K, N], C [M, N] contiguous at
  * c + b*M*N; A[b] starts at a + b*strideA and B[b] at b + b*strideB (stride 0 broadcasts one matrix over the batch).
- * Without transA, A[b] is stored [M, K]; with it, [K, M]. Likewise B: [K, N], or [N, K] with transB.
+ * Without transA, A[b] is stored [M, K]; with it, [K, M]. Likewise B: [K, N], or [N, K] with transB. With `bias` ([N]),
+ * every row of C gets it added (C is filled with it and the product accumulated onto it: one pass, as a Linear layer).
  */
 export function gemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, M: number, N: number, K: number,
-  transA: boolean, transB: boolean, strideA: number, strideB: number): void;
+  transA: boolean, transB: boolean, strideA: number, strideB: number, bias?: Float32Array): void;
 
 /**
  * out = a OP b, elementwise with broadcasting: outShape has rank 0..6; aStrides/bStrides give, for each out dim, the
@@ -53,6 +54,12 @@ export function transpose(x: Float32Array, out: Float32Array, shape: number[], p
 
 /** Softmax over the last axis of x [rows, cols] (max-subtracted, double sum). */
 export function softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+
+/**
+ * Strided copy: dst[i . dstStrides] = src[i . srcStrides] for every index i of `shape` (rank 1..6; strides in elements,
+ * a 0 in srcStrides repeats). Slice, Concat, SplitV, Tile and PadV2 are this with different strides and offsets.
+ */
+export function copy(src: Float32Array, dst: Float32Array, shape: number[], srcStrides: number[], dstStrides: number[]): void;
 
 // ---- fused kernels (fused_*.cc) ----
 

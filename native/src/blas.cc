@@ -30,11 +30,32 @@ std::string nameOf(const std::string& path) {
   return "blas";
 }
 
+// Sets an environment variable for the duration of the BLAS's load only, so child processes (ffmpeg, or a PyTorch
+// the bench starts) inherit the user's environment, not ours.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    had_ = old != nullptr;
+    if (had_) old_ = old;
+    if (!had_) setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (!had_) unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  bool had_ = false;
+  std::string old_;
+};
+
 void load() {
-  // Read by OpenBLAS / BLIS / MKL when they initialise: our pool owns the threads.
-  setenv("OPENBLAS_NUM_THREADS", "1", 0);
-  setenv("BLIS_NUM_THREADS", "1", 0);
-  setenv("MKL_NUM_THREADS", "1", 0);
+  // Read by OpenBLAS / BLIS / MKL when they initialise (during dlopen): our pool owns the threads. A value the user
+  // set is kept; the *_set_num_threads calls below pin 1 thread anyway.
+  ScopedEnv openblas("OPENBLAS_NUM_THREADS", "1");
+  ScopedEnv blis("BLIS_NUM_THREADS", "1");
+  ScopedEnv mkl("MKL_NUM_THREADS", "1");
   const char* candidates[] = {std::getenv("COVER_BLAS"), "libopenblas.so.0", "libopenblas.so", "libblis.so.4", "libmkl_rt.so", "libblas.so.3"};
   for (const char* c : candidates) {
     if (!c || !*c) continue;

@@ -37,6 +37,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info);
 Napi::Value Reduce(const Napi::CallbackInfo& info);
 Napi::Value Transpose(const Napi::CallbackInfo& info);
 Napi::Value Softmax(const Napi::CallbackInfo& info);
+Napi::Value Copy(const Napi::CallbackInfo& info);
 
 /** Op names, in code order (exported as binaryOps / unaryOps / reduceOps). */
 const std::vector<const char*>& binaryOpNames();

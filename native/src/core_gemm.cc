@@ -17,15 +17,26 @@ struct GemmArgs {
   float* c;
   int64_t batch, M, N, K, strideA, strideB;
   bool transA, transB;
+  /** Optional [N] row added to every row of C (a Linear layer's bias): C is filled with it, then sgemm adds with beta 1. */
+  const float* bias = nullptr;
 };
+
+/** Rows [r0, r1), columns [c0, c1) of matrix c (row stride n) set to the bias, when there is one. */
+inline void fillBias(const GemmArgs& g, float* c, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  if (!g.bias) return;
+  for (int64_t r = r0; r < r1; r++) std::copy(g.bias + c0, g.bias + c1, c + r * g.N + c0);
+}
+
+inline float betaOf(const GemmArgs& g) { return g.bias ? 1.f : 0.f; }
 
 // A stored [M, K] (or [K, M] transposed), B [K, N] (or [N, K]), C [M, N]: leading dimensions of the stored layouts.
 inline int lda(const GemmArgs& g) { return static_cast<int>(std::max<int64_t>(1, g.transA ? g.M : g.K)); }
 inline int ldb(const GemmArgs& g) { return static_cast<int>(std::max<int64_t>(1, g.transB ? g.K : g.N)); }
 
 void one(const GemmArgs& g, int64_t i) {
+  fillBias(g, g.c + i * g.M * g.N, 0, g.M, 0, g.N);
   sgemm(g.transA, g.transB, static_cast<int>(g.M), static_cast<int>(g.N), static_cast<int>(g.K), 1.f, g.a + i * g.strideA,
-        lda(g), g.b + i * g.strideB, ldb(g), 0.f, g.c + i * g.M * g.N, static_cast<int>(std::max<int64_t>(1, g.N)));
+        lda(g), g.b + i * g.strideB, ldb(g), betaOf(g), g.c + i * g.M * g.N, static_cast<int>(std::max<int64_t>(1, g.N)));
 }
 
 void run(const GemmArgs& g) {
@@ -47,14 +58,16 @@ void run(const GemmArgs& g) {
     const int64_t grain = std::max<int64_t>(16, kGemmGrain / std::max<int64_t>(1, g.N * g.K));
     parallelFor(g.M, grain, [&](int64_t r0, int64_t r1) {
       const float* a = g.a + (g.transA ? r0 : r0 * g.K);
-      sgemm(g.transA, g.transB, static_cast<int>(r1 - r0), N, K, 1.f, a, lda(g), g.b, ldb(g), 0.f, g.c + r0 * g.N, N);
+      fillBias(g, g.c, r0, r1, 0, g.N);
+      sgemm(g.transA, g.transB, static_cast<int>(r1 - r0), N, K, 1.f, a, lda(g), g.b, ldb(g), betaOf(g), g.c + r0 * g.N, N);
     });
   } else {
     // Columns of C: columns [c0, c1) of op(B) start at column c0 of B, or at row c0 when B is stored transposed.
     const int64_t grain = std::max<int64_t>(16, kGemmGrain / std::max<int64_t>(1, g.M * g.K));
     parallelFor(g.N, grain, [&](int64_t c0, int64_t c1) {
       const float* b = g.b + (g.transB ? c0 * g.K : c0);
-      sgemm(g.transA, g.transB, static_cast<int>(g.M), static_cast<int>(c1 - c0), K, 1.f, g.a, lda(g), b, ldb(g), 0.f,
+      fillBias(g, g.c, 0, g.M, c0, c1);
+      sgemm(g.transA, g.transB, static_cast<int>(g.M), static_cast<int>(c1 - c0), K, 1.f, g.a, lda(g), b, ldb(g), betaOf(g),
             g.c + c0, N);
     });
   }
@@ -83,6 +96,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   g.a = f32Arg(info, 0, static_cast<size_t>(needA), fn);
   g.b = f32Arg(info, 1, static_cast<size_t>(needB), fn);
   g.c = f32Arg(info, 2, static_cast<size_t>(mulSize(info, g.batch, sizeC, fn)), fn);
+  if (info.Length() > 11 && !info[11].IsUndefined() && !info[11].IsNull()) g.bias = f32Arg(info, 11, static_cast<size_t>(g.N), fn);
   if (g.batch > 0 && sizeC > 0) run(g);
   return info.Env().Undefined();
 }

@@ -1,4 +1,4 @@
-// The core kernels' exports: gemm, binary, unary, reduce, transpose, softmax and the op-name tables (native/index.d.ts).
+// The core kernels' exports: gemm, binary, unary, reduce, transpose, softmax, copy and the op-name tables (native/index.d.ts).
 #include "core.h"
 #include "register.h"
 
@@ -23,6 +23,7 @@ void registerCore(Napi::Env env, Napi::Object exports) {
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
   exports.Set("transpose", Napi::Function::New(env, Transpose, "transpose"));
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
 }
 
 }  // namespace cover

@@ -53,6 +53,8 @@ export interface EvaluateCheckpointOptions {
   batchSize?: number;
   concurrency?: number;
   cacheDir?: string;
+  /** In-memory whole-video cache cap in bytes (loader.ts); training uses it too, so both see the same pixels. */
+  memoryCacheBytes?: number;
   /** Unreadable samples tolerated: a count, or a fraction below 1 (default 0.05). */
   maxBad?: number;
   log?: (line: string) => void;
@@ -216,6 +218,7 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
           batchSize: opts.batchSize,
           concurrency: opts.concurrency,
           cacheDir: opts.cacheDir,
+          memoryCacheBytes: opts.memoryCacheBytes,
           maxBad: opts.maxBad ?? 0.05,
           seed: 0,
           onProgress: (done, total) => opts.onProgress?.(n, done, total),

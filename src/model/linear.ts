@@ -2,9 +2,12 @@
 // Why: on tfjs's wasm backend only plain (non-transposed, batch-1) matMuls reach XNNPACK (~40 GFLOP/s); tfjs's own
 // matMul gradient uses transposeA/transposeB and runs at ~3 GFLOP/s, so training is 5x slower with it
 // (../shared/research/engine-probe.md §2.3). Here every backward matMul is plain, after an explicit transpose, and the
-// bias gradient is a [1, M] @ dy product instead of a column Sum (slow on wasm).
+// bias gradient is a [1, M] @ dy product instead of a column Sum (slow on wasm). With the native accelerator active,
+// transposed operands cost nothing (its gemm reads them in place) and column sums are fast, so the backward is the
+// textbook one: two transposed-flag matMuls and a Sum, three kernels instead of five.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { activeNative } from '../engine/accel/accel';
 
 type Grad2 = (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 type Grad3 = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
@@ -13,9 +16,11 @@ type Grad3 = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 const denseWithBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
-    value: tf.add(tf.matMul(x, w), b),
+    // With the accelerator, one native call adds the bias as it multiplies (a _FusedMatMul kernel).
+    value: activeNative() ? tf.fused.matMul({ a: x, b: w, bias: b }) : tf.add(tf.matMul(x, w), b),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      if (activeNative()) return [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false), tf.sum(dy, 0)];
       const M = xs.shape[0];
       return [
         tf.matMul(dy, tf.transpose(ws)), // dX [M, K] = dy [M, N] @ W^T [N, K]
@@ -33,6 +38,7 @@ const denseNoBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.Gra
     value: tf.matMul(x, w),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      if (activeNative()) return [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false)];
       return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)];
     },
   };

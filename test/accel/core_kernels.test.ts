@@ -72,7 +72,7 @@ d('native core kernels on tfjs-wasm', () => {
   test('installs the overrides, idempotently, and uninstall restores the exact original configs', () => {
     const names = ['BatchMatMul', '_FusedMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Pow', 'SquaredDifference', 'Maximum', 'Minimum',
       'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Rsqrt', 'Square', 'Tanh', 'Sigmoid', 'Erf', 'Relu', 'Reciprocal', 'Sum', 'Mean', 'Max', 'Min',
-      'Prod', 'Transpose', 'Softmax', 'Identity'];
+      'Prod', 'Transpose', 'Softmax', 'Identity', 'Slice', 'Concat', 'SplitV', 'Tile', 'PadV2'];
     uninstallCoreKernels();
     const all = installCoreKernels(a);
     for (const n of names) expect(all).toContain(n);
@@ -133,6 +133,24 @@ d('native core kernels on tfjs-wasm', () => {
     test('_FusedMatMul: plain goes native; bias + relu falls through', () => {
       agree(a, () => tf.fused.matMul({ a: rand([6, 5], 5), b: rand([5, 4], 6) }), 1e-5, 1e-5);
       agree(a, () => tf.fused.matMul({ a: rand([6, 5], 5), b: rand([5, 4], 6), bias: rand([4], 7), activation: 'relu' }), 1e-5, 1e-5);
+    });
+    test('_FusedMatMul with a bias row: native equals tfjs matMul + add (rows and columns split, batched)', () => {
+      // The reference is tfjs's unfused matMul + add: tfjs-wasm 4.22's own _FusedMatMul with a bias is wrong for a
+      // transposed b and for batched products (off by up to 1.6 here), so it cannot be the reference.
+      const cases: [number[], number[], boolean, number][] = [
+        [[6, 5], [5, 4], false, 4],
+        [[300, 67], [67, 129], false, 129],
+        [[9, 200], [301, 200], true, 301],
+        [[3, 5, 7], [3, 7, 4], false, 4],
+      ];
+      for (const [as, bs, tB, n] of cases) {
+        uninstallCoreKernels();
+        const [want] = run(() => tf.add(tf.matMul(rand(as, 11), rand(bs, 12), false, tB), rand([n], 13)));
+        installCoreKernels(a);
+        const [got] = run(() => tf.fused.matMul({ a: rand(as, 11), b: rand(bs, 12), transposeB: tB, bias: rand([n], 13) }));
+        expect(got.shape).toEqual(want.shape);
+        want.data.forEach((w, i) => expect(Math.abs(got.data[i] - w)).toBeLessThan(1e-4));
+      }
     });
   });
 
@@ -275,6 +293,46 @@ d('native core kernels on tfjs-wasm', () => {
       expect(Array.from(y.dataSync())).toEqual(want);
       y.dispose();
       agree(a, () => tf.clone(rand([6], 16)), 0, 0);
+    });
+  });
+
+  describe('data movement (one strided native copy each)', () => {
+    test('Slice: contiguous and strided windows, ranks 1-5, empty', () => {
+      agree(a, () => tf.slice(rand([10], 30), [3], [5]), 0, 0);
+      agree(a, () => tf.slice(rand([6, 7], 31), [1, 2], [4, 3]), 0, 0);
+      agree(a, () => tf.slice(rand([8, 17, 12], 32), [0, 1, 0], [8, 16, 12]), 0, 0); // the CLS / patches split
+      agree(a, () => tf.slice(rand([3, 4, 5, 6], 33), [1, 0, 2, 1], [2, 4, 3, 4]), 0, 0);
+      agree(a, () => tf.slice(rand([2, 3, 4, 5, 6], 34), [1, 1, 1, 1, 1], [1, 2, 3, 4, 5]), 0, 0);
+      agree(a, () => tf.slice(rand([4, 5], 35), [1, 1], [0, 3]), 0, 0);
+    });
+    test('Concat on every axis, with an empty input', () => {
+      agree(a, () => tf.concat([rand([2, 3, 4], 36), rand([2, 3, 4], 37)], 0), 0, 0);
+      agree(a, () => tf.concat([rand([8, 1, 12], 38), rand([8, 16, 12], 39)], 1), 0, 0);
+      agree(a, () => tf.concat([rand([2, 3, 4], 40), rand([2, 3, 1], 41), rand([2, 3, 0], 42)], 2), 0, 0);
+    });
+    test('SplitV: equal and uneven sizes, inner axis', () => {
+      agree(a, () => tf.split(rand([4, 9], 43), 3, 1), 0, 0);
+      agree(a, () => tf.split(rand([3, 17, 8], 44), [1, 16], 1), 0, 0);
+      agree(a, () => tf.split(rand([6, 5], 45), [2, 1, 3], 0), 0, 0);
+    });
+    test('Tile ranks 1-3, and a rank-4 fall-through', () => {
+      agree(a, () => tf.tile(rand([5], 46), [3]), 0, 0);
+      agree(a, () => tf.tile(rand([2, 3], 47), [2, 4]), 0, 0);
+      agree(a, () => tf.tile(rand([4, 1, 6], 48), [1, 8, 1]), 0, 0); // the CLS token per frame
+      agree(a, () => tf.tile(rand([2, 1, 2, 3], 49), [1, 2, 2, 1]), 0, 0);
+    });
+    test('PadV2 with zeros and another constant', () => {
+      agree(a, () => tf.pad(rand([3, 4], 50), [[1, 2], [0, 3]]), 0, 0);
+      agree(a, () => tf.pad(rand([2, 3, 4], 51), [[0, 0], [2, 1], [1, 1]], -1.5), 0, 0);
+    });
+    test('gradients of slice/concat/tile (pad, split and sums underneath)', () => {
+      const f = (x: tf.Tensor): tf.Scalar => {
+        const cls = tf.slice(x, [0, 0, 0], [4, 1, 6]);
+        const rest = tf.slice(x, [0, 1, 0], [4, 5, 6]);
+        const y = tf.concat([tf.tile(cls, [1, 3, 1]), tf.mul(rest, rest)], 1);
+        return tf.sum(tf.mul(y, tf.range(0, 8 * 6).reshape([8, 6]).cast('float32'))) as tf.Scalar;
+      };
+      agree(a, () => tf.grad(f)(rand([4, 6, 6], 52)), 1e-6, 1e-6);
     });
   });
 

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors';
 import { runParity } from '../../src/tools/parity';
 import { useBackend } from '../helpers/tf';
+import { initAccel } from '../../src/engine/accel/accel';
+import { loadNative } from '../../src/engine/accel/native';
 
 const FIXTURE = path.resolve(__dirname, '../../../shared/fixtures/timesformer-parity/tiny-a');
 
@@ -17,6 +19,25 @@ describe.each(['cpu', 'wasm'] as const)('parity with the reference on %s', (back
     const r = await runParity(FIXTURE);
     expect(r.backend).toBe(backend);
     expect(r.cases.map((c) => c.name)).toEqual(['T1', 'T4']);
+    for (const c of r.cases) {
+      expect(c.featuresMaxAbsErr).toBeLessThan(1e-4);
+      expect(c.logitsMaxAbsErr).toBeLessThan(1e-4);
+    }
+    expect(r.pass).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+(loadNative().addon ? describe : describe.skip)('parity with the reference on wasm + the native accelerator', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+    initAccel('native', 'wasm');
+  });
+  afterAll(() => initAccel('off', 'wasm'));
+
+  test('tiny-a: features and logits within 1e-4 with native kernels and fused LayerNorm/GELU/attention', async () => {
+    const before = tf.memory().numTensors;
+    const r = await runParity(FIXTURE);
     for (const c of r.cases) {
       expect(c.featuresMaxAbsErr).toBeLessThan(1e-4);
       expect(c.logitsMaxAbsErr).toBeLessThan(1e-4);

@@ -25,6 +25,7 @@ interface EvalCliOptions {
   batchSize: number;
   concurrency: number;
   cacheDir?: string;
+  memoryCache: number;
   maxBad: number;
   demo?: DemoSize;
   demoDir?: string;
@@ -75,6 +76,7 @@ export function evalCommand(): Command {
     .option('--batch-size <n>', 'clips per forward pass (views count as clips)', parsePositiveInt('--batch-size'), 8)
     .option('--concurrency <n>', 'decodes in flight', parsePositiveInt('--concurrency'), 2)
     .option('--cache-dir <dir>', 'cache decoded clips on disk here')
+    .option('--memory-cache <MiB>', 'hold whole decoded videos in memory when a dataset fits in a quarter of this, as training does (0 = off)', Number, 2048)
     .option('--max-bad <n>', 'unreadable samples tolerated per dataset: a count, or a fraction below 1', maxBadArg, 0.05)
     .addOption(new Option('--demo <size>', 'evaluate on the demo suite of this size').choices([...DEMO_SIZES]))
     .option('--demo-dir <dir>', 'evaluate on the demo suite in this folder (default .cover/demo)')
@@ -113,6 +115,7 @@ Demo-suite data and datasets of other names get a line saying their numbers are 
       batchSize: o.batchSize,
       concurrency: o.concurrency,
       cacheDir: o.cacheDir,
+      memoryCacheBytes: o.memoryCache * 2 ** 20,
       maxBad: o.maxBad,
       log: say,
       onProgress: tty ? (head, done, total) => process.stderr.write(`\r${head}: ${done}/${total} samples`) : undefined,

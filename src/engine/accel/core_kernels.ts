@@ -8,11 +8,11 @@
 // Heap rule (heap.ts): allocate every output with makeOutput first, then take views; makeOutput may grow the heap.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { backend_util, util } from '@tensorflow/tfjs-core';
+import { backend_util, slice_util, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeAddon } from './native';
-import { heapView, sizeOf } from './heap';
+import { heapFloat32, heapOffset, heapView, sizeOf } from './heap';
 
 const BACKEND = 'wasm';
 /** Highest rank the addon's binary() and transpose() take. */
@@ -82,6 +82,13 @@ export function installCoreKernels(addon: NativeAddon): string[] {
   override('Transpose', (fb) => transposeKernel(addon, fb));
   override('Softmax', (fb) => softmaxKernel(addon, fb));
   override('Identity', (fb) => identityKernel(fb));
+  if (typeof addon.copy === 'function') {
+    override('Slice', (fb) => sliceKernel(addon, fb));
+    override('Concat', (fb) => concatKernel(addon, fb));
+    override('SplitV', (fb) => splitKernel(addon, fb));
+    override('Tile', (fb) => tileKernel(addon, fb));
+    override('PadV2', (fb) => padKernel(addon, fb));
+  }
   return [...originals.keys()];
 }
 
@@ -104,10 +111,10 @@ function matMulKernel(addon: NativeAddon, fallback: Kernel, fused: boolean): Ker
     const { a, b } = args.inputs;
     const attrs = args.attrs ?? {};
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args);
-    // _FusedMatMul without bias or activation is a plain matmul; anything fused stays with tfjs.
-    if (fused && (args.inputs.bias != null || args.inputs.preluActivationWeights != null || (attrs.activation ?? 'linear') !== 'linear')) {
-      return fallback(args);
-    }
+    // _FusedMatMul with a linear activation is a matmul, with its bias (one [N] row) added by the same native call;
+    // activations, PReLU weights and other bias shapes stay with tfjs.
+    const bias = fused ? args.inputs.bias : undefined;
+    if (fused && (args.inputs.preluActivationWeights != null || (attrs.activation ?? 'linear') !== 'linear')) return fallback(args);
     const transA = attrs.transposeA === true, transB = attrs.transposeB === true;
     const ra = a.shape.length, rb = b.shape.length;
     if (ra < 2 || rb < 2) return fallback(args);
@@ -122,10 +129,12 @@ function matMulKernel(addon: NativeAddon, fallback: Kernel, fused: boolean): Ker
     const strideA = batchA === batch ? M * K : batchA === 1 ? 0 : -1;
     const strideB = batchB === batch ? K * N : batchB === 1 ? 0 : -1;
     if (strideA < 0 || strideB < 0 || M * K === 0 || K * N === 0) return fallback(args);
+    if (bias && (bias.dtype !== 'float32' || sizeOf(bias.shape) !== N || bias.shape[bias.shape.length - 1] !== N)) return fallback(args);
     const backend = args.backend;
     const out = backend.makeOutput([...outer, M, N], 'float32'); // [...batch, M, N]
     if (batch * M * N === 0) return out;
-    addon.gemm(heapView(backend, a), heapView(backend, b), heapView(backend, out), batch, M, N, K, transA, transB, strideA, strideB);
+    const biasView = bias ? heapView(backend, bias) : undefined;
+    addon.gemm(heapView(backend, a), heapView(backend, b), heapView(backend, out), batch, M, N, K, transA, transB, strideA, strideB, biasView);
     return out;
   };
 }
@@ -282,4 +291,124 @@ function identityKernel(fallback: Kernel): Kernel {
 function share(backend: BackendWasm, x: TensorInfo, shape: number[]): TensorInfo {
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape, dtype: x.dtype };
+}
+
+// ---- data movement: Slice, Concat, SplitV, Tile, PadV2 as one strided native copy each ------------------------------
+
+/** Row-major strides of a shape, in elements. */
+function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let k = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = k;
+    k *= shape[i];
+  }
+  return s;
+}
+
+/** Elements a strided view spans: 1 + sum((shape[d] - 1) * stride[d]). */
+function span(shape: readonly number[], strides: readonly number[]): number {
+  let n = 1;
+  for (let d = 0; d < shape.length; d++) n += (shape[d] - 1) * strides[d];
+  return n;
+}
+
+/** dst[dstOffset + i . dstStrides] = src[srcOffset + i . srcStrides] over `shape` (call after every makeOutput). */
+function copyStrided(
+  addon: NativeAddon, backend: BackendWasm, src: TensorInfo, srcOffset: number, srcStrides: number[],
+  dst: TensorInfo, dstOffset: number, dstStrides: number[], shape: number[],
+): void {
+  if (sizeOf(shape) === 0) return;
+  const heap = heapFloat32(backend);
+  const so = heapOffset(backend, src) + srcOffset;
+  const d0 = heapOffset(backend, dst) + dstOffset;
+  addon.copy(heap.subarray(so, so + span(shape, srcStrides)), heap.subarray(d0, d0 + span(shape, dstStrides)), shape, srcStrides, dstStrides);
+}
+
+const movable = (t: TensorInfo): boolean => t.dtype === 'float32' && t.shape.length >= 1 && t.shape.length <= MAX_RANK;
+
+function sliceKernel(addon: NativeAddon, fallback: Kernel): Kernel {
+  return (args) => {
+    const { x } = args.inputs;
+    if (!movable(x)) return fallback(args);
+    const [begin, size] = slice_util.parseSliceParams(x as unknown as tf.Tensor, args.attrs!.begin as number[], args.attrs!.size as number[]);
+    const backend = args.backend;
+    const out = backend.makeOutput(size, 'float32');
+    const xs = stridesOf(x.shape);
+    copyStrided(addon, backend, x, begin.reduce((a, b, i) => a + b * xs[i], 0), xs, out, 0, stridesOf(size), size);
+    return out;
+  };
+}
+
+function concatKernel(addon: NativeAddon, fallback: Kernel): Kernel {
+  return (args) => {
+    const xs = Object.values(args.inputs);
+    if (xs.length === 0 || !xs.every(movable) || xs.some((t) => t.shape.length !== xs[0].shape.length)) return fallback(args);
+    const axis = util.parseAxisParam(args.attrs!.axis as number, xs[0].shape)[0];
+    const outShape = backend_util.computeOutShape(xs.map((t) => t.shape), axis);
+    const backend = args.backend;
+    const out = backend.makeOutput(outShape, 'float32');
+    const os = stridesOf(outShape);
+    let at = 0;
+    for (const t of xs) {
+      copyStrided(addon, backend, t, 0, stridesOf(t.shape), out, at * os[axis], os, t.shape.slice());
+      at += t.shape[axis];
+    }
+    return out;
+  };
+}
+
+function splitKernel(addon: NativeAddon, fallback: Kernel): Kernel {
+  return (args) => {
+    const { x } = args.inputs;
+    if (!movable(x)) return fallback(args);
+    const axis = util.parseAxisParam(args.attrs!.axis as number, x.shape)[0];
+    const sizes = backend_util.prepareSplitSize(x as unknown as tf.Tensor, args.attrs!.numOrSizeSplits as number[] | number, axis);
+    const backend = args.backend;
+    const outs = sizes.map((n) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? n : d)), 'float32'));
+    const xs = stridesOf(x.shape);
+    let at = 0;
+    outs.forEach((o, i) => {
+      copyStrided(addon, backend, x, at * xs[axis], xs, o, 0, stridesOf(o.shape), o.shape.slice());
+      at += sizes[i];
+    });
+    return outs;
+  };
+}
+
+function tileKernel(addon: NativeAddon, fallback: Kernel): Kernel {
+  return (args) => {
+    const { x } = args.inputs;
+    const reps = args.attrs!.reps as number[];
+    const r = x.shape.length;
+    // As a copy of rank 2r ([reps0, d0, reps1, d1, ...], source stride 0 on the reps axes), so x has rank <= 3.
+    if (!movable(x) || 2 * r > MAX_RANK || reps.length !== r) return fallback(args);
+    const outShape = x.shape.map((d, i) => d * reps[i]);
+    const backend = args.backend;
+    const out = backend.makeOutput(outShape, 'float32');
+    const xs = stridesOf(x.shape), os = stridesOf(outShape);
+    const shape: number[] = [], src: number[] = [], dst: number[] = [];
+    x.shape.forEach((d, i) => {
+      shape.push(reps[i], d);
+      src.push(0, xs[i]);
+      dst.push(d * os[i], os[i]);
+    });
+    copyStrided(addon, backend, x, 0, src, out, 0, dst, shape);
+    return out;
+  };
+}
+
+function padKernel(addon: NativeAddon, fallback: Kernel): Kernel {
+  return (args) => {
+    const { x } = args.inputs;
+    const paddings = args.attrs!.paddings as [number, number][];
+    if (!movable(x) || paddings.length !== x.shape.length) return fallback(args);
+    const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+    const backend = args.backend;
+    const out = backend.makeOutput(outShape, 'float32');
+    heapView(backend, out).fill(Number(args.attrs!.constantValue ?? 0));
+    const os = stridesOf(outShape);
+    copyStrided(addon, backend, x, 0, stridesOf(x.shape), out, paddings.reduce((a, p, i) => a + p[0] * os[i], 0), os, x.shape.slice());
+    return out;
+  };
 }

@@ -1,0 +1,90 @@
+// copy(src, dst, shape, srcStrides, dstStrides): dst[i . dstStrides] = src[i . srcStrides] for every index i of `shape`
+// (rank 1..6, strides in elements, 0 allowed in srcStrides to repeat). One kernel behind Slice, Concat, SplitV, Tile and
+// PadV2 (core_kernels.ts), which tfjs-wasm runs as JavaScript loops of small TypedArray.set calls. Rows whose last
+// dimension is contiguous on both sides are memcpy'd; rows are split across the pool when there are many.
+#include <algorithm>
+#include <cstring>
+
+#include "core.h"
+#include "pool.h"
+
+namespace cover {
+namespace {
+
+constexpr int kRank = 6;
+
+struct CopyPlan {
+  int rank = 0;
+  int64_t shape[kRank];
+  int64_t src[kRank];
+  int64_t dst[kRank];
+};
+
+/** Rows [begin, end) (a row = every dim but the last). */
+void copyRows(const CopyPlan& p, const float* src, float* dst, int64_t begin, int64_t end) {
+  const int r = p.rank;
+  const int64_t len = p.shape[r - 1];
+  const int64_t ss = p.src[r - 1], ds = p.dst[r - 1];
+  int64_t idx[kRank] = {0};
+  int64_t rest = begin, so = 0, dof = 0;
+  for (int d = r - 2; d >= 0; d--) {
+    idx[d] = rest % p.shape[d];
+    rest /= p.shape[d];
+    so += idx[d] * p.src[d];
+    dof += idx[d] * p.dst[d];
+  }
+  for (int64_t q = begin; q < end; q++) {
+    const float* s = src + so;
+    float* o = dst + dof;
+    if (ss == 1 && ds == 1) {
+      std::memcpy(o, s, sizeof(float) * len);
+    } else {
+      for (int64_t j = 0; j < len; j++) o[j * ds] = s[j * ss];
+    }
+    for (int d = r - 2; d >= 0; d--) {
+      so += p.src[d];
+      dof += p.dst[d];
+      if (++idx[d] < p.shape[d]) break;
+      so -= p.src[d] * p.shape[d];
+      dof -= p.dst[d] * p.shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+Napi::Value Copy(const Napi::CallbackInfo& info) {
+  const char* fn = "copy";
+  std::vector<int64_t> shape = intsArg(info, 2, fn);
+  const int r = static_cast<int>(shape.size());
+  if (r < 1 || r > kRank) throw Napi::RangeError::New(info.Env(), "copy: rank must be 1..6");
+  std::vector<int64_t> ss = intsArg(info, 3, fn), ds = intsArg(info, 4, fn);
+  if (static_cast<int>(ss.size()) != r || static_cast<int>(ds.size()) != r) {
+    throw Napi::RangeError::New(info.Env(), "copy: srcStrides and dstStrides need one entry per dim of shape");
+  }
+  CopyPlan p;
+  p.rank = r;
+  int64_t total = 1, srcNeed = 1, dstNeed = 1;
+  for (int d = 0; d < r; d++) {
+    if (shape[d] < 0 || ss[d] < 0 || ds[d] < 0) throw Napi::RangeError::New(info.Env(), "copy: negative size or stride");
+    p.shape[d] = shape[d];
+    p.src[d] = ss[d];
+    p.dst[d] = ds[d];
+    total *= shape[d];
+    if (shape[d] > 0) {
+      srcNeed += (shape[d] - 1) * ss[d];
+      dstNeed += (shape[d] - 1) * ds[d];
+    }
+  }
+  if (total == 0) return info.Env().Undefined();
+  const float* src = f32Arg(info, 0, static_cast<size_t>(srcNeed), fn);
+  float* dst = f32Arg(info, 1, static_cast<size_t>(dstNeed), fn);
+  const int64_t len = p.shape[r - 1];
+  const int64_t rows = total / len;
+  const int64_t grain = std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, len));  // ~32K elements per chunk
+  parallelFor(rows, grain, [&](int64_t b, int64_t e) { copyRows(p, src, dst, b, e); });
+  return info.Env().Undefined();
+}
+
+}  // namespace cover
