@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   for (const entry of backends) {
     if (entry === 'pytorch') {
       const presets = ['tiny', 'small'];
-      const rows = await benchTorch(presets, { steps: quick ? 2 : 5, batch: 8, log });
+      const rows = await benchTorch(presets, { steps: quick ? 2 : 10, batch: 8, log });
       for (const r of rows) report.train.push(r.result);
       if (rows.length) report.gemm.pytorch = rows[0].gemmGflops;
       continue;
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     log(`${name}: plain GEMM ${gemm.n}^3 at ${gemm.gflops.toFixed(1)} GFLOP/s`);
     const slow = backend === 'cpu';
     for (const preset of ['tiny', 'small']) {
-      const steps = slow && preset === 'small' ? 1 : quick ? 2 : 5;
+      const steps = slow && preset === 'small' ? 1 : quick ? 2 : 10;
       const r = { ...(await benchTrainStep({ preset, batch: 8, steps, profile: (name === 'wasm' || name === 'wasm+native') && preset === 'small' })), backend: name };
       report.train.push(r);
       log(`  ${preset}: ${r.msPerStep.toFixed(0)} ms/step, ${r.gflops.toFixed(1)} GFLOP/s, ${r.clipsPerSec.toFixed(1)} clips/s trained`);

@@ -62,9 +62,9 @@ export async function benchTrainStep(opts: { preset: string; batch: number; step
         trainStep(model, batch, optimizer, { lr: 1e-4, seed: 99, microBatch: micro });
       });
       const byKernel = new Map<string, number>();
-      // 'unnamed scope' rows are customGrad scopes: their time is already counted in the kernels inside them.
+      // 'unnamed scope' rows (customGrad) and 'name__op' rows (op scopes) contain kernels already counted on their own.
       for (const k of info.kernels) {
-        if (k.name === 'unnamed scope') continue;
+        if (k.name === 'unnamed scope' || k.name.endsWith('__op')) continue;
         byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (Number(k.kernelTimeMs) || 0));
       }
       const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
