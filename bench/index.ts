@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { table } from '../src/cli/render';
 import { initBackend } from '../src/engine/backend';
 import { measureGemm } from '../src/engine/gemm_rate';
-import { benchTrainStep, TrainBenchResult } from './train';
+import { benchTrainStep, lossTrajectory, TrainBenchResult } from './train';
 import { benchData, renderDataBench } from './data';
 import { benchTorch } from './torch';
 
@@ -19,6 +19,8 @@ interface BenchReport {
   machine: { cpus: number; node: string };
   gemm: Record<string, number>;
   train: TrainBenchResult[];
+  /** 20 `small` steps from one seed on plain wasm and with the accelerator: the largest loss difference. */
+  accelLossCheck?: { steps: number; maxAbsDiff: number; off: number[]; native: number[] };
   data?: unknown;
 }
 
@@ -65,6 +67,21 @@ async function main(): Promise<void> {
     }
   }
 
+  if (backends.includes('wasm') && backends.includes('wasm+native')) {
+    try {
+      const steps = quick ? 5 : 20;
+      await initBackend({ backend: 'wasm', accel: 'off' });
+      const off = lossTrajectory({ preset: 'small', batch: 8, steps });
+      await initBackend({ backend: 'wasm', accel: 'native' });
+      const native = lossTrajectory({ preset: 'small', batch: 8, steps });
+      const maxAbsDiff = Math.max(...off.map((l, i) => Math.abs(l - native[i])));
+      report.accelLossCheck = { steps, maxAbsDiff, off, native };
+      log(`losses over ${steps} small steps, plain wasm vs accelerator: max difference ${maxAbsDiff.toExponential(1)}`);
+    } catch (err) {
+      log(`accelerator loss check: skipped (${(err as Error).message})`);
+    }
+  }
+
   try {
     await initBackend({ backend: 'wasm', accel: 'off' });
     report.data = await benchData({ quick });
@@ -89,6 +106,10 @@ async function main(): Promise<void> {
     const k = table([`kernel (${prof.preset}, ${prof.backend}, one step)`, 'ms', 'share']);
     for (const e of prof.kernels!) k.push([e.kernel, e.ms.toFixed(1), `${(100 * e.share).toFixed(1)}%`]);
     process.stdout.write(`\nWhere a step's time goes\n${k.toString()}\n`);
+  }
+  if (report.accelLossCheck) {
+    const c = report.accelLossCheck;
+    process.stdout.write(`\nSame step with and without the accelerator: losses over ${c.steps} small steps differ by at most ${c.maxAbsDiff.toExponential(1)} (first ${c.off[0].toFixed(6)} / ${c.native[0].toFixed(6)}, last ${c.off[c.steps - 1].toFixed(6)} / ${c.native[c.steps - 1].toFixed(6)})\n`);
   }
   if (report.data) process.stdout.write(`\nData loader (8 frames at 224x224 per clip)\n${renderDataBench(report.data as Parameters<typeof renderDataBench>[0])}\n`);
 }

@@ -80,3 +80,25 @@ export async function benchTrainStep(opts: { preset: string; batch: number; step
     model.dispose();
   }
 }
+
+/**
+ * Losses of `steps` training steps from one seed (same weights, batch, drop-path masks): run once per accelerator mode
+ * to check that the accelerator changes how kernels run, not what they compute.
+ */
+export function lossTrajectory(opts: { preset: string; batch: number; steps: number }): number[] {
+  const cfg = getPreset(opts.preset);
+  const heads = [{ name: 'bench', numClasses: 10, labels: Array.from({ length: 10 }, (_, i) => `c${i}`) }];
+  const model = new TimeSformer(cfg, heads, 0);
+  const optimizer = new Optimizer(DEFAULT_OPTIMIZER.adamw);
+  const x = tf.randomNormal([opts.batch, cfg.numFrames, cfg.imgSize, cfg.imgSize, 3], 0, 1, 'float32', 1);
+  const labels = Int32Array.from({ length: opts.batch }, (_, i) => i % 10);
+  try {
+    return Array.from({ length: opts.steps }, (_, i) =>
+      trainStep(model, [{ head: 'bench', x, labels }], optimizer, { lr: 1e-4, seed: i, clipGradNorm: 1 }).loss,
+    );
+  } finally {
+    x.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
