@@ -1,6 +1,6 @@
 // Shared options of cover's commands: the compute backend, its threads and accelerator, and machine-readable output.
 
-import { Option } from 'commander';
+import { Command, Option } from 'commander';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -25,8 +25,31 @@ export function accelOption(): Option {
     .default('auto');
 }
 
+/** --backend, --threads and --accel: how every command that runs the model picks its compute engine. */
+export function addEngineOptions(cmd: Command): Command {
+  return cmd.addOption(backendOption()).addOption(threadsOption()).addOption(accelOption());
+}
+
+export function memoryCacheOption(): Option {
+  return new Option('--memory-cache <MiB>', 'hold whole decoded videos in memory when a dataset fits in a quarter of this (0 = off)')
+    .argParser(parseNonNegative('--memory-cache'))
+    .default(2048);
+}
+
 export function jsonOption(): Option {
   return new Option('--json', 'print one JSON object instead of tables');
+}
+
+export function parseNonNegative(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { InvalidArgumentError } = require('commander') as typeof import('commander');
+      throw new InvalidArgumentError(`${flag} takes a number of at least 0, got '${v}'`);
+    }
+    return n;
+  };
 }
 
 export function parsePositiveInt(flag: string): (v: string) => number {

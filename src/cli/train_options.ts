@@ -6,7 +6,7 @@ import { DEMO_SIZES } from '../data/demo/plan';
 import { UsageError } from '../errors';
 import { LR_SCHEDULES } from '../train/lr_schedule';
 import { RunConfig, RunKind } from '../train/run_config';
-import { backendOption, jsonOption, parsePositiveInt, threadsOption, accelOption } from './options';
+import { addEngineOptions, memoryCacheOption, jsonOption, parsePositiveInt } from './options';
 import type { AccelMode } from '../engine/accel/accel';
 
 const num = (flag: string) => (v: string) => {
@@ -60,7 +60,7 @@ export const DEFAULT_STEPS = 2400;
 
 /** Adds the shared training options to a command. */
 export function addTrainOptions(cmd: Command, defaults: { steps?: number; lr?: number } = {}): Command {
-  return cmd
+  return addEngineOptions(cmd)
     .option('--data <NAME=[FORMAT:]PATH>', 'where a dataset is (repeatable); without any, the demo suite is used', collect, [])
     .addOption(new Option('--preset <name>', 'model size').choices(PRESET_NAMES).default('small'))
     .option('--init <ckpt-or-weights>', 'start from a cover checkpoint folder or a .safetensors (reference TimeSformer, timm/HF ViT, HF TimeSformer)')
@@ -89,13 +89,10 @@ export function addTrainOptions(cmd: Command, defaults: { steps?: number; lr?: n
     .option('--max-bad <n>', 'unreadable samples tolerated: a count, or a fraction below 1', num('--max-bad'), 0.05)
     .option('--concurrency <n>', 'decodes in flight', parsePositiveInt('--concurrency'), 2)
     .option('--cache-dir <dir>', 'cache decoded clips on disk here')
-    .option('--memory-cache <MiB>', 'hold whole decoded videos in memory when a dataset fits in a quarter of this (0 = off)', num('--memory-cache'), 2048)
+    .addOption(memoryCacheOption())
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .addOption(new Option('--demo <size>', 'demo suite used when no --data is given').choices([...DEMO_SIZES]).default('small'))
     .option('--demo-dir <dir>', 'where the demo suite lives (default .cover/demo)')
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .addOption(accelOption())
     .addOption(jsonOption());
 }
 

@@ -129,6 +129,8 @@ test('one-line errors, exit 2: missing checkpoint, heads not matching, unknown d
   expectOneLineError(cover('predict', VTEST, '--checkpoint', ck, '--top', '0'), /--top takes a whole number of at least 1, got '0'/);
   expectOneLineError(cover('predict', VTEST, '--checkpoint', ck, '--head', 'mit'), /^cover: error: the checkpoint has no head 'mit' \(fix: use --head with one of: k400, ssv2, or all\)/);
   expectOneLineError(cover('predict', path.join(tmp, 'missing.mp4'), '--checkpoint', ck), /missing\.mp4: video file not found/);
+  expectOneLineError(cover('eval', '--checkpoint', ck, '--memory-cache', '-5'), /--memory-cache takes a number of at least 0, got '-5'/);
+  expectOneLineError(cover('predict', VTEST, '--checkpoint', ck, '--accel', 'gpu'), /'--accel <mode>' argument 'gpu' is invalid\. Allowed choices are auto, native, off/);
 });
 
 test('--help shows examples', () => {

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import { doctorFailure, DoctorReport, runDoctor } from '../../engine/doctor';
 import { BackendRequest } from '../../engine/backend';
-import { backendOption, jsonOption, parsePositiveInt, threadsOption, accelOption } from '../options';
+import { addEngineOptions, jsonOption, parsePositiveInt } from '../options';
 import type { AccelMode } from '../../engine/accel/accel';
 
 /** No colours: the output is read in logs and CI as often as in a terminal. */
@@ -80,11 +80,8 @@ export function renderDoctor(r: DoctorReport): string {
 }
 
 export function doctorCommand(): Command {
-  return new Command('doctor')
+  return addEngineOptions(new Command('doctor'))
     .description('check the compute backends, wasm threads and SIMD, the matMul rate, ffmpeg and versions')
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .addOption(accelOption())
     .addOption(new Option('--gemm-ms <ms>', 'how long to time the matMul rate').argParser(parsePositiveInt('--gemm-ms')).default(300))
     .addOption(jsonOption())
     .action(async (opts: { backend: BackendRequest; threads?: number; accel: AccelMode; gemmMs: number; json?: boolean }) => {

@@ -9,7 +9,7 @@ import { parseViews } from '../../data/sampling';
 import { initBackend } from '../../engine/backend';
 import { CheckpointEval, evaluateCheckpoint } from '../../eval/eval_checkpoint';
 import { renderEvals } from '../eval_render';
-import { backendOption, jsonOption, parsePositiveInt, threadsOption, accelOption } from '../options';
+import { addEngineOptions, memoryCacheOption, jsonOption, parsePositiveInt } from '../options';
 import type { AccelMode } from '../../engine/accel/accel';
 
 export const DEFAULT_CHECKPOINT = 'runs/cotrain/checkpoint';
@@ -64,7 +64,7 @@ export function renderCheckpointEval(r: CheckpointEval): string {
 }
 
 export function evalCommand(): Command {
-  const cmd = new Command('eval')
+  const cmd = addEngineOptions(new Command('eval'))
     .description("evaluate a checkpoint's heads: top-1, top-5, mean class accuracy, confusion matrices, published baselines")
     .option('--checkpoint <dir>', 'checkpoint folder (config.json + weights.safetensors)', DEFAULT_CHECKPOINT)
     .option('--datasets <list>', "comma-separated datasets, each a head of the checkpoint (default: all its heads)")
@@ -76,13 +76,10 @@ export function evalCommand(): Command {
     .option('--batch-size <n>', 'clips per forward pass (views count as clips)', parsePositiveInt('--batch-size'), 8)
     .option('--concurrency <n>', 'decodes in flight', parsePositiveInt('--concurrency'), 2)
     .option('--cache-dir <dir>', 'cache decoded clips on disk here')
-    .option('--memory-cache <MiB>', 'hold whole decoded videos in memory when a dataset fits in a quarter of this, as training does (0 = off)', Number, 2048)
+    .addOption(memoryCacheOption())
     .option('--max-bad <n>', 'unreadable samples tolerated per dataset: a count, or a fraction below 1', maxBadArg, 0.05)
     .addOption(new Option('--demo <size>', 'evaluate on the demo suite of this size').choices([...DEMO_SIZES]))
     .option('--demo-dir <dir>', 'evaluate on the demo suite in this folder (default .cover/demo)')
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .addOption(accelOption())
     .addOption(jsonOption());
   cmd.addHelpText(
     'after',

@@ -4,16 +4,13 @@ import { Command, Option } from 'commander';
 import { table as makeTable } from '../render';
 import { initBackend } from '../../engine/backend';
 import { runParity, PARITY_TOLERANCE } from '../../tools/parity';
-import { backendOption, jsonOption, threadsOption, accelOption } from '../options';
+import { addEngineOptions, jsonOption } from '../options';
 import type { AccelMode } from '../../engine/accel/accel';
 
 export function parityCommand(): Command {
-  return new Command('parity')
+  return addEngineOptions(new Command('parity'))
     .description('run a reference fixture (config.json, weights.safetensors, io.safetensors) through the model and compare')
     .argument('<fixture-dir>', 'folder in the format of shared/fixtures/timesformer-parity/*')
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .addOption(accelOption())
     .addOption(new Option('--tolerance <x>', 'largest accepted absolute error').default(PARITY_TOLERANCE).argParser(Number))
     .addOption(jsonOption())
     .action(async (dir: string, opts: { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; threads?: number; accel: AccelMode; tolerance: number; json?: boolean }) => {

@@ -7,7 +7,7 @@ import { IMAGE_EXT } from '../../data/datasets/common';
 import { assertReadableFile } from '../../data/video/probe';
 import { initBackend } from '../../engine/backend';
 import { Prediction, predictVideo } from '../../predict/predict';
-import { backendOption, jsonOption, parsePositiveInt, threadsOption, accelOption } from '../options';
+import { addEngineOptions, jsonOption, parsePositiveInt } from '../options';
 import type { AccelMode } from '../../engine/accel/accel';
 import { table } from '../render';
 import { DEFAULT_CHECKPOINT } from './eval';
@@ -64,7 +64,7 @@ export function renderPrediction(p: Prediction): string {
 }
 
 export function predictCommand(): Command {
-  const cmd = new Command('predict')
+  const cmd = addEngineOptions(new Command('predict'))
     .description("top-k labels of a video or an image for each head of a checkpoint (sliding windows over long videos)")
     .argument('<file>', 'a video (mp4, avi, webm, ...) or an image (jpg, png, ...)')
     .option('--checkpoint <dir>', 'checkpoint folder (config.json + weights.safetensors)', DEFAULT_CHECKPOINT)
@@ -72,9 +72,6 @@ export function predictCommand(): Command {
     .option('--top <k>', 'labels per head', parsePositiveInt('--top'), 5)
     .option('--window <seconds>', "window length (default: one training clip, numFrames x samplingRate frames)", seconds('--window'))
     .option('--stride <seconds>', 'seconds between window starts (default: the window length)', seconds('--stride'))
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .addOption(accelOption())
     .addOption(jsonOption());
   cmd.addHelpText(
     'after',
