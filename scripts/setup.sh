@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for cover: the Debian packages it needs, then `npm ci` and the build.
+# The README's first command and CI (.ci/run) both run this script, so CI proves the README.
+#
+#   bash scripts/setup.sh            # as root: apt-get install what is missing, npm ci, npm run build
+#   bash scripts/setup.sh --system   # the Debian packages only
+#
+# Without root (and without passwordless sudo) it prints the exact apt-get line to run and stops with exit 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# What cover needs from Debian, and why:
+#   ffmpeg                 decodes and encodes every video (cover finds it on PATH)
+#   libopenblas0-pthread   the BLAS that the native accelerator (native/) loads at run time
+#   g++ make python3       node-gyp's tools to build the accelerator at `npm ci`
+#   opencv-doc             real sample videos (vtest.avi, cup.mp4, ...) that the tests and the bench decode
+#   dataset-fashion-mnist  real images the demo suite draws its objects from
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+compgen -G '/usr/lib/*/openblas-pthread/libopenblas.so.0' >/dev/null || compgen -G '/usr/lib/*/libopenblas.so.0' >/dev/null || need+=(libopenblas0-pthread)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+[ -e /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || need+=(opencv-doc)
+[ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
+
+if [ ${#need[@]} -gt 0 ]; then
+  line="apt-get install -y --no-install-recommends ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"
+  else
+    echo "cover setup: these Debian packages are missing: ${need[*]}" >&2
+    echo "cover setup: run as root:  apt-get update && $line" >&2
+    echo "cover setup: then run this script again." >&2
+    exit 1
+  fi
+  echo "cover setup: installing ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+[ "${1:-}" = "--system" ] && exit 0
+
+# npm ci: @tensorflow/tfjs-node(-gpu) and ffmpeg-static are optional and fail to install offline; npm drops them and
+# cover uses the wasm backend and Debian's ffmpeg. cover-native (optional too) builds with node-gyp against the Node
+# headers on this machine.
+npm ci --no-audit --no-fund
+npm run build
