@@ -1,7 +1,7 @@
 // Numeric parity against the reference: loads a fixture folder (config.json, weights.safetensors holding a reference
 // TimeSformer state_dict, io.safetensors holding `input_T<n>` [B, C, T, H, W] clips with the reference's `features_T<n>`
 // [B, D] and `logits_T<n>` [B, C]), runs every input through cover's model and reports the largest absolute errors.
-// The fixture format is ../shared/fixtures/timesformer-parity/README.md; any size, depth, patch size, attention type and
+// The fixture format is test/fixtures/timesformer-parity/README.md; any size, depth, patch size, attention type and
 // frame count in that format is accepted.
 
 import * as fs from 'fs';

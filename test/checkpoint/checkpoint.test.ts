@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PARITY_FIXTURE } from '../helpers/fixtures';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Checkpoint, HeadInfo, checkpointParamSpecs, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from '../../src/checkpoint/checkpoint';
@@ -245,7 +246,7 @@ describe('loadCheckpoint is strict', () => {
 
   it('refuses a folder that is not a cover checkpoint (the parity fixture)', async () => {
     await expectCheckpointError(
-      loadCheckpoint('/work/shared/fixtures/timesformer-parity/tiny-a'),
+      loadCheckpoint(PARITY_FIXTURE),
       'tiny-a/config.json: format is undefined, not "cover-checkpoint"',
     );
   });

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PARITY_FIXTURE } from '../helpers/fixtures';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { saveCheckpoint } from '../../src/checkpoint/checkpoint';
@@ -12,7 +13,7 @@ import { ModelConfig, modelConfigFromJson } from '../../src/config/model_config'
 import { CheckpointError, UsageError } from '../../src/errors';
 import { backboneParamSpecs } from '../../src/model/param_spec';
 
-const FIXTURE_DIR = '/work/shared/fixtures/timesformer-parity/tiny-a';
+const FIXTURE_DIR = PARITY_FIXTURE;
 const FIXTURE = path.join(FIXTURE_DIR, 'weights.safetensors');
 // D 48, depth 2, 3 heads, 8 px patches of 32 px frames (4x4 grid), T 4, 5 classes.
 const cfg = modelConfigFromJson(JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, 'config.json'), 'utf8')));

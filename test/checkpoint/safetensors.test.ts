@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PARITY_FIXTURE } from '../helpers/fixtures';
 import { CheckpointError } from '../../src/errors';
 import { halfToFloat, readSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors';
 
-const FIXTURE = '/work/shared/fixtures/timesformer-parity/tiny-a/weights.safetensors';
+const FIXTURE = path.join(PARITY_FIXTURE, 'weights.safetensors');
 
 let dir: string;
 beforeEach(() => {

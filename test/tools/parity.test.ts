@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PARITY_FIXTURE } from '../helpers/fixtures';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors';
 import { runParity } from '../../src/tools/parity';
@@ -9,7 +10,7 @@ import { useBackend } from '../helpers/tf';
 import { initAccel } from '../../src/engine/accel/accel';
 import { loadNative } from '../../src/engine/accel/native';
 
-const FIXTURE = path.resolve(__dirname, '../../../shared/fixtures/timesformer-parity/tiny-a');
+const FIXTURE = PARITY_FIXTURE;
 
 describe.each(['cpu', 'wasm'] as const)('parity with the reference on %s', (backend) => {
   beforeAll(() => useBackend(backend));

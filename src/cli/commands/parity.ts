@@ -10,7 +10,7 @@ import type { AccelMode } from '../../engine/accel/accel';
 export function parityCommand(): Command {
   return addEngineOptions(new Command('parity'))
     .description('run a reference fixture (config.json, weights.safetensors, io.safetensors) through the model and compare')
-    .argument('<fixture-dir>', 'folder in the format of shared/fixtures/timesformer-parity/*')
+    .argument('<fixture-dir>', 'folder in the format of test/fixtures/timesformer-parity/*')
     .addOption(new Option('--tolerance <x>', 'largest accepted absolute error').default(PARITY_TOLERANCE).argParser(Number))
     .addOption(jsonOption())
     .action(async (dir: string, opts: { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; threads?: number; accel: AccelMode; tolerance: number; json?: boolean }) => {
