@@ -1,7 +1,10 @@
 // The addon's API. Every array argument is a Float32Array (in cover, a view of the tfjs-wasm heap); shapes are row-major;
 // outputs are written in place and may not alias inputs unless a function says so. Every function is synchronous and
 // splits its work over the addon's own thread pool (COVER_ACCEL_THREADS, default min(2, cores)); the BLAS is pinned to
-// 1 thread. Wrong argument types or too-short arrays throw TypeError/RangeError.
+// 1 thread. Wrong argument types throw a TypeError; dimensions, counts, strides and op codes must be integers in
+// [0, 2^31), and every size product (batch*M*K, a shape's element count, ...) is checked for overflow and must stay at
+// most 2^46 elements, before any array's length is compared with it: otherwise, and for too-short arrays, a RangeError
+// ("<function>: ..."). All argument reading lives in src/napi_args.h.
 
 export interface NativeInfo {
   /** 'openblas' | 'blis' | 'mkl' | 'blas' | 'none' (built-in gemm) */

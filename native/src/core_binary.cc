@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core.h"
+#include "napi_args.h"
 #include "pool.h"
 
 namespace cover {
@@ -141,16 +142,6 @@ bool runPowSpecial(const Layout& l, const float* a, const float* b, float* out) 
   return true;
 }
 
-/** Elements a / b must hold to serve every output index: 1 + sum over dims of (shape - 1) * stride. */
-int64_t extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides) {
-  int64_t last = 0;
-  for (size_t i = 0; i < shape.size(); i++) {
-    if (shape[i] == 0) return 0;
-    last += (shape[i] - 1) * strides[i];
-  }
-  return last + 1;
-}
-
 }  // namespace
 
 const std::vector<const char*>& binaryOpNames() {
@@ -168,15 +159,10 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   }
   const std::vector<int64_t> sa = dimsArg(info, 5, static_cast<int64_t>(shape.size()), fn);
   const std::vector<int64_t> sb = dimsArg(info, 6, static_cast<int64_t>(shape.size()), fn);
-  int64_t total = 1;
-  for (int64_t d : shape) total = mulSize(info, total, d, fn);
-  for (size_t i = 0; i < shape.size(); i++) {  // keeps extent() below from overflowing
-    mulSize(info, shape[i], sa[i] + 1, fn);
-    mulSize(info, shape[i], sb[i] + 1, fn);
-  }
-  const float* a = f32Arg(info, 1, static_cast<size_t>(extent(shape, sa)), fn);
-  const float* b = f32Arg(info, 2, static_cast<size_t>(extent(shape, sb)), fn);
-  float* out = f32Arg(info, 3, static_cast<size_t>(total), fn);
+  const int64_t total = productSize(info, shape, fn);
+  const float* a = f32Arg(info, 1, extentSize(info, shape, sa, fn), fn);
+  const float* b = f32Arg(info, 2, extentSize(info, shape, sb, fn), fn);
+  float* out = f32Arg(info, 3, total, fn);
   if (total == 0) return info.Env().Undefined();
   const Layout l = coalesce(shape, sa, sb);
   switch (op) {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core.h"
+#include "napi_args.h"
 #include "pool.h"
 
 namespace cover {
@@ -56,30 +57,23 @@ void copyRows(const CopyPlan& p, const float* src, float* dst, int64_t begin, in
 
 Napi::Value Copy(const Napi::CallbackInfo& info) {
   const char* fn = "copy";
-  std::vector<int64_t> shape = intsArg(info, 2, fn);
+  const std::vector<int64_t> shape = dimsArg(info, 2, -1, fn);
   const int r = static_cast<int>(shape.size());
   if (r < 1 || r > kRank) throw Napi::RangeError::New(info.Env(), "copy: rank must be 1..6");
-  std::vector<int64_t> ss = intsArg(info, 3, fn), ds = intsArg(info, 4, fn);
-  if (static_cast<int>(ss.size()) != r || static_cast<int>(ds.size()) != r) {
-    throw Napi::RangeError::New(info.Env(), "copy: srcStrides and dstStrides need one entry per dim of shape");
-  }
+  const std::vector<int64_t> ss = dimsArg(info, 3, r, fn), ds = dimsArg(info, 4, r, fn);
+  // Every size below is checked for overflow before it is compared with an array's length.
+  const int64_t total = productSize(info, shape, fn);
+  const int64_t srcNeed = extentSize(info, shape, ss, fn), dstNeed = extentSize(info, shape, ds, fn);
+  if (total == 0) return info.Env().Undefined();
+  const float* src = f32Arg(info, 0, srcNeed, fn);
+  float* dst = f32Arg(info, 1, dstNeed, fn);
   CopyPlan p;
   p.rank = r;
-  int64_t total = 1, srcNeed = 1, dstNeed = 1;
   for (int d = 0; d < r; d++) {
-    if (shape[d] < 0 || ss[d] < 0 || ds[d] < 0) throw Napi::RangeError::New(info.Env(), "copy: negative size or stride");
     p.shape[d] = shape[d];
     p.src[d] = ss[d];
     p.dst[d] = ds[d];
-    total *= shape[d];
-    if (shape[d] > 0) {
-      srcNeed += (shape[d] - 1) * ss[d];
-      dstNeed += (shape[d] - 1) * ds[d];
-    }
   }
-  if (total == 0) return info.Env().Undefined();
-  const float* src = f32Arg(info, 0, static_cast<size_t>(srcNeed), fn);
-  float* dst = f32Arg(info, 1, static_cast<size_t>(dstNeed), fn);
   const int64_t len = p.shape[r - 1];
   const int64_t rows = total / len;
   const int64_t grain = std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, len));  // ~32K elements per chunk

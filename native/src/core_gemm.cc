@@ -6,6 +6,7 @@
 
 #include "blas.h"
 #include "core.h"
+#include "napi_args.h"
 #include "pool.h"
 
 namespace cover {
@@ -91,12 +92,12 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const int64_t sizeC = mulSize(info, g.M, g.N, fn);
   // The last matrix ends at (batch-1)*stride + size; an empty batch or matrix touches nothing.
   const bool touchesA = g.batch > 0 && sizeA > 0 && sizeC > 0, touchesB = g.batch > 0 && sizeB > 0 && sizeC > 0;
-  const int64_t needA = touchesA ? mulSize(info, g.batch - 1, g.strideA, fn) + sizeA : 0;
-  const int64_t needB = touchesB ? mulSize(info, g.batch - 1, g.strideB, fn) + sizeB : 0;
-  g.a = f32Arg(info, 0, static_cast<size_t>(needA), fn);
-  g.b = f32Arg(info, 1, static_cast<size_t>(needB), fn);
-  g.c = f32Arg(info, 2, static_cast<size_t>(mulSize(info, g.batch, sizeC, fn)), fn);
-  if (info.Length() > 11 && !info[11].IsUndefined() && !info[11].IsNull()) g.bias = f32Arg(info, 11, static_cast<size_t>(g.N), fn);
+  const int64_t needA = touchesA ? addSize(info, mulSize(info, g.batch - 1, g.strideA, fn), sizeA, fn) : 0;
+  const int64_t needB = touchesB ? addSize(info, mulSize(info, g.batch - 1, g.strideB, fn), sizeB, fn) : 0;
+  g.a = f32Arg(info, 0, needA, fn);
+  g.b = f32Arg(info, 1, needB, fn);
+  g.c = f32Arg(info, 2, mulSize(info, g.batch, sizeC, fn), fn);
+  if (info.Length() > 11 && !info[11].IsUndefined() && !info[11].IsNull()) g.bias = f32Arg(info, 11, g.N, fn);
   if (g.batch > 0 && sizeC > 0) run(g);
   return info.Env().Undefined();
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core.h"
+#include "napi_args.h"
 #include "pool.h"
 
 namespace cover {
@@ -188,8 +189,8 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const int op = opArg(info, 0, kReduceCount, fn);
   const int64_t outer = dimArg(info, 3, fn), size = dimArg(info, 4, fn), inner = dimArg(info, 5, fn);
   const int64_t nOut = mulSize(info, outer, inner, fn);
-  const float* x = f32Arg(info, 1, static_cast<size_t>(mulSize(info, nOut, size, fn)), fn);
-  float* out = f32Arg(info, 2, static_cast<size_t>(nOut), fn);
+  const float* x = f32Arg(info, 1, mulSize(info, nOut, size, fn), fn);
+  float* out = f32Arg(info, 2, nOut, fn);
   if (nOut == 0) return info.Env().Undefined();
   switch (op) {
     case kSum: reduce<SumR>(x, out, outer, size, inner, 1.0); break;

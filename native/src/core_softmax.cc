@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core.h"
+#include "napi_args.h"
 #include "core_math.h"
 #include "pool.h"
 
@@ -41,8 +42,8 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const char* fn = "softmax";
   const int64_t rows = dimArg(info, 2, fn), cols = dimArg(info, 3, fn);
   const int64_t n = mulSize(info, rows, cols, fn);
-  const float* x = f32Arg(info, 0, static_cast<size_t>(n), fn);
-  float* out = f32Arg(info, 1, static_cast<size_t>(n), fn);
+  const float* x = f32Arg(info, 0, n, fn);
+  float* out = f32Arg(info, 1, n, fn);
   if (n == 0) return info.Env().Undefined();
   const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / 4 / cols);
   parallelFor(rows, grain, [&](int64_t r0, int64_t r1) {

@@ -12,6 +12,7 @@
 #endif
 
 #include "core.h"
+#include "napi_args.h"
 #include "pool.h"
 
 namespace cover {
@@ -183,10 +184,9 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
     if (p >= r || seen[p]) throw Napi::RangeError::New(info.Env(), "transpose: perm is not a permutation of 0..rank-1");
     seen[p] = true;
   }
-  int64_t total = 1;
-  for (int64_t d : shape) total = mulSize(info, total, d, fn);
-  const float* x = f32Arg(info, 0, static_cast<size_t>(total), fn);
-  float* out = f32Arg(info, 1, static_cast<size_t>(total), fn);
+  const int64_t total = productSize(info, shape, fn);
+  const float* x = f32Arg(info, 0, total, fn);
+  float* out = f32Arg(info, 1, total, fn);
   if (total == 0) return info.Env().Undefined();
   const Plan pl = plan(shape, perm);
   if (pl.rank == 0 || pl.inStride[pl.rank - 1] == 1) {

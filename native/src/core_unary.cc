@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core.h"
+#include "napi_args.h"
 #include "core_math.h"
 #include "pool.h"
 
@@ -67,8 +68,8 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const int op = opArg(info, 0, kUnaryCount, fn);
   const int64_t n = dimArg(info, 3, fn);
   const float alpha = static_cast<float>(numArg(info, 4, fn));
-  const float* x = f32Arg(info, 1, static_cast<size_t>(n), fn);
-  float* out = f32Arg(info, 2, static_cast<size_t>(n), fn);
+  const float* x = f32Arg(info, 1, n, fn);
+  float* out = f32Arg(info, 2, n, fn);
   // Cheap ops split at kElementwiseGrain; libm calls (~10–30 ns per element) split 8x sooner.
   const int64_t g = kElementwiseGrain, slow = kElementwiseGrain / 8, mid = kElementwiseGrain / 4;
   switch (op) {

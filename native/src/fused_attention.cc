@@ -12,20 +12,42 @@
 
 #include "blas.h"
 #include "fused_util.h"
+#include "napi_args.h"
 
 namespace cover {
 namespace {
 
+/** The call's dims and the sizes its arrays must hold, every product checked (napi_args.h) before it is used. */
 struct Geometry {
   int64_t Bx, S, H, Dh;
-  int64_t D() const { return H * Dh; }
-  int64_t pairs() const { return Bx * H; }
+  int64_t D;          // H * Dh
+  int64_t pairs;      // Bx * H
+  int64_t qkvSize;    // Bx * S * 3 * D
+  int64_t outSize;    // Bx * S * D
+  int64_t probsSize;  // Bx * H * S * S
+  /** qkv's row stride 3 * D, as the BLAS's int leading dimension. */
+  int ld() const { return static_cast<int>(3 * D); }
   // Pairs per chunk: enough that a chunk does ~64K multiply-adds (tiny sequences are not worth a thread wake-up).
-  int64_t grain() const { return std::max<int64_t>(1, 65536 / std::max<int64_t>(1, S * S * Dh)); }
+  int64_t grain() const {
+    const int64_t ss = S * S;  // <= probsSize <= 2^46 whenever a pair runs
+    return ss >= 65536 ? 1 : std::max<int64_t>(1, 65536 / std::max<int64_t>(1, ss * Dh));
+  }
 };
 
 Geometry geometryArgs(const Napi::CallbackInfo& info, size_t first, const char* fn) {
-  Geometry g{dimArg(info, first, fn), dimArg(info, first + 1, fn), dimArg(info, first + 2, fn), dimArg(info, first + 3, fn)};
+  Geometry g{};
+  g.Bx = dimArg(info, first, fn);
+  g.S = dimArg(info, first + 1, fn);
+  g.H = dimArg(info, first + 2, fn);
+  g.Dh = dimArg(info, first + 3, fn);
+  g.D = mulSize(info, g.H, g.Dh, fn);
+  g.pairs = mulSize(info, g.Bx, g.H, fn);
+  g.outSize = mulSize(info, mulSize(info, g.Bx, g.S, fn), g.D, fn);
+  g.qkvSize = mulSize(info, g.outSize, 3, fn);
+  g.probsSize = mulSize(info, mulSize(info, g.pairs, g.S, fn), g.S, fn);
+  if (3 * g.D > 2147483647) {
+    throwRange(info, fn, "H * Dh = " + std::to_string(g.D) + " makes qkv's row stride 3 * H * Dh past 2^31 - 1");
+  }
   return g;
 }
 
@@ -50,13 +72,13 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const char* fn = "attentionForward";
   const Geometry g = geometryArgs(info, 3, fn);
   const float scale = static_cast<float>(numArg(info, 7, fn));
-  const int64_t D = g.D(), S = g.S, Dh = g.Dh, H = g.H;
-  const float* qkv = f32Arg(info, 0, g.Bx * S * 3 * D, fn);
-  float* out = f32Arg(info, 1, g.Bx * S * D, fn);
-  float* probs = f32Arg(info, 2, g.pairs() * S * S, fn);
+  const int64_t D = g.D, S = g.S, Dh = g.Dh, H = g.H;
+  const float* qkv = f32Arg(info, 0, g.qkvSize, fn);
+  float* out = f32Arg(info, 1, g.outSize, fn);
+  float* probs = f32Arg(info, 2, g.probsSize, fn);
   if (S == 0 || Dh == 0) return info.Env().Undefined();
-  const int ld = static_cast<int>(3 * D);
-  parallelFor(g.pairs(), g.grain(), [&](int64_t p0, int64_t p1) {
+  const int ld = g.ld();
+  parallelFor(g.pairs, g.grain(), [&](int64_t p0, int64_t p1) {
     for (int64_t pair = p0; pair < p1; pair++) {
       const int64_t b = pair / H, h = pair % H;
       const float* q = qkv + b * S * 3 * D + h * Dh;  // [S, Dh], row stride 3D
@@ -76,14 +98,14 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   const char* fn = "attentionBackward";
   const Geometry g = geometryArgs(info, 4, fn);
   const float scale = static_cast<float>(numArg(info, 8, fn));
-  const int64_t D = g.D(), S = g.S, Dh = g.Dh, H = g.H;
-  const float* dout = f32Arg(info, 0, g.Bx * S * D, fn);
-  const float* qkv = f32Arg(info, 1, g.Bx * S * 3 * D, fn);
-  const float* probs = f32Arg(info, 2, g.pairs() * S * S, fn);
-  float* dqkv = f32Arg(info, 3, g.Bx * S * 3 * D, fn);
+  const int64_t D = g.D, S = g.S, Dh = g.Dh, H = g.H;
+  const float* dout = f32Arg(info, 0, g.outSize, fn);
+  const float* qkv = f32Arg(info, 1, g.qkvSize, fn);
+  const float* probs = f32Arg(info, 2, g.probsSize, fn);
+  float* dqkv = f32Arg(info, 3, g.qkvSize, fn);
   if (S == 0 || Dh == 0) return info.Env().Undefined();
-  const int ld = static_cast<int>(3 * D);
-  parallelFor(g.pairs(), g.grain(), [&](int64_t p0, int64_t p1) {
+  const int ld = g.ld();
+  parallelFor(g.pairs, g.grain(), [&](int64_t p0, int64_t p1) {
     std::vector<float> dS(static_cast<size_t>(S * S));  // this chunk's scratch [S, S]
     for (int64_t pair = p0; pair < p1; pair++) {
       const int64_t b = pair / H, h = pair % H;

@@ -6,6 +6,7 @@
 // give the same bits (no FMA contraction either way). Elements are split over the pool in chunks of kElementGrain.
 #include "fused_math.h"
 #include "fused_util.h"
+#include "napi_args.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define COVER_SIMD_CLONES __attribute__((target_clones("avx2", "default")))

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fused_util.h"
+#include "napi_args.h"
 
 namespace cover {
 namespace {
@@ -69,7 +70,7 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
   const char* fn = "layerNormForward";
   const int64_t rows = dimArg(info, 6, fn), cols = dimArg(info, 7, fn);
   const double eps = numArg(info, 8, fn);
-  const size_t n = static_cast<size_t>(rows * cols);
+  const int64_t n = mulSize(info, rows, cols, fn);
   const float* x = f32Arg(info, 0, n, fn);
   const float* gamma = f32Arg(info, 1, cols, fn);
   const float* beta = f32Arg(info, 2, cols, fn);
@@ -85,7 +86,7 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
 Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const char* fn = "layerNormBackward";
   const int64_t rows = dimArg(info, 8, fn), cols = dimArg(info, 9, fn);
-  const size_t n = static_cast<size_t>(rows * cols);
+  const int64_t n = mulSize(info, rows, cols, fn);
   const float* dy = f32Arg(info, 0, n, fn);
   const float* x = f32Arg(info, 1, n, fn);
   const float* gamma = f32Arg(info, 2, cols, fn);

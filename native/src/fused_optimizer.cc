@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fused_util.h"
+#include "napi_args.h"
 
 namespace cover {
 namespace {
@@ -105,8 +106,7 @@ Napi::Value Sgd(const Napi::CallbackInfo& info) {
   const std::vector<float*> bufs = f32ListArg(info, 2, fn, bl);
   const std::vector<double> wds = numsArg(info, 3, fn);
   const double lr = numArg(info, 4, fn), momentum = numArg(info, 5, fn);
-  if (info.Length() <= 6 || !info[6].IsBoolean()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument 6 must be a boolean");
-  const bool nesterov = info[6].As<Napi::Boolean>().Value();
+  const bool nesterov = boolArg(info, 6, fn);
   const double gradScale = numArg(info, 7, fn);
   requireSameLengths(info, fn, lengths, gl, "grads");
   if (momentum > 0) requireSameLengths(info, fn, lengths, bl, "bufs");

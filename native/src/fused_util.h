@@ -1,13 +1,13 @@
 // Helpers shared by the fused kernels (fused_*.cc): work split into numbered chunks (so a chunk can own a slice of a
-// partial-sums buffer), lists of Float32Arrays (the optimizer's parameters), and one flat index space over many arrays,
-// so that a step over ~100 small and large parameters splits evenly across the pool.
+// partial-sums buffer) and one flat index space over many arrays, so that a step over ~100 small and large parameters
+// splits evenly across the pool. Arguments are read and sizes checked through napi_args.h, the addon's one argument
+// header.
 #pragma once
 #include <napi.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <functional>
-#include <string>
 #include <vector>
 
 #include "napi_args.h"
@@ -31,45 +31,6 @@ inline void parallelChunks(int64_t n, int chunks, const std::function<void(int, 
   parallelFor(chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; c++) fn(static_cast<int>(c), n * c / chunks, n * (c + 1) / chunks);
   });
-}
-
-/** info[i] as an array of Float32Arrays; lengths (in elements) go to `lengths`. */
-inline std::vector<float*> f32ListArg(const Napi::CallbackInfo& info, size_t i, const char* fn, std::vector<size_t>& lengths) {
-  if (i >= info.Length() || !info[i].IsArray()) {
-    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument " + std::to_string(i) + " must be an array of Float32Arrays");
-  }
-  auto arr = info[i].As<Napi::Array>();
-  std::vector<float*> out(arr.Length());
-  lengths.assign(arr.Length(), 0);
-  for (uint32_t k = 0; k < arr.Length(); k++) {
-    Napi::Value v = arr.Get(k);
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument " + std::to_string(i) + "[" + std::to_string(k) +
-                                                 "] must be a Float32Array");
-    }
-    auto a = v.As<Napi::Float32Array>();
-    out[k] = a.Data();
-    lengths[k] = a.ElementLength();
-  }
-  return out;
-}
-
-/** info[i] as an array of numbers. */
-inline std::vector<double> numsArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  if (i >= info.Length() || !info[i].IsArray()) {
-    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument " + std::to_string(i) + " must be an array of numbers");
-  }
-  auto arr = info[i].As<Napi::Array>();
-  std::vector<double> out(arr.Length());
-  for (uint32_t k = 0; k < arr.Length(); k++) {
-    Napi::Value v = arr.Get(k);
-    if (!v.IsNumber()) {
-      throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument " + std::to_string(i) + "[" + std::to_string(k) +
-                                                 "] must be a number");
-    }
-    out[k] = v.As<Napi::Number>().DoubleValue();
-  }
-  return out;
 }
 
 /**
@@ -100,14 +61,5 @@ class FlatIndex {
 
 /** Elementwise kernels split into chunks of at least this many elements (smaller ones are not worth a thread wake-up). */
 constexpr int64_t kElementGrain = 16384;
-
-/** Throws a RangeError unless a >= 0. */
-inline int64_t dimArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
-  const int64_t v = intArg(info, i, fn);
-  if (v < 0) {
-    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": argument " + std::to_string(i) + " must be >= 0, got " + std::to_string(v));
-  }
-  return v;
-}
 
 }  // namespace cover

@@ -90,7 +90,7 @@ export async function saveCheckpoint(dir: string, ck: Checkpoint): Promise<void>
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     model: modelConfigToJson(ck.model),
-    heads: ck.heads.map((h) => ({ name: h.name, num_classes: h.numClasses, labels: h.labels })),
+    heads: ck.heads.map((h) => ({ name: h.name, num_classes: h.numClasses, labels: h.labels, ...(h.displayNames ? { display_names: h.displayNames } : {}) })),
     preprocessing: ck.preprocessing,
     created: new Date().toISOString(),
     cover_version: coverVersion(),
@@ -202,11 +202,13 @@ export function readCheckpointConfig(dir: string): Omit<LoadedCheckpoint, 'weigh
   }
   if (!Array.isArray(json.heads)) bad('has no "heads" list');
   const heads = (json.heads as unknown[]).map((h, i) => {
-    const o = (h ?? {}) as { name?: unknown; num_classes?: unknown; labels?: unknown };
+    const o = (h ?? {}) as { name?: unknown; num_classes?: unknown; labels?: unknown; display_names?: unknown };
     if (typeof o.name !== 'string') bad(`heads[${i}].name is not a string`);
     if (typeof o.num_classes !== 'number') bad(`heads[${i}].num_classes is not a number`);
     if (!Array.isArray(o.labels) || !o.labels.every((l) => typeof l === 'string')) bad(`heads[${i}].labels is not a list of strings`);
-    return { name: o.name as string, numClasses: o.num_classes as number, labels: o.labels as string[] };
+    const names = o.display_names; // optional (cover 9+): absent in older checkpoints
+    if (names !== undefined && !(Array.isArray(names) && names.every((l) => typeof l === 'string'))) bad(`heads[${i}].display_names is not a list of strings`);
+    return { name: o.name as string, numClasses: o.num_classes as number, labels: o.labels as string[], ...(names ? { displayNames: names as string[] } : {}) };
   });
   checkHeads(heads, (msg, fix) => new CheckpointError(msg, { path: file, suggestion: fix }));
   const preprocessing = checkPreprocessing(json.preprocessing, bad);
@@ -289,6 +291,9 @@ function checkHeads(heads: HeadInfo[], error: (msg: string, fix: string) => Erro
     }
     if (h.labels.length !== h.numClasses) {
       throw error(`head '${h.name}' has ${h.numClasses} classes but ${h.labels.length} labels`, 'give one label per class');
+    }
+    if (h.displayNames && h.displayNames.length !== h.numClasses) {
+      throw error(`head '${h.name}' has ${h.numClasses} classes but ${h.displayNames.length} display names`, 'give one display name per class, or none');
     }
   }
 }

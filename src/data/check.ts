@@ -6,6 +6,7 @@
 import { promises as fs } from 'fs';
 import { CoverError } from '../errors';
 import { decodeImage } from './image/decode';
+import { shownLabels } from './label_names';
 import { DatasetIndex, IndexProblemKind, Sample } from './types';
 import { requireFfmpeg } from './video/find_ffmpeg';
 import { probeVideo } from './video/probe';
@@ -34,6 +35,8 @@ export interface CheckProblem {
 export interface ClassCount {
   label: number;
   name: string;
+  /** The class id (ImageNet synset) when `name` is a display name. */
+  id?: string;
   /** Entries of this class in the index. */
   samples: number;
   /** Of those, the ones that passed every check. */
@@ -106,7 +109,8 @@ export async function checkDataset(index: DatasetIndex, opts: CheckOptions = {})
     problemsByKind[kind]++;
     all.push({ kind, source: p.source, ...(p.path ? { path: p.path } : {}), message: p.problem });
   }
-  const perClass: ClassCount[] = index.labels.map((name, label) => ({ label, name, samples: 0, ok: 0 }));
+  const names = shownLabels(index); // synset names where a mapping file gave them, with the id kept as `id`
+  const perClass: ClassCount[] = index.labels.map((id, label) => ({ label, name: names[label], ...(names[label] !== id ? { id } : {}), samples: 0, ok: 0 }));
   let ok = 0;
   let videoSeconds = 0;
   verdicts.forEach((v, i) => {

@@ -242,7 +242,7 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
   const csv: Record<string, string> = {};
   for (const e of evals) {
     const file = path.join(csvDir, `confusion_${e.head}.csv`);
-    const text = confusionCsv(e.confusion, heads.get(e.head)!.labels);
+    const text = confusionCsv(e.confusion, e.perClass.map((p) => p.label)); // shown names (label_names.ts)
     writeAtomically(file, (fd) => fs.writeSync(fd, text));
     csv[e.head] = file;
   }

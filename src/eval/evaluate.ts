@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createLoader } from '../data/loader';
 import { DatasetIndex, Preprocessing } from '../data/types';
+import { shownLabels } from '../data/label_names';
 import { TimeSformer } from '../model/timesformer';
 import { EvalMetrics, MetricAccumulator } from './metrics';
 
@@ -44,7 +45,8 @@ export async function evaluateHead(model: TimeSformer, head: string, index: Data
       ? Array.from({ length: opts.maxSamples }, (_, i) => labelled[Math.floor((i * labelled.length) / opts.maxSamples!)])
       : labelled;
   const subset: DatasetIndex = { ...index, samples };
-  const acc = new MetricAccumulator(info.labels);
+  // Per-class rows and the confusion matrix show class names (a checkpoint without names takes the dataset's).
+  const acc = new MetricAccumulator(shownLabels({ labels: info.labels, displayNames: info.displayNames ?? index.displayNames }));
   const loader = createLoader(subset, {
     preprocessing: opts.preprocessing,
     training: false,

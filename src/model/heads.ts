@@ -13,6 +13,8 @@ export interface HeadInfo {
   numClasses: number;
   /** Class names, index = class id (length numClasses). */
   labels: string[];
+  /** Human-readable names where the labels are ids (synsets), index = class id; shown via data/label_names.ts. */
+  displayNames?: string[];
 }
 
 const HEAD_NAME = /^[A-Za-z0-9_-]+$/;

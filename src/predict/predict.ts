@@ -16,6 +16,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { IMAGE_EXT } from '../data/datasets/common';
+import { shownLabels } from '../data/label_names';
 import { decodeImageResized } from '../data/image/decode';
 import { denseIndices } from '../data/sampling';
 import { cropFlipNormalize, Frames, normalizeTable, planSpatial, SpatialPlan } from '../data/transforms';
@@ -26,7 +27,10 @@ import { UsageError } from '../errors';
 import { TimeSformer } from '../model/timesformer';
 
 export interface LabelProb {
+  /** The class's shown name (the first synset name where the checkpoint has names, else the label). */
   label: string;
+  /** The class id (ImageNet synset) when `label` is a display name. */
+  id?: string;
   /** Softmax probability in [0, 1]. */
   prob: number;
 }
@@ -106,9 +110,11 @@ export function planWindows(total: number, numFrames: number, windowFrames: numb
 }
 
 /** The k best labels of one probability row, ties to the smaller class id. */
-export function topK(probs: ArrayLike<number>, labels: string[], k: number): LabelProb[] {
+export function topK(probs: ArrayLike<number>, labels: string[], k: number, ids?: string[]): LabelProb[] {
   const order = Array.from({ length: probs.length }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
-  return order.slice(0, Math.min(k, probs.length)).map((c) => ({ label: labels[c], prob: probs[c] }));
+  return order
+    .slice(0, Math.min(k, probs.length))
+    .map((c) => (ids && ids[c] !== labels[c] ? { label: labels[c], id: ids[c], prob: probs[c] } : { label: labels[c], prob: probs[c] }));
 }
 
 function resolveHeads(model: TimeSformer, heads: string[] | 'all'): string[] {
@@ -230,6 +236,7 @@ export async function predictVideo(model: TimeSformer, preprocessing: Preprocess
   checkOptions(opts);
   const heads = resolveHeads(model, opts.heads);
   const infos = heads.map((h) => model.heads.get(h));
+  const shown = infos.map((h) => shownLabels(h));
   const lut = normalizeTable(preprocessing);
   const S = preprocessing.cropSize;
   const planOpts = { cropSize: S, training: false, flipAllowed: false, spatialCrops: 1 as const };
@@ -245,14 +252,14 @@ export async function predictVideo(model: TimeSformer, preprocessing: Preprocess
       infos.forEach((h, i) => {
         const row = probs.subarray(off, off + h.numClasses);
         for (let c = 0; c < h.numClasses; c++) sums[i][c] += row[c];
-        perHead[h.name] = topK(row, h.labels, opts.top);
+        perHead[h.name] = topK(row, shown[i], opts.top, h.labels);
         off += h.numClasses;
       });
       windows.push({ startS, endS, heads: perHead });
     });
   };
   const overall = (): HeadTopK =>
-    Object.fromEntries(infos.map((h, i) => [h.name, topK(Array.from(sums[i], (s) => s / windows.length), h.labels, opts.top)]));
+    Object.fromEntries(infos.map((h, i) => [h.name, topK(Array.from(sums[i], (s) => s / windows.length), shown[i], opts.top, h.labels)]));
 
   if (IMAGE_EXT.test(path)) {
     // An image: one single-frame clip, [1, 1, S, S, 3].

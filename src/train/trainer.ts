@@ -104,7 +104,7 @@ export async function openRunData(cfg: RunConfig): Promise<RunData> {
 }
 
 export function headsFor(train: Map<string, DatasetIndex>): HeadInfo[] {
-  return [...train.entries()].map(([name, index]) => ({ name, numClasses: index.labels.length, labels: [...index.labels] }));
+  return [...train.entries()].map(([name, index]) => ({ name, numClasses: index.labels.length, labels: [...index.labels], ...(index.displayNames ? { displayNames: [...index.displayNames] } : {}) }));
 }
 
 export function preprocessingFor(model: ModelConfig, cfg: Pick<RunConfig, 'mean' | 'std' | 'samplingRate'>): Preprocessing {
@@ -417,7 +417,7 @@ function writeReport(cfg: RunConfig, model: TimeSformer, evals: HeadEval[]): voi
     config: { run: cfg, model: model.config },
     heads: model.heads.names(),
     log: readLog(path.join(cfg.out, LOG_FILE)),
-    confusion: Object.fromEntries(evals.map((e) => [e.head, { labels: model.heads.get(e.head).labels, matrix: e.confusion }])),
+    confusion: Object.fromEntries(evals.map((e) => [e.head, { labels: e.perClass.map((p) => p.label), matrix: e.confusion }])),
   });
   writeAtomically(path.join(cfg.out, REPORT_FILE), (fd) => fs.writeSync(fd, html));
 }

@@ -1,5 +1,7 @@
 // The addon's core kernels called directly (native/index.d.ts), against plain-JS double-precision references, on sizes
 // that do and do not divide by the thread count; and bad arguments throw TypeError/RangeError instead of crashing.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import { loadNative, NativeAddon } from '../../src/engine/accel/native';
 
 const addon = loadNative().addon;
@@ -383,6 +385,41 @@ d('native core kernels (direct calls)', () => {
       throwsA(() => a.gemm(f, f, f, 2 ** 31, 1, 1, 1, false, false, 1, 1), 'RangeError');
     });
   });
+});
+
+/**
+ * Calls whose size products overflow int64 (or pass 2^46 elements) with arrays of a few elements. Each runs in its own
+ * Node process, so an addon that crashes on it (segfault, abort) fails the test instead of killing jest; the child
+ * prints the error's name and message, or `returned` when the call did not throw (a wrong pass).
+ */
+const overflowCases: Array<[string, string]> = [
+  // qkv/out need Bx*S*3*H*Dh and Bx*S*H*Dh, probs Bx*H*S*S: with Bx = S = 2^30, H = 16 each is a multiple of 2^64.
+  ['attention forward, Bx = S = 2^30, H = 16', 'a.attentionForward(f, f, f, 2 ** 30, 2 ** 30, 16, 1, 1)'],
+  ['attention backward, Bx = S = 2^30, H = 16', 'a.attentionBackward(f, f, f, f, 2 ** 30, 2 ** 30, 16, 1, 1)'],
+  // 2^32 * 2^33 elements wraps to 0.
+  ['copy of shape [2^32, 2^33]', 'a.copy(f, f, [2 ** 32, 2 ** 33], [0, 0], [0, 0])'],
+  // 1 + 4 * 2^62 wraps to 1: a one-element source "holds" a stride of 2^62.
+  ['copy with a source stride of 2^62', 'a.copy(new Float32Array(1), new Float32Array(5), [5, 1], [2 ** 62, 0], [1, 1])'],
+  // 2^30 * 2^30 * 2^4 = 2^64 wraps to 0.
+  ['copy of shape [2^30, 2^30, 16]', 'a.copy(f, f, [2 ** 30, 2 ** 30, 16], [0, 0, 0], [0, 0, 0])'],
+  ['transpose of shape [2^32, 2^33]', 'a.transpose(f, f, [2 ** 32, 2 ** 33], [1, 0])'],
+  ['gemm with M = 2^32, K = 2^33', 'a.gemm(f, f, f, 1, 2 ** 32, 1, 2 ** 33, false, false, 0, 0)'],
+  ['layerNorm with rows = 2^32, cols = 2^32', 'a.layerNormForward(f, f, f, f, f, f, 2 ** 32, 2 ** 32, 1e-5)'],
+];
+
+d('size products that overflow throw a RangeError, never crash or pass', () => {
+  const root = path.resolve(__dirname, '..', '..');
+  const target = process.env.COVER_NATIVE_PATH || 'cover-native';
+  for (const [name, call] of overflowCases) {
+    test(name, () => {
+      const script =
+        `const a = require(${JSON.stringify(target)}); const f = new Float32Array(16);` +
+        `try { ${call}; console.log('returned'); } catch (e) { console.log(e.name + ' ' + e.message); }`;
+      const r = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      const out = r.stdout.trim();
+      expect({ status: r.status, signal: r.signal, out }).toEqual({ status: 0, signal: null, out: expect.stringMatching(/^RangeError \w+: /) });
+    });
+  }
 });
 
 /** erf in double (Abramowitz–Stegun 7.1.26 is too coarse; this is the series / continued fraction, to ~1e-15). */

@@ -4,7 +4,8 @@
 //   - `LOC_val_solution.csv` (Kaggle: `ImageId,PredictionString`, the first token of the prediction is the synset),
 //   - `val_annotations.txt` (Tiny-ImageNet: `<file>\t<synset>\t...`).
 // Classes are the sorted synset folder names of train/; `LOC_synset_mapping.txt` / `synset_words.txt` / `words.txt`
-// (`n01440764 tench, Tinca tinca`) give human-readable names. Images are single-frame samples (kind 'image').
+// (`n01440764 tench, Tinca tinca`, tab-separated in words.txt), in the root, its devkit/ or its parent folder, give
+// human-readable names (DatasetIndex.displayNames; the labels stay the synsets). Images are single-frame samples.
 
 import * as path from 'path';
 import { DatasetError } from '../../errors';
@@ -146,15 +147,26 @@ async function readFlatSplit(root: string, splitDir: string, labels: string[], o
   return out;
 }
 
-/** Human-readable names from a synset mapping file, or undefined when there is none. */
+/**
+ * Human-readable names from a synset mapping file (the first of NAME_FILES, in the root, its devkit folder or the
+ * root's parent, that names at least one class), or undefined when there is none. Lines are `<synset> <names>`, space-
+ * or tab-separated (`n01440764 tench, Tinca tinca` in LOC_synset_mapping.txt / synset_words.txt,
+ * `n01440764\ttench, Tinca tinca` in words.txt). A class the file does not name keeps its id.
+ */
 async function readDisplayNames(root: string, labels: string[]): Promise<string[] | undefined> {
-  const file = await findFile([root, path.join(root, 'devkit'), path.join(root, 'devkit', 'data')], NAME_FILES);
-  if (!file) return undefined;
-  const names = new Map<string, string>();
-  for (const { text } of await readLines(file, 'synset mapping', 'check the file')) {
-    const m = /^(\S+)\s+(.*)$/.exec(text.trim());
-    if (m) names.set(m[1], m[2].trim());
+  const dirs = [root, path.join(root, 'devkit'), path.join(root, 'devkit', 'data'), path.dirname(root)];
+  const wanted = new Set(labels);
+  for (const dir of dirs) {
+    for (const name of NAME_FILES) {
+      const file = await findFile([dir], [name]);
+      if (!file) continue;
+      const names = new Map<string, string>();
+      for (const { text } of await readLines(file, 'synset mapping', 'check the file, or remove it to show the class ids')) {
+        const m = /^(\S+)\s+(.*\S)/.exec(text.trim());
+        if (m && wanted.has(m[1])) names.set(m[1], m[2].trim());
+      }
+      if (names.size > 0) return labels.map((l) => names.get(l) ?? l);
+    }
   }
-  return labels.map((l) => names.get(l) ?? l);
+  return undefined;
 }
-
