@@ -139,7 +139,7 @@ export function listOfArg<T extends string>(flag: string, choices: readonly T[])
   return (v: string) => {
     const names = v.split(',').map((s) => s.trim());
     if (names.some((n) => !(choices as readonly string[]).includes(n)) || new Set(names).size !== names.length) {
-      fail(flag, `comma-separated names from ${choices.join(',')}, each once`, v);
+      fail(flag, `names from ${choices.join(',')}`, v);
     }
     return names as T[];
   };

@@ -100,7 +100,9 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   };
   /** [min, max], or (min, max] with above. */
   const num = (flag: string, v: number, min: number, max: number, fix: string, above = false): void => {
-    if (!(Number.isFinite(v) && (above ? v > min : v >= min) && v <= max)) bad(`${flag} ${v} is not a number ${above ? 'above' : 'from'} ${min} ${above ? 'and at most' : 'to'} ${max}`, fix);
+    if (Number.isFinite(v) && (above ? v > min : v >= min) && v <= max) return;
+    const range = max === Infinity ? `of at least ${min}` : `${above ? 'above' : 'from'} ${min} ${above ? 'and at most' : 'to'} ${max}`;
+    bad(`${flag} ${v} is not a number ${range}`, fix);
   };
   const L = RUN_LIMITS;
   if (c.datasets.length === 0) bad('no dataset to train on', 'name datasets with --datasets (e.g. k400,ssv2)');
@@ -120,7 +122,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (!(Number.isFinite(c.labelSmoothing) && c.labelSmoothing >= 0 && c.labelSmoothing < 1)) bad(`--label-smoothing ${c.labelSmoothing} is not in [0, 1)`, 'use e.g. 0.1');
   num('--mixup', c.mixup, 0, L.maxMixup, 'use 0 (off) or an alpha such as 0.2');
   if (!(Number.isFinite(c.dropPath) && c.dropPath >= 0 && c.dropPath < 1)) bad(`--drop-path ${c.dropPath} is not in [0, 1)`, 'use e.g. 0.1');
-  num('--clip-grad', c.clipGrad, 0, Number.MAX_VALUE, 'use 0 (off) or a norm such as 1');
+  num('--clip-grad', c.clipGrad, 0, Infinity, 'use 0 (off) or a norm such as 1');
   int('--seed', c.seed, 0, L.maxSeed, 'use e.g. --seed 0');
   num('--temperature', c.temperature, 0, L.maxTemperature, 'use 1 for proportional to size', true);
   if (c.fixedCounts) {
