@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { coverVersion } from '../version';
 import { handleError } from './handle_error';
+import { formatParseError } from './parse';
 import { cotrainCommand } from './commands/cotrain';
 import { doctorCommand } from './commands/doctor';
 import { pretrainCommand } from './commands/pretrain';
@@ -19,9 +20,7 @@ import { predictCommand } from './commands/predict';
 export function buildProgram(): Command {
   const program = new Command('cover')
     .description('Train, evaluate and run video action-recognition models the CoVeR way:\none TimeSformer, many video and image datasets, one head per dataset.')
-    .version(coverVersion())
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .version(coverVersion());
   program.addCommand(pretrainCommand());
   program.addCommand(cotrainCommand());
   program.addCommand(transferCommand());
@@ -32,8 +31,18 @@ export function buildProgram(): Command {
   program.addCommand(demoDataCommand());
   program.addCommand(evalCommand());
   program.addCommand(predictCommand());
-  for (const c of program.commands) c.exitOverride();
+  oneLineErrors(program, []);
   return program;
+}
+
+/**
+ * Every command, nested ones included: errors are thrown (to main's handleError) instead of exiting, and commander's
+ * messages become cover's one error line, which names the command's --help instead of printing the usage after it.
+ */
+function oneLineErrors(cmd: Command, path: string[]): void {
+  const where = path.join(' ');
+  cmd.exitOverride().configureOutput({ outputError: (text, write) => write(formatParseError(text, where)) });
+  for (const c of cmd.commands) oneLineErrors(c, [...path, c.name()]);
 }
 
 /** Runs the CLI and returns the process exit code (bin/cover.js exits with it). */

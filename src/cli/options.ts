@@ -1,6 +1,8 @@
 // Shared options of cover's commands: the compute backend, its threads and accelerator, and machine-readable output.
 
 import { Command, Option } from 'commander';
+import { RUN_LIMITS } from '../train/run_config';
+import { intArg, MAX_THREADS, numArg } from './parse';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -15,7 +17,7 @@ export function backendOption(): Option {
 export function threadsOption(): Option {
   return new Option('--threads <n>', 'wasm threads in Node (opt-in; 1 = the stock single-threaded wasm)')
     .env('COVER_THREADS')
-    .argParser(parsePositiveInt('--threads'));
+    .argParser(intArg('--threads', { min: 1, max: MAX_THREADS }));
 }
 
 export function accelOption(): Option {
@@ -32,7 +34,7 @@ export function addEngineOptions(cmd: Command): Command {
 
 export function memoryCacheOption(): Option {
   return new Option('--memory-cache <MiB>', 'hold whole decoded videos in memory when a dataset fits in a quarter of this (0 = off)')
-    .argParser(parseNonNegative('--memory-cache'))
+    .argParser(numArg('--memory-cache', { min: 0, max: RUN_LIMITS.maxMemoryCacheMiB, note: '0 = off' }))
     .default(2048);
 }
 
@@ -40,27 +42,12 @@ export function jsonOption(): Option {
   return new Option('--json', 'print one JSON object instead of tables');
 }
 
-export function parseNonNegative(flag: string): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { InvalidArgumentError } = require('commander') as typeof import('commander');
-      throw new InvalidArgumentError(`${flag} takes a number of at least 0, got '${v}'`);
-    }
-    return n;
-  };
+/** A whole number of at least 1 in plain digits (the parsers live in parse.ts). */
+export function parsePositiveInt(flag: string): (v: string) => number {
+  return intArg(flag, { min: 1 });
 }
 
-export function parsePositiveInt(flag: string): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) {
-      // commander turns InvalidArgumentError into a one-line usage error.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { InvalidArgumentError } = require('commander') as typeof import('commander');
-      throw new InvalidArgumentError(`${flag} takes a whole number of at least 1, got '${v}'`);
-    }
-    return n;
-  };
+/** A finite number of at least 0. */
+export function parseNonNegative(flag: string): (v: string) => number {
+  return numArg(flag, { min: 0 });
 }

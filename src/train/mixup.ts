@@ -9,9 +9,12 @@ function normal(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
 }
 
-/** Gamma(shape, 1) by Marsaglia and Tsang (with the shape < 1 boost). */
-function gamma(shape: number, rng: Rng): number {
-  if (shape < 1) return gamma(shape + 1, rng) * Math.pow(Math.max(rng.next(), 1e-12), 1 / shape);
+/**
+ * log of a Gamma(shape, 1) draw, by Marsaglia and Tsang, with the shape < 1 boost done in log space: for a small shape
+ * the draw itself (e.g. Gamma(0.001) ~ U^1000) underflows to 0, its log does not.
+ */
+function logGamma(shape: number, rng: Rng): number {
+  if (shape < 1) return logGamma(shape + 1, rng) + Math.log(Math.max(rng.next(), 1e-300)) / shape;
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {
@@ -19,14 +22,19 @@ function gamma(shape: number, rng: Rng): number {
     const v = (1 + c * z) ** 3;
     if (v <= 0) continue;
     const u = rng.next();
-    if (Math.log(Math.max(u, 1e-12)) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
+    if (Math.log(Math.max(u, 1e-12)) < 0.5 * z * z + d - d * v + d * Math.log(v)) return Math.log(d) + Math.log(v);
   }
 }
 
+/**
+ * Beta(alpha, alpha) as Ga / (Ga + Gb) = 1 / (1 + exp(log Gb - log Ga)): finite in [0, 1] for any alpha > 0, where the
+ * plain ratio is 0/0 once both draws underflow (a quarter of the draws at alpha 0.001).
+ */
 export function sampleBeta(alpha: number, rng: Rng): number {
-  const a = gamma(alpha, rng);
-  const b = gamma(alpha, rng);
-  return a / (a + b);
+  if (!(alpha > 0 && Number.isFinite(alpha))) throw new RangeError(`sampleBeta: alpha ${alpha} is not a positive number`);
+  const la = logGamma(alpha, rng);
+  const lb = logGamma(alpha, rng);
+  return 1 / (1 + Math.exp(lb - la));
 }
 
 /** Mixes `x` ([B, ...] flattened, `per` values a sample) in place and returns the soft targets [B, C]. */

@@ -6,6 +6,7 @@
 // (engine/accel/fused_kernels.ts), with the same math as the per-parameter tfjs ops below.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../errors';
 import { activeNative } from '../engine/accel/accel';
 import { fusable, fusedAdamW, fusedSgd } from '../engine/accel/fused_kernels';
 
@@ -38,7 +39,12 @@ export class Optimizer {
   step = 0;
   private readonly slots = new Map<string, tf.Variable[]>();
 
-  constructor(readonly config: OptimizerConfig) {}
+  constructor(readonly config: OptimizerConfig) {
+    // Both paths (tfjs below, native fused_optimizer.cc) decay whenever wd != 0; a negative decay is refused here.
+    if (!(Number.isFinite(config.weightDecay) && config.weightDecay >= 0)) {
+      throw new ConfigError(`weight decay ${config.weightDecay} is not a number of at least 0`, { suggestion: 'use e.g. 0.05 (adamw) or 1e-4 (sgd), 0 for none' });
+    }
+  }
 
   /**
    * Applies one update: params[name] -= lr * direction(gradScale * grads[name]). `grads` stay owned by the caller;
@@ -69,12 +75,12 @@ export class Optimizer {
           const mHat = tf.div(m1, 1 - c.beta1 ** this.step);
           const vHat = tf.div(v1, 1 - c.beta2 ** this.step);
           let update = tf.div(mHat, tf.add(tf.sqrt(vHat), c.eps));
-          if (wd > 0) update = tf.add(update, tf.mul(p, wd));
+          if (wd !== 0) update = tf.add(update, tf.mul(p, wd));
           m.assign(m1);
           v.assign(v1);
           p.assign(tf.sub(p, tf.mul(update, lr)));
         } else {
-          let d = wd > 0 ? tf.add(g, tf.mul(p, wd)) : g;
+          let d = wd !== 0 ? tf.add(g, tf.mul(p, wd)) : g;
           if (c.momentum > 0) {
             const [buf] = this.slotsFor(name, p, 1);
             // The buffer starts at zero, so the first step's buffer is the gradient itself, as in torch.

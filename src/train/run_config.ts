@@ -3,7 +3,7 @@
 
 import { ConfigError } from '../errors';
 import { OptimizerName } from './optimizer';
-import { LrScheduleName } from './lr_schedule';
+import { LrScheduleName, validateLrSchedule } from './lr_schedule';
 
 export type RunKind = 'pretrain' | 'cotrain' | 'finetune';
 
@@ -64,24 +64,90 @@ export interface RunConfig {
   memoryCacheMiB?: number;
 }
 
+/**
+ * Upper bounds of a run's settings: far above any sensible value, so a value past one is a typo that would otherwise
+ * end in a heap overflow, a process storm or a run that never ends. The CLI checks the same bounds when it parses.
+ */
+export const RUN_LIMITS = {
+  maxSteps: 100_000_000,
+  maxEpochs: 10_000,
+  maxBatchSize: 1024,
+  maxLr: 10,
+  maxWeightDecay: 1,
+  maxMixup: 100,
+  maxTemperature: 100,
+  maxSeed: 0xffffffff,
+  /** Temporal clips of an evaluation's views (TimeSformer uses up to 3, SlowFast 10). */
+  maxTemporalViews: 10,
+  maxSamplingRate: 64,
+  /** Decodes in flight (each an ffmpeg process). */
+  maxConcurrency: 64,
+  maxMemoryCacheMiB: 1_048_576,
+} as const;
+
+export const OPTIMIZERS: readonly OptimizerName[] = ['adamw', 'sgd'];
+
+/**
+ * Throws a ConfigError naming the first bad setting (by its CLI flag); returns the config. The trainer calls it on every
+ * run, resumed ones included, so library users get the checks the CLI makes when it parses.
+ */
 export function validateRunConfig(c: RunConfig): RunConfig {
   const bad = (what: string, fix: string): never => {
     throw new ConfigError(what, { suggestion: fix });
   };
+  const int = (flag: string, v: number, min: number, max: number, fix: string): void => {
+    if (!(Number.isSafeInteger(v) && v >= min && v <= max)) bad(`${flag} ${v} is not a whole number from ${min} to ${max}`, fix);
+  };
+  /** [min, max], or (min, max] with above. */
+  const num = (flag: string, v: number, min: number, max: number, fix: string, above = false): void => {
+    if (Number.isFinite(v) && (above ? v > min : v >= min) && v <= max) return;
+    const range = max === Infinity ? `of at least ${min}` : `${above ? 'above' : 'from'} ${min} ${above ? 'and at most' : 'to'} ${max}`;
+    bad(`${flag} ${v} is not a number ${range}`, fix);
+  };
+  const L = RUN_LIMITS;
   if (c.datasets.length === 0) bad('no dataset to train on', 'name datasets with --datasets (e.g. k400,ssv2)');
   const names = new Set<string>();
   for (const d of c.datasets) {
     if (names.has(d.name)) bad(`dataset '${d.name}' is listed twice`, 'name each dataset once');
     names.add(d.name);
   }
-  if (!(c.steps >= 1)) bad(`--steps ${c.steps} is not a positive number`, 'give --steps N with N >= 1');
-  if (!(c.batchSize >= 1)) bad(`--batch-size ${c.batchSize} is not positive`, 'give --batch-size N with N >= 1');
-  if (!(c.microBatch >= 1)) bad(`--micro-batch ${c.microBatch} is not positive`, 'give --micro-batch N with N >= 1');
-  if (!(c.lr > 0)) bad(`--lr ${c.lr} is not positive`, 'give a learning rate such as 1e-3');
-  if (!(c.labelSmoothing >= 0 && c.labelSmoothing < 1)) bad(`--label-smoothing ${c.labelSmoothing} is not in [0, 1)`, 'use e.g. 0.1');
-  if (!(c.mixup >= 0)) bad(`--mixup ${c.mixup} is negative`, 'use 0 (off) or an alpha such as 0.2');
-  if (!(c.dropPath >= 0 && c.dropPath < 1)) bad(`--drop-path ${c.dropPath} is not in [0, 1)`, 'use e.g. 0.1');
-  if (!(c.temperature > 0)) bad(`--temperature ${c.temperature} is not positive`, 'use 1 for proportional to size');
-  if (!(c.checkpointEvery >= 1)) bad(`--checkpoint-every ${c.checkpointEvery} is not positive`, 'give a number of steps');
+  int('--steps', c.steps, 1, L.maxSteps, 'give --steps N with N >= 1');
+  if (c.epochs !== undefined) num('--epochs', c.epochs, 0, L.maxEpochs, 'give a number of passes such as 1 or 0.5, or --steps instead', true);
+  int('--batch-size', c.batchSize, 1, L.maxBatchSize, 'give --batch-size N, e.g. 8');
+  int('--micro-batch', c.microBatch, 1, L.maxBatchSize, 'give --micro-batch N with N >= 1');
+  if (!OPTIMIZERS.includes(c.optimizer)) bad(`--optimizer '${c.optimizer}' is not one of ${OPTIMIZERS.join(', ')}`, 'use adamw or sgd');
+  num('--lr', c.lr, 0, L.maxLr, 'give a learning rate such as 1e-3', true);
+  num('--weight-decay', c.weightDecay, 0, L.maxWeightDecay, 'use e.g. 0.05 (adamw) or 1e-4 (sgd), 0 for none');
+  int('--warmup', c.warmupSteps, 0, Number.MAX_SAFE_INTEGER, 'give a number of steps such as 50, or 0');
+  if (!(Number.isFinite(c.labelSmoothing) && c.labelSmoothing >= 0 && c.labelSmoothing < 1)) bad(`--label-smoothing ${c.labelSmoothing} is not in [0, 1)`, 'use e.g. 0.1');
+  num('--mixup', c.mixup, 0, L.maxMixup, 'use 0 (off) or an alpha such as 0.2');
+  if (!(Number.isFinite(c.dropPath) && c.dropPath >= 0 && c.dropPath < 1)) bad(`--drop-path ${c.dropPath} is not in [0, 1)`, 'use e.g. 0.1');
+  num('--clip-grad', c.clipGrad, 0, Infinity, 'use 0 (off) or a norm such as 1');
+  int('--seed', c.seed, 0, L.maxSeed, 'use e.g. --seed 0');
+  num('--temperature', c.temperature, 0, L.maxTemperature, 'use 1 for proportional to size', true);
+  if (c.fixedCounts) {
+    let sum = 0;
+    for (const [name, n] of Object.entries(c.fixedCounts)) {
+      if (!names.has(name)) bad(`--fixed-counts names '${name}', which is not a dataset of the run`, `use the dataset names ${[...names].join(', ')}`);
+      int(`--fixed-counts ${name}=`, n, 0, L.maxBatchSize, 'give whole clips per batch');
+      sum += n;
+    }
+    if (sum !== c.batchSize) bad(`--fixed-counts add up to ${sum} but --batch-size is ${c.batchSize}`, 'make the counts add up to the batch size');
+  }
+  int('--eval-every', c.evalEvery, 0, Number.MAX_SAFE_INTEGER, 'give a number of steps, or 0 to evaluate only at the end');
+  int('--eval-samples', c.evalSamples, 1, Number.MAX_SAFE_INTEGER, 'give a number of val clips per head, e.g. 32');
+  const views = /^\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(c.evalViews ?? '');
+  if (!views || !(Number(views[1]) >= 1 && Number(views[1]) <= L.maxTemporalViews) || (views[2] !== '1' && views[2] !== '3')) {
+    bad(`--views '${c.evalViews}' is not TxS with T from 1 to ${L.maxTemporalViews} and S 1 or 3`, "use e.g. '1x3' (the CoVeR protocol) or '1x1'");
+  }
+  int('--checkpoint-every', c.checkpointEvery, 1, Number.MAX_SAFE_INTEGER, 'give a number of steps');
+  int('--sampling-rate', c.samplingRate, 1, L.maxSamplingRate, 'use e.g. 4');
+  if (!(Number.isFinite(c.maxBad) && c.maxBad >= 0 && (c.maxBad < 1 || Number.isSafeInteger(c.maxBad)))) {
+    bad(`--max-bad ${c.maxBad} is not a fraction in [0, 1) or a whole count`, 'use e.g. 0.05 (5%) or 10');
+  }
+  int('--concurrency', c.concurrency, 1, L.maxConcurrency, 'use e.g. 2');
+  if (c.memoryCacheMiB !== undefined) num('--memory-cache', c.memoryCacheMiB, 0, L.maxMemoryCacheMiB, 'give MiB such as 2048, or 0 for off');
+  // The schedule the trainer builds: warm-up never longer than the run.
+  validateLrSchedule({ base: c.lr, warmupSteps: Math.min(c.warmupSteps, c.steps), totalSteps: c.steps, schedule: c.schedule });
   return c;
 }

@@ -125,12 +125,12 @@ test('one-line errors, exit 2: missing checkpoint, heads not matching, unknown d
     /^cover: error: .*ck-bad: head 'k400' does not match the dataset .*k400: class 0 is '.+' in the head but '.+' in the dataset \(fix: /,
   );
   expectOneLineError(cover('eval', '--checkpoint', ck, '--datasets', 'k400,kinetics'), /unknown dataset 'kinetics': the checkpoint has no head of that name/);
-  expectOneLineError(cover('eval', '--checkpoint', ck, '--views', '2x2'), /^cover: error: views '2x2' is not '<temporal clips>x<spatial crops>'/);
+  expectOneLineError(cover('eval', '--checkpoint', ck, '--views', '2x2'), /^cover: error: --views takes TxS: T temporal clips from 1 to 10, S spatial crops 1 or 3 \(e\.g\. 1x3\), got '2x2'$/);
   expectOneLineError(cover('predict', VTEST, '--checkpoint', ck, '--top', '0'), /--top takes a whole number of at least 1, got '0'/);
   expectOneLineError(cover('predict', VTEST, '--checkpoint', ck, '--head', 'mit'), /^cover: error: the checkpoint has no head 'mit' \(fix: use --head with one of: k400, ssv2, or all\)/);
   expectOneLineError(cover('predict', path.join(tmp, 'missing.mp4'), '--checkpoint', ck), /missing\.mp4: video file not found/);
-  expectOneLineError(cover('eval', '--checkpoint', ck, '--memory-cache', '-5'), /--memory-cache takes a number of at least 0, got '-5'/);
-  expectOneLineError(cover('predict', VTEST, '--checkpoint', ck, '--accel', 'gpu'), /'--accel <mode>' argument 'gpu' is invalid\. Allowed choices are auto, native, off/);
+  expectOneLineError(cover('eval', '--checkpoint', ck, '--memory-cache', '-5'), /^cover: error: --memory-cache takes a number from 0 to 1048576 \(0 = off\), got '-5'$/);
+  expectOneLineError(cover('predict', VTEST, '--checkpoint', ck, '--accel', 'gpu'), /^cover: error: --accel takes one of auto, native, off, got 'gpu'$/);
 });
 
 test('--help shows examples', () => {

@@ -126,6 +126,6 @@ describe('cover doctor (built CLI)', () => {
   test('a bad --threads value is one usage line, exit 2', () => {
     const r = cli(['doctor', '--threads', 'two']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("--threads takes a whole number of at least 1, got 'two'");
+    expect(r.stderr).toBe("cover: error: --threads takes a whole number from 1 to 256, got 'two'\n");
   });
 });

@@ -3,12 +3,13 @@
 
 import { Command } from 'commander';
 import { addTrainOptions, TrainCliOptions } from '../train_options';
+import { namesArg } from '../parse';
 import { trainAction } from './train_common';
 
 export function cotrainCommand(): Command {
   const cmd = new Command('cotrain')
     .description('co-train one model on several video and image datasets, one head per dataset (CoVeR)')
-    .option('--datasets <list>', 'comma-separated dataset names (k400,k600,k700,ssv2,mit,imnet, or names given with --data)', 'k400,ssv2,mit,imnet');
+    .option('--datasets <list>', 'comma-separated dataset names (k400,k600,k700,ssv2,mit,imnet, or names given with --data)', namesArg('--datasets'), 'k400,ssv2,mit,imnet');
   addTrainOptions(cmd);
   cmd.addHelpText(
     'after',

@@ -8,7 +8,9 @@ import { CheckReport, checkDataset } from '../../data/check';
 import { SPLITS, Split } from '../../data/datasets/common';
 import { DATASET_FORMATS, SHORT_NAMES, openDataset, parseDataPaths } from '../../data/datasets/registry';
 import { DatasetFormat } from '../../data/types';
-import { jsonOption, parsePositiveInt } from '../options';
+import { jsonOption } from '../options';
+import { dataArg, intArg } from '../parse';
+import { RUN_LIMITS } from '../../train/run_config';
 
 interface CheckCliOptions {
   format?: DatasetFormat;
@@ -30,9 +32,9 @@ export function dataCommand(): Command {
       .argument('<name-or-path>', `${Object.keys(SHORT_NAMES).join('|')} (folder from --data NAME=PATH), FORMAT:PATH, or a dataset folder / manifest file`)
       .addOption(new Option('--format <format>', 'dataset layout, instead of detecting it').choices(DATASET_FORMATS as unknown as string[]))
       .addOption(new Option('--split <split>', 'split to check').choices(SPLITS as unknown as string[]).default('train'))
-      .addOption(new Option('--data <name=path>', 'folder of a named dataset (repeatable): --data k400=/data/kinetics400').argParser(collect).default([]))
-      .addOption(new Option('--max-problems <n>', 'problems to list (all are counted)').argParser(parsePositiveInt('--max-problems')).default(20))
-      .addOption(new Option('--concurrency <n>', 'files decoded at once').argParser(parsePositiveInt('--concurrency')).default(2))
+      .addOption(new Option('--data <name=path>', 'folder of a named dataset (repeatable): --data k400=/data/kinetics400').argParser(dataArg('--data')).default([]))
+      .addOption(new Option('--max-problems <n>', 'problems to list (all are counted)').argParser(intArg('--max-problems', { min: 1 })).default(20))
+      .addOption(new Option('--concurrency <n>', 'files decoded at once').argParser(intArg('--concurrency', { min: 1, max: RUN_LIMITS.maxConcurrency })).default(2))
       .addOption(jsonOption())
       .exitOverride() // index.ts overrides only top-level commands; usage errors here must not process.exit either
       .action(async (spec: string, opts: CheckCliOptions) => {
@@ -49,10 +51,6 @@ export function dataCommand(): Command {
       }),
   );
   return data;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 /** The report as text: a per-class table, totals, problems by kind, and the first problems. */

@@ -1,12 +1,13 @@
 // `cover demo-data`: writes the demo suite (k400, ssv2, mit, imnet in their real layouts) from a seed and prints what it
 // wrote. The same seed, size and objects always give the same bytes (see SHA256SUMS in the suite).
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import * as path from 'path';
 import { DEMO_SIZES, DemoSize } from '../../data/demo/plan';
 import { DEFAULT_DEMO_DIR, DEMO_DATASETS, DemoDatasetName, DemoSuiteReport, generateDemoSuite } from '../../data/demo/suite';
 import { jsonOption } from '../options';
+import { intArg, listOfArg } from '../parse';
 
 interface DemoCliOptions {
   out: string;
@@ -22,9 +23,9 @@ export function demoDataCommand(): Command {
     .description('generate the demo datasets (Kinetics, SSv2, Moments-in-Time and ImageNet layouts) as real files')
     .addOption(new Option('--out <dir>', 'suite folder (replaced if it holds an earlier demo suite)').default(DEFAULT_DEMO_DIR))
     .addOption(new Option('--size <size>', 'tiny: seconds, for tests; small: the README demo').choices(DEMO_SIZES as unknown as string[]).default('small'))
-    .addOption(new Option('--seed <n>', 'random seed: same seed, same files').argParser(parseSeed).default(0))
+    .addOption(new Option('--seed <n>', 'random seed: same seed, same files').argParser(intArg('--seed', { min: 0, max: 0xffffffff })).default(0))
     .addOption(new Option('--sprites <dir>', "folder with (fashion-)MNIST IDX files to use as objects, or 'shapes' (default: Debian's fashion-mnist if installed, else shapes)"))
-    .addOption(new Option('--only <names>', `comma-separated subset of ${DEMO_DATASETS.join(',')}`).argParser(parseOnly))
+    .addOption(new Option('--only <names>', `comma-separated subset of ${DEMO_DATASETS.join(',')}`).argParser(listOfArg('--only', DEMO_DATASETS)))
     .addOption(jsonOption())
     .action(async (opts: DemoCliOptions) => {
       const progress = !opts.json && process.stderr.isTTY;
@@ -39,19 +40,6 @@ export function demoDataCommand(): Command {
       if (progress) process.stderr.write('\r\x1b[K');
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderDemo(report));
     });
-}
-
-function parseSeed(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`--seed takes a whole number from 0 to 4294967295, got '${v}'`);
-  return n;
-}
-
-function parseOnly(v: string): DemoDatasetName[] {
-  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = names.filter((n) => !(DEMO_DATASETS as readonly string[]).includes(n));
-  if (names.length === 0 || bad.length > 0) throw new InvalidArgumentError(`--only takes names from ${DEMO_DATASETS.join(',')}, got '${v}'`);
-  return names as DemoDatasetName[];
 }
 
 export function renderDemo(r: DemoSuiteReport): string {

@@ -5,7 +5,8 @@ import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import { doctorFailure, DoctorReport, runDoctor } from '../../engine/doctor';
 import { BackendRequest } from '../../engine/backend';
-import { addEngineOptions, jsonOption, parsePositiveInt } from '../options';
+import { addEngineOptions, jsonOption } from '../options';
+import { intArg, MAX_GEMM_MS } from '../parse';
 import type { AccelMode } from '../../engine/accel/accel';
 
 /** No colours: the output is read in logs and CI as often as in a terminal. */
@@ -82,7 +83,7 @@ export function renderDoctor(r: DoctorReport): string {
 export function doctorCommand(): Command {
   return addEngineOptions(new Command('doctor'))
     .description('check the compute backends, wasm threads and SIMD, the matMul rate, ffmpeg and versions')
-    .addOption(new Option('--gemm-ms <ms>', 'how long to time the matMul rate').argParser(parsePositiveInt('--gemm-ms')).default(300))
+    .addOption(new Option('--gemm-ms <ms>', 'how long to time the matMul rate').argParser(intArg('--gemm-ms', { min: 1, max: MAX_GEMM_MS })).default(300))
     .addOption(jsonOption())
     .action(async (opts: { backend: BackendRequest; threads?: number; accel: AccelMode; gemmMs: number; json?: boolean }) => {
       const report = await runDoctor({ backend: opts.backend, threads: opts.threads, accel: opts.accel, gemmMs: opts.gemmMs });

@@ -2,14 +2,15 @@
 // confusion matrix (CSV) on its dataset's val split; for K400, SSv2 and MiT the published CoVeR table with a row for this
 // checkpoint and both protocols stated; for anything else, a sentence saying the numbers are not comparable.
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { DEMO_SIZES, DemoSize } from '../../data/demo/plan';
 import { parseDataPaths } from '../../data/datasets/registry';
-import { parseViews } from '../../data/sampling';
 import { initBackend } from '../../engine/backend';
 import { CheckpointEval, evaluateCheckpoint } from '../../eval/eval_checkpoint';
 import { renderEvals } from '../eval_render';
-import { addEngineOptions, memoryCacheOption, jsonOption, parsePositiveInt } from '../options';
+import { addEngineOptions, memoryCacheOption, jsonOption } from '../options';
+import { dataArg, intArg, maxBadArg, namesArg, viewsArg } from '../parse';
+import { RUN_LIMITS } from '../../train/run_config';
 import type { AccelMode } from '../../engine/accel/accel';
 
 export const DEFAULT_CHECKPOINT = 'runs/cotrain/checkpoint';
@@ -35,20 +36,6 @@ interface EvalCliOptions {
   json?: boolean;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
-/** Checks --views at parse time (a ConfigError: one line through handleError). */
-function viewsArg(v: string): string {
-  parseViews(v);
-  return v.trim();
-}
-
-function maxBadArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--max-bad takes a count or a fraction >= 0, got '${v}'`);
-  return n;
-}
-
 /** The result as text: the accuracy table, comparisons, and where the confusion matrices went. */
 export function renderCheckpointEval(r: CheckpointEval): string {
   const label = `Evaluation of ${r.checkpoint}, ${r.split} split`;
@@ -67,17 +54,17 @@ export function evalCommand(): Command {
   const cmd = addEngineOptions(new Command('eval'))
     .description("evaluate a checkpoint's heads: top-1, top-5, mean class accuracy, confusion matrices, published baselines")
     .option('--checkpoint <dir>', 'checkpoint folder (config.json + weights.safetensors)', DEFAULT_CHECKPOINT)
-    .option('--datasets <list>', "comma-separated datasets, each a head of the checkpoint (default: all its heads)")
-    .option('--data <NAME=[FORMAT:]PATH>', "where a dataset is (repeatable); default: the checkpoint's training data, else the demo suite", collect, [])
-    .addOption(new Option('--views <TxS>', 'test views: temporal clips x spatial crops (CoVeR: 1x3)').argParser(viewsArg).default('1x3'))
+    .option('--datasets <list>', "comma-separated datasets, each a head of the checkpoint (default: all its heads)", namesArg('--datasets'))
+    .option('--data <NAME=[FORMAT:]PATH>', "where a dataset is (repeatable); default: the checkpoint's training data, else the demo suite", dataArg('--data'), [])
+    .addOption(new Option('--views <TxS>', 'test views: temporal clips x spatial crops (CoVeR: 1x3)').argParser(viewsArg('--views')).default('1x3'))
     .addOption(new Option('--split <split>', 'split to evaluate').choices(['val', 'test', 'train']).default('val'))
-    .option('--max-samples <n>', 'evaluate only the first N samples of each dataset', parsePositiveInt('--max-samples'))
+    .option('--max-samples <n>', 'evaluate only the first N samples of each dataset', intArg('--max-samples', { min: 1 }))
     .option('--csv-dir <dir>', 'where the confusion CSVs go (default <checkpoint>/eval)')
-    .option('--batch-size <n>', 'clips per forward pass (views count as clips)', parsePositiveInt('--batch-size'), 8)
-    .option('--concurrency <n>', 'decodes in flight', parsePositiveInt('--concurrency'), 2)
+    .option('--batch-size <n>', 'clips per forward pass (views count as clips)', intArg('--batch-size', { min: 1, max: RUN_LIMITS.maxBatchSize }), 8)
+    .option('--concurrency <n>', 'decodes in flight', intArg('--concurrency', { min: 1, max: RUN_LIMITS.maxConcurrency }), 2)
     .option('--cache-dir <dir>', 'cache decoded clips on disk here')
     .addOption(memoryCacheOption())
-    .option('--max-bad <n>', 'unreadable samples tolerated per dataset: a count, or a fraction below 1', maxBadArg, 0.05)
+    .option('--max-bad <n>', 'unreadable samples tolerated per dataset: a count, or a fraction below 1', maxBadArg('--max-bad'), 0.05)
     .addOption(new Option('--demo <size>', 'evaluate on the demo suite of this size').choices([...DEMO_SIZES]))
     .option('--demo-dir <dir>', 'evaluate on the demo suite in this folder (default .cover/demo)')
     .addOption(jsonOption());

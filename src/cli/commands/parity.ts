@@ -5,13 +5,14 @@ import { table as makeTable } from '../render';
 import { initBackend } from '../../engine/backend';
 import { runParity, PARITY_TOLERANCE } from '../../tools/parity';
 import { addEngineOptions, jsonOption } from '../options';
+import { numArg } from '../parse';
 import type { AccelMode } from '../../engine/accel/accel';
 
 export function parityCommand(): Command {
   return addEngineOptions(new Command('parity'))
     .description('run a reference fixture (config.json, weights.safetensors, io.safetensors) through the model and compare')
     .argument('<fixture-dir>', 'folder in the format of test/fixtures/timesformer-parity/*')
-    .addOption(new Option('--tolerance <x>', 'largest accepted absolute error').default(PARITY_TOLERANCE).argParser(Number))
+    .addOption(new Option('--tolerance <x>', 'largest accepted absolute error').default(PARITY_TOLERANCE).argParser(numArg('--tolerance', { min: 0, minExclusive: true })))
     .addOption(jsonOption())
     .action(async (dir: string, opts: { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; threads?: number; accel: AccelMode; tolerance: number; json?: boolean }) => {
       await initBackend({ backend: opts.backend, threads: opts.threads, accel: opts.accel });

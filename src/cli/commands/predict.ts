@@ -1,13 +1,14 @@
 // `cover predict clip.mp4 [--checkpoint DIR] [--head NAME|all] [--top 5] [--json]`: the top-k labels of a video or an
 // image for each head of a checkpoint; a video longer than one clip is read in sliding windows, shown as a timeline.
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { loadModel } from '../../checkpoint/load_model';
 import { IMAGE_EXT } from '../../data/datasets/common';
 import { assertReadableFile } from '../../data/video/probe';
 import { initBackend } from '../../engine/backend';
 import { Prediction, predictVideo } from '../../predict/predict';
-import { addEngineOptions, jsonOption, parsePositiveInt } from '../options';
+import { addEngineOptions, jsonOption } from '../options';
+import { headsArg, intArg, MAX_WINDOW_S, numArg } from '../parse';
 import type { AccelMode } from '../../engine/accel/accel';
 import { table } from '../render';
 import { DEFAULT_CHECKPOINT } from './eval';
@@ -24,13 +25,7 @@ interface PredictCliOptions {
   json?: boolean;
 }
 
-function seconds(flag: string): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} takes a positive number of seconds, got '${v}'`);
-    return n;
-  };
-}
+const seconds = (flag: string) => numArg(flag, { min: 0, minExclusive: true, max: MAX_WINDOW_S, note: 'seconds' });
 
 const fmtS = (s: number) => s.toFixed(1);
 
@@ -68,8 +63,8 @@ export function predictCommand(): Command {
     .description("top-k labels of a video or an image for each head of a checkpoint (sliding windows over long videos)")
     .argument('<file>', 'a video (mp4, avi, webm, ...) or an image (jpg, png, ...)')
     .option('--checkpoint <dir>', 'checkpoint folder (config.json + weights.safetensors)', DEFAULT_CHECKPOINT)
-    .option('--head <name>', "a head of the checkpoint (a dataset name), or 'all'", 'all')
-    .option('--top <k>', 'labels per head', parsePositiveInt('--top'), 5)
+    .option('--head <name>', "a head of the checkpoint (a dataset name), or 'all'", headsArg('--head'), 'all')
+    .option('--top <k>', 'labels per head', intArg('--top', { min: 1 }), 5)
     .option('--window <seconds>', "window length (default: one training clip, numFrames x samplingRate frames)", seconds('--window'))
     .option('--stride <seconds>', 'seconds between window starts (default: the window length)', seconds('--stride'))
     .addOption(jsonOption());

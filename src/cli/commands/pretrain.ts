@@ -3,12 +3,13 @@
 
 import { Command } from 'commander';
 import { addTrainOptions, TrainCliOptions } from '../train_options';
+import { namesArg } from '../parse';
 import { trainAction } from './train_common';
 
 export function pretrainCommand(): Command {
   const cmd = new Command('pretrain')
     .description('train the non-temporal parameters on image datasets (T = 1); the checkpoint seeds cotrain')
-    .option('--datasets <list>', 'comma-separated image dataset names', 'imnet');
+    .option('--datasets <list>', 'comma-separated image dataset names', namesArg('--datasets'), 'imnet');
   addTrainOptions(cmd, { steps: 300, lr: 1e-3 });
   cmd.addHelpText(
     'after',

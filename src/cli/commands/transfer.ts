@@ -10,17 +10,18 @@ import { resolveRunDatasets } from '../../train/run_datasets';
 import { UsageError } from '../../errors';
 import { createProgress, interruptSignal } from '../progress';
 import { pct, table, duration } from '../render';
-import { parsePositiveInt } from '../options';
+import { intArg, nameArg, namesArg } from '../parse';
+import { RUN_LIMITS } from '../../train/run_config';
 import { addTrainOptions, runConfigFrom, TrainCliOptions } from '../train_options';
 
 export function transferCommand(): Command {
   const cmd = new Command('transfer')
     .description('train on A (or start --from a checkpoint), fine-tune on B, evaluate on B; compare with B → B and a co-trained model')
-    .argument('<A>', 'source dataset(s), comma-separated (ignored with --from)')
-    .argument('<B>', 'target dataset')
+    .argument('<A>', 'source dataset(s), comma-separated (ignored with --from)', namesArg('<A>'))
+    .argument('<B>', 'target dataset', nameArg('<B>'))
     .option('--from <ckpt>', 'start from this checkpoint instead of training on A')
     .option('--cotrained <ckpt>', 'also fine-tune this co-trained checkpoint on B the same way')
-    .option('--source-steps <n>', 'steps of training on A (and of the B → B baseline before its fine-tuning)', parsePositiveInt('--source-steps'), 300);
+    .option('--source-steps <n>', 'steps of training on A (and of the B → B baseline before its fine-tuning)', intArg('--source-steps', { min: 1, max: RUN_LIMITS.maxSteps }), 300);
   addTrainOptions(cmd, { steps: 150 });
   cmd.addHelpText(
     'after',
