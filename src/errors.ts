@@ -11,15 +11,18 @@ export type ErrorCode =
   | 'DECODE'
   | 'USAGE';
 
-/** Exit codes by error kind: 2 for a user's mistake in arguments or files, 3 for the machine, 1 for anything else. */
+/**
+ * Exit codes by error kind: 2 for a user's mistake in arguments or files, 3 for the machine, 1 for anything else.
+ * Running out of memory is 2: the fix is always a setting (a smaller micro-batch, model or another backend).
+ */
 const EXIT_CODES: Record<ErrorCode, number> = {
   CONFIG: 2,
   CHECKPOINT: 2,
   DATASET: 2,
   DECODE: 2,
   USAGE: 2,
+  OUT_OF_MEMORY: 2,
   BACKEND: 3,
-  OUT_OF_MEMORY: 3,
 };
 
 export class CoverError extends Error {

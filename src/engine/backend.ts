@@ -13,6 +13,7 @@ import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, CoverError, UsageError } from '../errors';
 import { useWasm, wasmThreads } from './wasm_threads';
 import { AccelInfo, AccelMode, initAccel, parseAccelMode } from './accel/accel';
+import { guardWasmMalloc, startOomWatchdog, stopOomWatchdog } from './oom_guard';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendRequest = 'auto' | BackendName;
@@ -270,6 +271,10 @@ export async function initBackend(opts: { backend: BackendRequest; threads?: num
     }
     tried.push({ name: candidate, ok: started.ok, reason: started.reason });
     if (!started.ok) continue;
+    // A full wasm heap must end in OutOfMemoryError, not garbage (malloc) or a hang (threaded build): oom_guard.ts.
+    if (candidate === 'wasm') guardWasmMalloc();
+    if (candidate === 'wasm' && started.threads > 1) startOomWatchdog();
+    else stopOomWatchdog();
     const accel = initAccel(accelMode, BACKEND_OF[candidate], { wasmThreads: started.threads });
     return {
       name: BACKEND_OF[candidate],

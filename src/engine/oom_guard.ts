@@ -1,27 +1,28 @@
-// Running out of memory must end in one clear line, never a hang (engine-probe.md §1). The wasm heap is a wasm32 linear
-// memory that stops at 4 GiB. What happens at the limit depends on the build:
+// Running out of memory must end in one clear line, never a stack trace or a hang (engine-probe.md §1). The preflight
+// (engine/memory_plan.ts, train/memory_preflight.ts) refuses runs that cannot fit before they start; this file handles
+// what still runs out later (an estimate is an estimate; eval and predict load whatever a checkpoint holds).
+// The wasm heap is a wasm32 linear memory that stops at 4 GiB. What happens at the limit depends on the build:
 //   - single-threaded wasm: the allocation aborts and the op throws WebAssembly.RuntimeError ("Aborted()", "memory access
-//     out of bounds", "table index is out of bounds"); the wasm instance is unusable afterwards;
+//     out of bounds", "table index is out of bounds"); the wasm instance is unusable afterwards. The cpu backend throws
+//     RangeError "Array buffer allocation failed", TensorFlow "OOM when allocating tensor". outOfMemoryError() turns any
+//     of these into OutOfMemoryError; the CLI's handleError calls it, so every command gets the same one line;
 //   - threaded wasm: the same when the main thread allocates, but an abort inside a pthread leaves the main thread
-//     spinning in a futex wait at 100% CPU forever: JS never runs again, so nothing in-thread can report it.
-// withOomGuard() turns the first kind into OutOfMemoryError. For the second it arms a watchdog on a worker_thread: the
-// main thread bumps a shared counter on every tfjs kernel and every 250 ms of free event loop; when the counter stops
-// for COVER_OOM_STALL_S seconds (default 20) while a guarded call runs and the heap is within 10% of 4 GiB, the watchdog
-// writes the error line to stderr itself and SIGKILLs the process (the frozen main thread cannot exit on its own).
+//     spinning in a futex wait at 100% CPU forever: JS never runs again, so nothing in-thread can report it. For that,
+//     initBackend starts a watchdog on a worker_thread when it starts threaded wasm: the main thread bumps a shared
+//     counter on every tfjs kernel and every 250 ms of free event loop; when the counter stops for COVER_OOM_STALL_S
+//     seconds (default 20) while the heap is within 10% of 4 GiB, the watchdog writes the error line to stderr itself
+//     and SIGKILLs the process (the frozen main thread cannot exit on its own).
 
 import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { OutOfMemoryError } from '../errors';
-import { wasmThreads } from './wasm_threads';
+import { WASM_HEAP_MAX_BYTES } from './memory_plan';
 
-/** emscripten's getHeapMax() in both wasm builds of tfjs 4.22: 4 GiB less one 64 KiB page. */
-export const WASM_HEAP_MAX_BYTES = 4294901760;
-export const OOM_SUGGESTION = 'use a smaller --micro-batch or the cpu backend';
+export const OOM_SUGGESTION = 'use a smaller --micro-batch or --batch-size, a smaller model, or --backend cpu';
 /** The watchdog only fires with the heap this full: a stall with room left is not an out-of-memory hang. */
 const WATCHDOG_HEAP_FRACTION = 0.9;
 const DEFAULT_STALL_S = 20;
 const HEARTBEAT_MS = 250;
-const WHAT_BYTES = 512;
 
 /** The part of WebAssembly.Memory used here (the DOM lib that types it is not in this project's tsconfig). */
 interface WasmMemory {
@@ -60,6 +61,7 @@ const OOM_MESSAGES = [
   /out of memory/i,
   /Array buffer allocation failed/i,
   /Invalid typed array length/i,
+  /OOM when allocating/,
 ];
 
 /** Whether an error thrown by a tfjs op means memory ran out (see the list above; any wasm trap with a full heap). */
@@ -76,42 +78,59 @@ function gib(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 }
 
-function oomError(what: string, cause: unknown): OutOfMemoryError {
+/**
+ * The OutOfMemoryError for a raw engine error that means memory ran out, or null for any other error.
+ *
+ * @example
+ * outOfMemoryError(new WebAssembly.RuntimeError('memory access out of bounds'))
+ * // OutOfMemoryError: out of memory: the wasm heap reached 3.97 GiB of its 4 GiB limit (memory access out of bounds)
+ * //   [fix: use a smaller --micro-batch or --batch-size, a smaller model, or --backend cpu]
+ */
+export function outOfMemoryError(err: unknown): OutOfMemoryError | null {
+  if (err instanceof OutOfMemoryError) return err;
+  if (!isOutOfMemory(err)) return null;
   const heap = wasmHeapBytes();
-  const where = heap !== null && tf.engine().backendName === 'wasm' ? `: the wasm heap reached ${gib(heap)} of its 4 GiB limit` : '';
-  const detail = typeof (cause as Error)?.message === 'string' ? (cause as Error).message.split('\n')[0] : String(cause);
-  return new OutOfMemoryError(`out of memory while ${what}${where} (${detail})`, { suggestion: OOM_SUGGESTION, cause });
+  const where = heap !== null && tf.engine().backendName === 'wasm' ? `: the wasm heap reached ${gib(heap)} of its 4 GiB limit` : ` on the ${tf.engine().backendName} backend`;
+  const detail = typeof (err as Error)?.message === 'string' ? (err as Error).message.split('\n')[0] : String(err);
+  return new OutOfMemoryError(`out of memory${where} (${detail})`, { suggestion: OOM_SUGGESTION, cause: err });
+}
+
+// ---- tensor allocations on the wasm heap ------------------------------------------------------------------------------
+
+interface WasmMalloc {
+  _malloc: (bytes: number) => number;
+  coverMallocGuarded?: boolean;
 }
 
 /**
- * Runs fn, turning an out-of-memory abort into OutOfMemoryError (exit code 3, one line). On threaded wasm it also arms
- * the watchdog for the duration of the call (see the top of this file).
- *
- * @example
- * await withOomGuard(() => trainStep(batch), 'training step 12 (micro-batch 8)')
- * // throws OutOfMemoryError: out of memory while training step 12 (micro-batch 8): the wasm heap reached 3.97 GiB of
- * //   its 4 GiB limit (Aborted(). Build with -sASSERTIONS for more info.)  [fix: use a smaller --micro-batch or the cpu backend]
+ * tfjs-wasm allocates every tensor with the module's _malloc, which returns 0 when the heap cannot grow, and a size of
+ * 4 GiB or more wraps around in wasm32. Either way the kernel then writes over the start of the heap: a tf.fill of
+ * 4.3 GB "succeeds" and sums to 16777216. initBackend calls this for every wasm instance, so such an allocation throws
+ * OutOfMemoryError at once instead.
  */
-export async function withOomGuard<T>(fn: () => T | Promise<T>, what: string): Promise<T> {
-  const watch = tf.engine().backendName === 'wasm' && (wasmThreads() ?? 1) > 1 ? armWatchdog(what) : null;
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof OutOfMemoryError) throw err;
-    if (isOutOfMemory(err)) throw oomError(what, err);
-    throw err;
-  } finally {
-    watch?.disarm();
-  }
+export function guardWasmMalloc(): void {
+  const m = wasmModule() as (WasmModuleView & WasmMalloc) | null;
+  if (!m || typeof m._malloc !== 'function' || m.coverMallocGuarded) return;
+  const malloc = m._malloc;
+  const refuse = (bytes: number) =>
+    new OutOfMemoryError(`out of memory: the wasm heap could not allocate ${gib(bytes)} for a tensor (it holds ${gib(wasmHeapBytes() ?? 0)} of its 4 GiB limit)`, {
+      suggestion: OOM_SUGGESTION,
+    });
+  m._malloc = (bytes: number) => {
+    if (bytes >= WASM_HEAP_MAX_BYTES) throw refuse(bytes);
+    const p = malloc(bytes);
+    if (p === 0 && bytes > 0) throw refuse(bytes);
+    return p;
+  };
+  m.coverMallocGuarded = true;
 }
 
-// ---- the watchdog -----------------------------------------------------------------------------------------------------
+// ---- the watchdog (threaded wasm) ------------------------------------------------------------------------------------
 
 interface Watchdog {
   worker: Worker;
-  /** [0] heartbeat counter, [1] depth of guarded calls running, [2] byte length of `what`. */
+  /** [0] heartbeat counter. */
   state: Int32Array;
-  what: Uint8Array;
   timer: NodeJS.Timeout;
   engine: { runKernel: (...args: unknown[]) => unknown };
   /** The engine's own runKernel, and whether it was an own property (it normally lives on the prototype). */
@@ -125,17 +144,16 @@ let watchdog: Watchdog | null = null;
 const WATCHDOG_SOURCE = `
 const { workerData } = require('worker_threads');
 const fs = require('fs');
-const { state, what, memory, stallMs, heapLimit, suggestion } = workerData;
+const { state, memory, stallMs, heapLimit, suggestion } = workerData;
 let last = Atomics.load(state, 0);
 let since = Date.now();
 setInterval(() => {
   const now = Date.now();
   const beat = Atomics.load(state, 0);
-  if (beat !== last || Atomics.load(state, 1) === 0) { last = beat; since = now; return; }
+  if (beat !== last) { last = beat; since = now; return; }
   const heap = memory.buffer.byteLength;
   if (now - since < stallMs || heap < heapLimit) return;
-  const text = Buffer.from(what.slice(0, Atomics.load(state, 2))).toString('utf8');
-  fs.writeSync(2, 'cover: error: out of memory while ' + text + ': the wasm heap reached ' + (heap / 2 ** 30).toFixed(2) +
+  fs.writeSync(2, 'cover: error: out of memory: the wasm heap reached ' + (heap / 2 ** 30).toFixed(2) +
     ' GiB of its 4 GiB limit and the threaded wasm backend stopped responding for ' + Math.round((now - since) / 1000) +
     ' s (fix: ' + suggestion + ')\\n');
   process.kill(process.pid, 'SIGKILL');
@@ -147,16 +165,20 @@ function stallMs(): number {
   return 1000 * (Number.isFinite(s) && s > 0 ? s : DEFAULT_STALL_S);
 }
 
-function startWatchdog(): Watchdog | null {
+/**
+ * Starts the watchdog for the threaded wasm backend now active (initBackend calls it); a no-op on any other backend or
+ * build, or when it already watches this wasm instance. It lives until the process ends (its worker and timer do not
+ * keep the process alive).
+ */
+export function startOomWatchdog(): void {
   const memory = wasmModule()?.wasmMemory;
-  if (!memory) return null;
-  if (watchdog && watchdog.memory === memory) return watchdog;
+  if (!memory || tf.engine().backendName !== 'wasm') return;
+  if (watchdog && watchdog.memory === memory) return;
   stopOomWatchdog(); // a watchdog for an older wasm instance
-  const state = new Int32Array(new SharedArrayBuffer(3 * 4));
-  const what = new Uint8Array(new SharedArrayBuffer(WHAT_BYTES));
+  const state = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(WATCHDOG_SOURCE, {
     eval: true,
-    workerData: { state, what, memory, stallMs: stallMs(), heapLimit: WATCHDOG_HEAP_FRACTION * WASM_HEAP_MAX_BYTES, suggestion: OOM_SUGGESTION },
+    workerData: { state, memory, stallMs: stallMs(), heapLimit: WATCHDOG_HEAP_FRACTION * WASM_HEAP_MAX_BYTES, suggestion: OOM_SUGGESTION },
   });
   worker.unref();
   const timer = setInterval(() => Atomics.add(state, 0, 1), HEARTBEAT_MS);
@@ -169,31 +191,10 @@ function startWatchdog(): Watchdog | null {
     Atomics.add(state, 0, 1);
     return runKernel.apply(this, args);
   };
-  watchdog = { worker, state, what, timer, engine, runKernel, ownRunKernel, memory };
-  return watchdog;
+  watchdog = { worker, state, timer, engine, runKernel, ownRunKernel, memory };
 }
 
-function armWatchdog(what: string): { disarm: () => void } | null {
-  const w = startWatchdog();
-  if (!w) return null;
-  const previous = Buffer.from(w.what.slice(0, Atomics.load(w.state, 2)));
-  const setWhat = (bytes: Uint8Array) => {
-    const n = Math.min(bytes.length, WHAT_BYTES);
-    w.what.set(bytes.subarray(0, n));
-    Atomics.store(w.state, 2, n);
-  };
-  setWhat(Buffer.from(what, 'utf8'));
-  Atomics.add(w.state, 0, 1);
-  Atomics.add(w.state, 1, 1);
-  return {
-    disarm: () => {
-      Atomics.sub(w.state, 1, 1);
-      setWhat(previous);
-    },
-  };
-}
-
-/** Ends the watchdog worker and the heartbeat (tests; the CLI just exits). */
+/** Ends the watchdog worker and the heartbeat (tests, and initBackend when it leaves threaded wasm). */
 export function stopOomWatchdog(): void {
   if (!watchdog) return;
   clearInterval(watchdog.timer);

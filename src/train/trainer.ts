@@ -24,6 +24,7 @@ import { TimeSformer } from '../model/timesformer';
 import { lrAt } from '../train/lr_schedule';
 import { renderReport, ReportLogEntry } from '../report/html_report';
 import { FeedBatch, MixedFeed } from './mixed_feed';
+import { assertTrainingFits } from './memory_preflight';
 import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
 import { RunConfig, validateRunConfig } from './run_config';
@@ -245,6 +246,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     cfg = { ...cfg, steps: Math.max(1, Math.ceil((cfg.epochs * total) / cfg.batchSize)) };
   }
   const heads = headsFor(data.train);
+  assertTrainingFits(cfg, heads, saved?.model); // before any weight is allocated: one line when it cannot fit
   let model: TimeSformer;
   const optimizer = new Optimizer({ ...DEFAULT_OPTIMIZER[cfg.optimizer], weightDecay: cfg.weightDecay });
   let startStep = 0;

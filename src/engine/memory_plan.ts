@@ -1,0 +1,169 @@
+// What a training run needs in memory, from its configuration alone (nothing is allocated), and what the active backend
+// can hold. The preflight (train/memory_preflight.ts) compares the two before the first step, so that a run that cannot
+// fit ends in one line with the numbers instead of an abort deep inside a step.
+//
+// Needs, in bytes (float32):
+//   weights      every parameter, heads included;
+//   slots        optimizer state per trained parameter: AdamW 2 (m, v), SGD with momentum 1, plain SGD 0;
+//   gradients    one per trained parameter, a second set while micro-batches accumulate (train_step.ts adds each
+//                micro-batch's fresh gradients to the running sum), and on the tfjs path two more sets of temporaries
+//                (measured: the step's batch-independent peak is 3x the trained weights there, 1x with the accelerator);
+//   activations  what the tfjs tape holds for one micro-batch at the peak of its backward pass, plus the batch's input.
+//
+// Why activations are large: tfjs keeps every tensor a gradient needs until the whole backward pass ends, on the wasm
+// backend each of them is a copy (engine.clone -> the wasm Identity kernel copies), and the gradient of every
+// intermediate stays alive in the same tidy until the end too. Per clip and block that is ~157 floats per token and
+// embedding unit on the tfjs path: far more than the ~30 a textbook count of saved activations gives.
+//
+// Activation model, per clip, with L = 1 + T*N tokens, D embed, Dh = D * mlpRatio hidden, H heads, depth blocks:
+//   floats = depth * (a*L*D + b*L*Dh + c*S) + e*L*D + p*T*img^2*3
+// where S counts attention-score elements per block (divided: T*H*(N+1)^2 spatial + N*H*T^2 temporal). The coefficients
+// come from a least-squares fit of the measured peak (wasm _malloc/_free bytes live at the peak of a training step,
+// step 2 so the optimizer slots exist, B = 2 minus B = 1) on eight variants of `small` (D 96/192, mlp 2/4, T 4/8/16,
+// img 32/64/128, heads 3/6, depth 2/4), c from the heads-only variant. On those eight the fit is within 5%; out of sample,
+// on `tiny` it predicts 2.06 MB per clip against 2.03 MB measured (tfjs path) and 0.69 MB against 0.68 MB (accelerator).
+// test/engine/memory_plan.test.ts checks the whole estimate against a real `tiny` and `small` step within a factor 1.25.
+// The cpu backend shares cloned buffers instead of copying them, so the tfjs-path numbers are an upper bound there.
+
+import * as os from 'os';
+import * as tf from '@tensorflow/tfjs-core';
+import { ModelConfig, gridSize } from '../config/model_config';
+import { backboneParamSpecs, countParams, headParamSpecs, headPrefix } from '../model/param_spec';
+import type { OptimizerName } from '../train/optimizer';
+
+/** emscripten's getHeapMax() in both wasm builds of tfjs 4.22: 4 GiB less one 64 KiB page. */
+export const WASM_HEAP_MAX_BYTES = 4294901760;
+
+/** Which kernels run the step: tfjs's own ops, or the native accelerator's fused ones (engine/accel). */
+export type StepPath = 'tfjs' | 'fused';
+
+/** Coefficients of the activation model above (floats per clip), and the batch-independent gradient sets. */
+const ACTIVATION_FIT: Record<StepPath, { a: number; b: number; c: number; e: number; p: number; gradSets: number }> = {
+  tfjs: { a: 157, b: 13.1, c: 5, e: 16.7, p: 6.7, gradSets: 3 },
+  fused: { a: 51.9, b: 3.7, c: 1, e: 13.5, p: 2.5, gradSets: 1 },
+};
+
+/** Slot variables per trained parameter (optimizer.ts: AdamW m and v; SGD's momentum buffer). */
+export const OPTIMIZER_SLOTS: Record<OptimizerName, number> = { adamw: 2, sgd: 1 };
+
+export interface TrainingShape {
+  model: ModelConfig;
+  /** Classes of each head. */
+  headClasses: number[];
+  optimizer: OptimizerName;
+  /** Clips per step. */
+  batchSize: number;
+  /** Clips per forward/backward pass. */
+  microBatch: number;
+  /** `cover pretrain` trains only the non-temporal parameters. */
+  freezeTemporal?: boolean;
+  path: StepPath;
+}
+
+export interface MemoryPlan {
+  /** Parameters in all (backbone and heads), and those trained. */
+  params: number;
+  trainedParams: number;
+  weightsBytes: number;
+  gradsBytes: number;
+  slotsBytes: number;
+  /** The micro-batch's activations and the step's input batch. */
+  activationsBytes: number;
+  totalBytes: number;
+}
+
+const F32 = 4;
+
+/** Tokens and attention-score elements of one clip, for the model's attention scheme. */
+function geometry(m: ModelConfig): { L: number; scores: number } {
+  const N = gridSize(m) ** 2;
+  const T = m.numFrames;
+  const H = m.numHeads;
+  const L = 1 + N * T;
+  switch (m.attentionType) {
+    case 'divided_space_time':
+      return { L, scores: T * H * (N + 1) ** 2 + N * H * T * T };
+    case 'joint_space_time':
+      return { L, scores: H * L * L };
+    case 'space_only':
+      return { L: T * (N + 1), scores: T * H * (N + 1) ** 2 };
+    default: {
+      const never: never = m.attentionType;
+      throw new Error(`unknown attention type ${String(never)}`);
+    }
+  }
+}
+
+/** Bytes the tape holds for one clip at the peak of a training step's backward pass. */
+export function activationBytesPerClip(m: ModelConfig, path: StepPath): number {
+  const { a, b, c, e, p } = ACTIVATION_FIT[path];
+  const { L, scores } = geometry(m);
+  const D = m.embedDim;
+  const hidden = Math.round(D * m.mlpRatio);
+  const pixels = m.numFrames * m.imgSize ** 2 * m.inChans;
+  return F32 * (m.depth * (a * L * D + b * L * hidden + c * scores) + e * L * D + p * pixels);
+}
+
+/**
+ * The memory a training step needs.
+ *
+ * @example
+ * planTrainingMemory({ model: getPreset('base'), headClasses: [400], optimizer: 'adamw', batchSize: 8, microBatch: 1, path: 'fused' })
+ * // { params: 121566352, weightsBytes: 486265408, slotsBytes: 972530816, gradsBytes: 972530816, activationsBytes: ~4.1e9, ... }
+ */
+export function planTrainingMemory(s: TrainingShape): MemoryPlan {
+  const backbone = backboneParamSpecs(s.model);
+  const heads = s.headClasses.map((c, i) => headParamSpecs(headPrefix(`h${i}`), s.model.embedDim, c));
+  const params = countParams(backbone) + heads.reduce((n, h) => n + countParams(h), 0);
+  const frozen = s.freezeTemporal ? countParams(backbone.filter((p) => p.temporal)) : 0;
+  const trainedParams = params - frozen;
+  const micro = Math.max(1, Math.min(s.microBatch, s.batchSize));
+  const gradSets = ACTIVATION_FIT[s.path].gradSets + (s.batchSize > micro ? 1 : 0);
+  const inputBytes = F32 * s.batchSize * s.model.numFrames * s.model.imgSize ** 2 * s.model.inChans;
+  const plan = {
+    params,
+    trainedParams,
+    weightsBytes: F32 * params,
+    gradsBytes: F32 * trainedParams * gradSets,
+    slotsBytes: F32 * trainedParams * OPTIMIZER_SLOTS[s.optimizer],
+    activationsBytes: micro * activationBytesPerClip(s.model, s.path) + inputBytes,
+  };
+  return { ...plan, totalBytes: plan.weightsBytes + plan.gradsBytes + plan.slotsBytes + plan.activationsBytes };
+}
+
+export interface BackendCapacity {
+  /** The tfjs backend it describes. */
+  backend: string;
+  /** Most bytes it can hold in all, or null when cover cannot know (TensorFlow on a GPU). */
+  limitBytes: number | null;
+  /** Bytes already taken (tensors alive now); what is left is limitBytes - inUseBytes. */
+  inUseBytes: number;
+  /** What the limit is, in words. */
+  limit: string;
+}
+
+/**
+ * What a backend can hold: the wasm32 heap stops at 4 GiB whatever the machine has; cpu and TensorFlow on the CPU use
+ * the machine's memory, of which os.freemem() (MemAvailable on Linux) is free now.
+ */
+export function backendCapacity(backend: string, opts: { gpu?: boolean; freeBytes?: number } = {}): BackendCapacity {
+  const inUse = tf.engine().backendName === backend ? tf.memory().numBytes : 0;
+  if (backend === 'wasm') return { backend, limitBytes: WASM_HEAP_MAX_BYTES, inUseBytes: inUse, limit: 'the wasm heap holds at most 4 GiB' };
+  if (backend === 'tensorflow' && opts.gpu) return { backend, limitBytes: null, inUseBytes: inUse, limit: 'GPU memory' };
+  const free = opts.freeBytes ?? os.freemem();
+  // Free memory excludes what our own tensors already take, so the limit is free + in use.
+  return { backend, limitBytes: free + inUse, inUseBytes: inUse, limit: `this machine has ${gib(free)} GiB free` };
+}
+
+/** Whether `bytes` more fit in the backend now. */
+export function fits(bytes: number, cap: BackendCapacity): boolean {
+  return cap.limitBytes === null || bytes <= cap.limitBytes - cap.inUseBytes;
+}
+
+/** Bytes as GiB with two significant decimals (0.45, 3.3, 12). */
+export function gib(bytes: number): string {
+  const g = bytes / 2 ** 30;
+  if (g >= 10) return g.toFixed(0);
+  if (g >= 1) return g.toFixed(1);
+  return g.toFixed(2);
+}

@@ -1,0 +1,104 @@
+// Before the first step of a run: does it fit in the active backend? When it does not, one OutOfMemoryError line with
+// the numbers and only the fixes that would make it fit (each one is planned again and checked), before any weight is
+// allocated. The numbers come from engine/memory_plan.ts.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { CONFIG_FILE, readCheckpointConfig } from '../checkpoint/checkpoint';
+import { ModelConfig } from '../config/model_config';
+import { PRESET_NAMES, getPreset } from '../config/presets';
+import { activeNative } from '../engine/accel/accel';
+import { BackendCapacity, MemoryPlan, StepPath, TrainingShape, backendCapacity, fits, gib, planTrainingMemory } from '../engine/memory_plan';
+import { OutOfMemoryError } from '../errors';
+import { HeadInfo } from '../model/heads';
+import { RunConfig } from './run_config';
+
+const OPTIMIZER_LABEL = { adamw: 'AdamW slots', sgd: 'SGD momentum' } as const;
+
+/** The model a run will build (trainer.ts buildModel): a resumed or --init checkpoint's config, else the preset's. */
+function runModel(cfg: RunConfig, resumed?: ModelConfig): { model: ModelConfig; fromPreset: boolean } {
+  if (resumed) return { model: resumed, fromPreset: false };
+  if (cfg.init && fs.existsSync(path.join(cfg.init, CONFIG_FILE))) return { model: readCheckpointConfig(cfg.init).model, fromPreset: false };
+  return { model: getPreset(cfg.preset), fromPreset: true };
+}
+
+function describe(what: string, plan: MemoryPlan, s: TrainingShape, cap: BackendCapacity): string {
+  const micro = Math.min(s.microBatch, s.batchSize);
+  const inUse = cap.inUseBytes >= 0.01 * 2 ** 30 ? `, ${gib(cap.inUseBytes)} GiB of it in use` : '';
+  return (
+    `${what} needs about ${gib(plan.totalBytes)} GiB to train (weights ${gib(plan.weightsBytes)}, grads ${gib(plan.gradsBytes)}, ` +
+    `${OPTIMIZER_LABEL[s.optimizer]} ${gib(plan.slotsBytes)}, activations at micro-batch ${micro} ${gib(plan.activationsBytes)}) ` +
+    `but on the ${cap.backend} backend${s.path === 'fused' ? ' with the accelerator' : ''} ${cap.limit}${inUse}`
+  );
+}
+
+/** The settings a user can change, each checked with a fresh plan; only those that fit are offered. */
+function fixes(s: TrainingShape, cap: BackendCapacity, fromPreset: boolean, preset: string): string[] {
+  const ok = (t: TrainingShape, c = cap) => fits(planTrainingMemory(t).totalBytes, c);
+  /** The largest micro-batch up to the current one with which `t` fits, or 0. */
+  const bestMicro = (t: TrainingShape, c = cap) => {
+    for (let m = Math.min(t.microBatch, t.batchSize); m >= 1; m--) if (ok({ ...t, microBatch: m }, c)) return m;
+    return 0;
+  };
+  const withMicro = (flag: string, m: number, t: TrainingShape) => (m < Math.min(t.microBatch, t.batchSize) ? `${flag} --micro-batch ${m}` : flag);
+  const out: string[] = [];
+  const m = bestMicro(s);
+  if (m > 0) out.push(`--micro-batch ${m}`);
+  if (s.optimizer === 'adamw') {
+    const sgd = { ...s, optimizer: 'sgd' as const };
+    const ms = bestMicro(sgd);
+    if (ms > 0 && (m === 0 || ms > m)) out.push(withMicro('--optimizer sgd', ms, sgd));
+  }
+  if (fromPreset) {
+    const smaller = PRESET_NAMES.slice(0, PRESET_NAMES.indexOf(preset as (typeof PRESET_NAMES)[number])).reverse();
+    for (const p of smaller) {
+      const t = { ...s, model: getPreset(p) };
+      const mp = bestMicro(t);
+      if (mp > 0) {
+        out.push(withMicro(`--preset ${p}`, mp, t));
+        break;
+      }
+    }
+  }
+  if (cap.backend === 'wasm') {
+    // The cpu backend is limited by the machine's memory, not the 4 GiB heap (and is much slower).
+    const cpu = backendCapacity('cpu');
+    const t = { ...s, path: 'tfjs' as StepPath };
+    const mc = bestMicro(t, cpu);
+    if (mc > 0) out.push(`${withMicro('--backend cpu', mc, t)} (much slower; ${gib(cpu.limitBytes ?? 0)} GiB free here)`);
+  }
+  return out;
+}
+
+/**
+ * Throws OutOfMemoryError (exit 2) when the run cannot fit in the active backend. `resumed` is a resumed checkpoint's
+ * model config. Allocates nothing.
+ *
+ * @example
+ * assertTrainingFits({ ...cfg, preset: 'base', batchSize: 8, microBatch: 8 }, heads)
+ * // OutOfMemoryError: --preset base needs about 44 GiB to train (weights 0.45, grads 1.4, AdamW slots 0.91, activations at
+ * //   micro-batch 8 41) but on the wasm backend the wasm heap holds at most 4 GiB (fix: --preset small)
+ */
+export function assertTrainingFits(cfg: RunConfig, heads: HeadInfo[], resumed?: ModelConfig): MemoryPlan {
+  const { model, fromPreset } = runModel(cfg, resumed);
+  const backend = tf.getBackend();
+  const gpu = Boolean((tf.findBackend(backend) as { isUsingGpuDevice?: boolean } | null)?.isUsingGpuDevice);
+  const cap = backendCapacity(backend, { gpu });
+  const shape: TrainingShape = {
+    model,
+    headClasses: heads.map((h) => h.numClasses),
+    optimizer: cfg.optimizer,
+    batchSize: cfg.batchSize,
+    microBatch: cfg.microBatch,
+    freezeTemporal: cfg.freezeTemporal,
+    path: activeNative() ? 'fused' : 'tfjs',
+  };
+  const plan = planTrainingMemory(shape);
+  if (fits(plan.totalBytes, cap)) return plan;
+  const what = fromPreset ? `--preset ${cfg.preset}` : `the model of ${resumed ? 'the checkpoint' : cfg.init}`;
+  const found = fixes(shape, cap, fromPreset, cfg.preset);
+  throw new OutOfMemoryError(describe(what, plan, shape, cap), {
+    suggestion: found.length > 0 ? found.join(', or ') : 'none of --micro-batch 1, --optimizer sgd, a smaller --preset or --backend cpu fits here: use a machine with more memory',
+  });
+}

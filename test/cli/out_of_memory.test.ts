@@ -1,0 +1,51 @@
+// `cover cotrain --preset base` (TimeSformer-B, 121.6 M parameters) cannot train in the 4 GiB wasm heap: it must end at
+// once with one line giving the numbers and the fixes that would fit, exit 2, before any weight of base is allocated
+// (it used to end in "internal error ... out of memory" or "RuntimeError: memory access out of bounds" with a stack).
+// A preset that fits is not refused.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const BIN = path.resolve(__dirname, '../../bin/cover.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-oom-'));
+const demo = path.join(tmp, 'demo');
+const common = ['cotrain', '--datasets', 'k400,imnet', '--demo', 'tiny', '--demo-dir', demo, '--steps', '1', '--eval-every', '0', '--views', '1x1', '--backend', 'wasm'];
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...common, ...args], { encoding: 'utf8', timeout: 240_000 });
+}
+
+beforeAll(() => {
+  const r = spawnSync(process.execPath, [BIN, 'demo-data', '--size', 'tiny', '--out', demo], { encoding: 'utf8', timeout: 240_000 });
+  expect(r.status).toBe(0);
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe.each([['off'], ['auto']])('--accel %s', (accel) => {
+  test.each([[1], [8]])('--preset base --batch-size %d ends at once with one line of numbers and fixes, exit 2', (batch) => {
+    const t0 = Date.now();
+    const r = run(['--preset', 'base', '--batch-size', String(batch), '--accel', accel, '--out', path.join(tmp, `base-${accel}-${batch}`)]);
+    expect(Date.now() - t0).toBeLessThan(60_000); // allocating base's weights alone would take longer than refusing
+    expect(r.stderr).not.toMatch(/internal error|RuntimeError|\n\s+at /);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^cover: error: --preset base needs about [\\d.]+ GiB to train \\(weights 0\\.45, grads [\\d.]+, AdamW slots 0\\.90, ` +
+            `activations at micro-batch ${batch} [\\d.]+\\) but on the wasm backend( with the accelerator)? the wasm heap holds at most 4 GiB ` +
+            `\\(fix: .*--preset small.*\\)$`,
+        ),
+      ),
+    ]);
+    expect(r.status).toBe(2);
+    // No step ran and no checkpoint was written.
+    expect(fs.existsSync(path.join(tmp, `base-${accel}-${batch}`, 'checkpoint'))).toBe(false);
+  });
+});
+
+test('a preset that fits (tiny, batch 8) is not refused', () => {
+  const r = run(['--preset', 'tiny', '--batch-size', '8', '--out', path.join(tmp, 'tiny')]);
+  expect(r.stderr).not.toMatch(/out of memory|needs about/);
+  expect(r.status).toBe(0);
+});

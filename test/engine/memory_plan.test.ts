@@ -1,0 +1,123 @@
+// The memory plan's numbers: parameter counts equal the model's, optimizer slots per optimizer, and the activation
+// estimate against the real peak of a training step on `tiny` and `small` (wasm, measured by counting the bytes tfjs
+// mallocs and frees on the heap). The preflight's fixes are checked by planning them again.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { getPreset } from '../../src/config/presets';
+import { activeNative } from '../../src/engine/accel/accel';
+import { initBackend } from '../../src/engine/backend';
+import { WASM_HEAP_MAX_BYTES, backendCapacity, fits, planTrainingMemory, TrainingShape } from '../../src/engine/memory_plan';
+import { OutOfMemoryError } from '../../src/errors';
+import { TimeSformer } from '../../src/model/timesformer';
+import { assertTrainingFits } from '../../src/train/memory_preflight';
+import { DEFAULT_OPTIMIZER, Optimizer } from '../../src/train/optimizer';
+import { RunConfig } from '../../src/train/run_config';
+import { trainStep } from '../../src/train/train_step';
+
+const head = (name: string, n: number) => ({ name, numClasses: n, labels: Array.from({ length: n }, (_, i) => `c${i}`) });
+const shape = (preset: string, over: Partial<TrainingShape> = {}): TrainingShape => ({
+  model: getPreset(preset), headClasses: [10], optimizer: 'adamw', batchSize: 2, microBatch: 2, path: 'tfjs', ...over,
+});
+
+test('parameter counts equal the model\'s, and base is the reference 121,566,352 with a 400-class head', async () => {
+  await initBackend({ backend: 'cpu' });
+  for (const preset of ['tiny', 'small']) {
+    const model = new TimeSformer(getPreset(preset), [head('a', 10), head('b', 7)], 0);
+    expect(planTrainingMemory(shape(preset, { headClasses: [10, 7] })).params).toBe(model.numParams());
+    model.dispose();
+  }
+  const base = planTrainingMemory(shape('base', { headClasses: [400] }));
+  expect(base.params).toBe(121_566_352);
+  expect(base.weightsBytes).toBe(4 * 121_566_352);
+});
+
+test('optimizer slots: AdamW 2 per trained parameter, SGD 1; pretrain trains (and keeps state for) fewer', () => {
+  const adamw = planTrainingMemory(shape('small'));
+  const sgd = planTrainingMemory(shape('small', { optimizer: 'sgd' }));
+  expect(adamw.slotsBytes).toBe(2 * 4 * adamw.params);
+  expect(sgd.slotsBytes).toBe(4 * sgd.params);
+  const frozen = planTrainingMemory(shape('small', { freezeTemporal: true }));
+  expect(frozen.trainedParams).toBeLessThan(frozen.params);
+  expect(frozen.slotsBytes).toBe(2 * 4 * frozen.trainedParams);
+  // Accumulating micro-batches keeps a second set of gradients.
+  expect(planTrainingMemory(shape('small', { batchSize: 4, microBatch: 2 })).gradsBytes).toBe(adamw.gradsBytes + 4 * adamw.params);
+});
+
+/** Peak bytes live on the wasm heap during the second step (the slots exist then): weights, slots, input and the step's own. */
+function measureStep(preset: string, B: number): number {
+  const wasm = (tf.backend() as unknown as { wasm: { _malloc: (n: number) => number; _free: (p: number) => void } }).wasm;
+  const sizes = new Map<number, number>();
+  let live = 0;
+  let peak = 0;
+  const malloc = wasm._malloc;
+  const free = wasm._free;
+  wasm._malloc = (n) => { const p = malloc(n); sizes.set(p >>> 0, n); live += n; peak = Math.max(peak, live); return p; };
+  wasm._free = (p) => { live -= sizes.get(p >>> 0) ?? 0; sizes.delete(p >>> 0); free(p); };
+  const cfg = getPreset(preset);
+  const model = new TimeSformer(cfg, [head('a', 10)], 0);
+  const optimizer = new Optimizer(DEFAULT_OPTIMIZER.adamw);
+  const x = tf.randomNormal([B, cfg.numFrames, cfg.imgSize, cfg.imgSize, 3]);
+  const step = () => trainStep(model, [{ head: 'a', x, labels: new Int32Array(B) }], optimizer, { lr: 1e-4, clipGradNorm: 1, seed: 1 });
+  try {
+    step();
+    peak = live;
+    step();
+    return peak;
+  } finally {
+    wasm._malloc = malloc;
+    wasm._free = free;
+    x.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+describe.each([['off'], ['auto']] as const)('the estimate against a real step on wasm (--accel %s)', (accel) => {
+  test.each([['tiny', 4], ['small', 2]])('%s at micro-batch %d is within a factor 1.25 of the measured peak', async (preset, B) => {
+    await initBackend({ backend: 'wasm', accel });
+    const path = activeNative() ? 'fused' : 'tfjs';
+    const peak = measureStep(preset, B);
+    const plan = planTrainingMemory(shape(preset, { batchSize: B, microBatch: B, path }));
+    const ratio = plan.totalBytes / peak;
+    expect(ratio).toBeGreaterThan(1 / 1.25);
+    expect(ratio).toBeLessThan(1.25);
+  });
+});
+
+describe('assertTrainingFits', () => {
+  const run = (over: Partial<RunConfig>): RunConfig =>
+    ({ preset: 'tiny', batchSize: 8, microBatch: 8, optimizer: 'adamw', freezeTemporal: false, ...over }) as RunConfig;
+
+  test('a tiny run fits; base does not, and only fixes that fit are offered', async () => {
+    await initBackend({ backend: 'wasm', accel: 'off' });
+    expect(assertTrainingFits(run({}), [head('k400', 4)]).totalBytes).toBeLessThan(2 ** 30);
+    let err: OutOfMemoryError | undefined;
+    try {
+      assertTrainingFits(run({ preset: 'base' }), [head('k400', 400)]);
+    } catch (e) {
+      err = e as OutOfMemoryError;
+    }
+    expect(err).toBeInstanceOf(OutOfMemoryError);
+    expect(err!.exitCode).toBe(2);
+    expect(err!.oneLine()).toMatch(/^--preset base needs about \d+ GiB to train \(weights 0\.45, grads 1\.4, AdamW slots 0\.91, activations at micro-batch 8 \d+\) but on the wasm backend the wasm heap holds at most 4 GiB \(fix: .*--preset small.*\)$/);
+    // base does not fit at micro-batch 1 either, so that is not offered.
+    expect(err!.suggestion).not.toMatch(/^--micro-batch/);
+    expect(fits(planTrainingMemory(shape('base', { microBatch: 1, batchSize: 8 })).totalBytes, backendCapacity('wasm'))).toBe(false);
+  });
+
+  test('the micro-batch offered is the largest that fits', async () => {
+    await initBackend({ backend: 'wasm', accel: 'off' });
+    let err: OutOfMemoryError | undefined;
+    try {
+      assertTrainingFits(run({ preset: 'small', batchSize: 64, microBatch: 64 }), [head('k400', 5)]);
+    } catch (e) {
+      err = e as OutOfMemoryError;
+    }
+    const m = Number(/--micro-batch (\d+)/.exec(err!.suggestion ?? '')![1]);
+    const cap = backendCapacity('wasm');
+    expect(cap.limitBytes).toBe(WASM_HEAP_MAX_BYTES);
+    const at = (micro: number) => planTrainingMemory(shape('small', { headClasses: [5], batchSize: 64, microBatch: micro })).totalBytes;
+    expect(fits(at(m), cap)).toBe(true);
+    expect(fits(at(m + 1), cap)).toBe(false);
+  });
+});
