@@ -7,9 +7,9 @@
 // packets the file holds (ffprobe -count_packets, or `ffmpeg -c copy -f null` without ffprobe): demuxing only, no
 // decode. Measured (CPU per file, ffmpeg 5.1): the probe alone ~0.27 s (process start); the count adds ~0 on a 10 s
 // 340p mp4 and on vtest.avi (8 MB), 0.04 s on a 170 MB avi, where a full decode (-count_frames) adds 0.3 s and 6.3 s.
-// When the file holds fewer packets than declared, its last packet is cut too
-// (the cut lands inside it) and is not counted, so nothing ever samples a frame that does not decode whole; durationS
-// and frames are then what decodes, and `declared` keeps the header's numbers for `cover data check` and predict.
+// When the file holds fewer packets than declared, its last packet is cut too (the cut lands inside it) and is not
+// counted, so nothing ever samples a frame that does not decode whole; durationS and frames are then what decodes, and
+// `declared` keeps the header's numbers for `cover data check` and predict.
 
 import { execFile } from 'child_process';
 import { promises as fsp, constants as fsc } from 'fs';
