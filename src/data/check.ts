@@ -1,6 +1,8 @@
 // `cover data check`'s library side: opens every entry of a dataset index the way training will (the file exists, is
 // not empty, decodes: ffprobe for videos with a duration above 0 and any clip window starting inside it, a full decode
 // for images; its label is a known class) and returns a report: counts per class, problems by kind with the first few named, total video duration.
+// A video that holds fewer frames than its header declares (a download cut short; probe.ts counts its packets, no
+// decode) is a `cut-short` problem naming both numbers; training would use only the part that decodes.
 // Decodes run a few at a time (default 2, one per core here) since each is an ffprobe process or a libvips decode.
 
 import { promises as fs } from 'fs';
@@ -9,9 +11,9 @@ import { decodeImage } from './image/decode';
 import { shownLabels } from './label_names';
 import { DatasetIndex, IndexProblemKind, Sample } from './types';
 import { requireFfmpeg } from './video/find_ffmpeg';
-import { probeVideo } from './video/probe';
+import { CUT_FIX, cutShortMessage, probeVideo } from './video/probe';
 
-export type CheckProblemKind = IndexProblemKind | 'empty-file' | 'decode-failed' | 'no-duration' | 'bad-window';
+export type CheckProblemKind = IndexProblemKind | 'empty-file' | 'decode-failed' | 'cut-short' | 'no-duration' | 'bad-window';
 
 export const CHECK_PROBLEM_KINDS: readonly CheckProblemKind[] = [
   'bad-row',
@@ -19,6 +21,7 @@ export const CHECK_PROBLEM_KINDS: readonly CheckProblemKind[] = [
   'missing-file',
   'empty-file',
   'decode-failed',
+  'cut-short',
   'no-duration',
   'bad-window',
 ];
@@ -60,7 +63,7 @@ export interface CheckReport {
   /** The first `maxProblems` problems, index problems first. */
   problems: CheckProblem[];
   perClass: ClassCount[];
-  /** Sum of the durations of the videos that decoded, seconds. */
+  /** Sum of the durations of the videos that passed every check, seconds. */
   videoSeconds: number;
   videos: number;
   images: number;
@@ -169,6 +172,8 @@ async function checkSample(s: Sample, numClasses: number, split: DatasetIndex['s
       return { ok: true, seconds: 0 };
     }
     const info = await probeVideo(s.path);
+    const cut = cutShortMessage(info);
+    if (cut) return fail('cut-short', `${cut} (fix: ${CUT_FIX})`);
     if (!(info.durationS > 0)) return fail('no-duration', `duration is ${info.durationS} s`);
     if (s.start !== undefined && s.start >= info.durationS) {
       return fail('bad-window', `clip window starts at ${s.start} s, after the video's end (${info.durationS.toFixed(2)} s)`);
@@ -177,7 +182,7 @@ async function checkSample(s: Sample, numClasses: number, split: DatasetIndex['s
   } catch (err) {
     // A DecodeError is this file's problem; anything else is a bug and stops the check.
     if (err instanceof CoverError && err.code === 'DECODE') {
-      return fail('decode-failed', err.message);
+      return fail('decode-failed', err.suggestion ? `${err.message} (fix: ${err.suggestion})` : err.message);
     }
     throw err;
   }

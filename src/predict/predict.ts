@@ -5,7 +5,8 @@
 // scaled to the crop size, center crop (TimeSformer's test transform with 1 spatial crop). Windows slide over the whole
 // video with a stride (default: the window length, so they tile it); when the stride leaves a tail uncovered, a last
 // window is aligned to the end of the video. Each window's probabilities are the softmax of the head's logits; the
-// overall prediction is their mean over windows. An image (jpg, png, ...) is a single-frame clip (T = 1, cover-spec.md
+// overall prediction is their mean over windows. A video cut short (a broken download: fewer frames in the file than
+// its header declares, probe.ts) is read only as far as it decodes, and the prediction says so (`partial`). An image (jpg, png, ...) is a single-frame clip (T = 1, cover-spec.md
 // §2.3) and gives one window.
 //
 // Decoding: the windows of one forward batch are decoded together by one ffmpeg process (the union of their frame
@@ -15,6 +16,7 @@
 // Shapes: B windows per batch, T frames per clip, S crop size, C classes of a head.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { basename } from 'path';
 import { IMAGE_EXT } from '../data/datasets/common';
 import { shownLabels } from '../data/label_names';
 import { decodeImageResized } from '../data/image/decode';
@@ -61,6 +63,17 @@ export interface Prediction {
   windows: PredictWindow[];
   /** Mean of the window probabilities, top-k. */
   overall: HeadTopK;
+  /** Set when the file decodes only in part (cut short): windows cover 0..decodedS only. Null otherwise. */
+  partial: PartialVideo | null;
+}
+
+export interface PartialVideo {
+  decodedFrames: number;
+  declaredFrames: number;
+  decodedS: number;
+  declaredS: number;
+  /** One line: `note: clip.mp4 decodes only 0.9 s of its declared 9.0 s; predictions cover 0-0.9 s`. */
+  note: string;
 }
 
 export interface PredictOptions {
@@ -268,7 +281,7 @@ export async function predictVideo(model: TimeSformer, preprocessing: Preprocess
     const x = cropFlipNormalize({ ...img, frames: 1 }, plan.crops[0], false, lut);
     collect(await headProbs(model, { x, shape: [1, 1, S, S, 3] }, heads), [[0, 0]]);
     opts.onProgress?.(1, 1);
-    return { path, durationS: 0, kind: 'image', heads, fps: null, windowS: 0, strideS: 0, clipFrames: 1, windows, overall: overall() };
+    return { path, durationS: 0, kind: 'image', heads, fps: null, windowS: 0, strideS: 0, clipFrames: 1, windows, overall: overall(), partial: null };
   }
 
   const info = await probeVideo(path, { timeoutMs: opts.decodeTimeoutMs });
@@ -307,5 +320,19 @@ export async function predictVideo(model: TimeSformer, preprocessing: Preprocess
     clipFrames: T,
     windows,
     overall: overall(),
+    partial: partialVideo(path, info),
+  };
+}
+
+/** What a video cut short holds against what it declares, with the one-line note; null for a whole video. */
+export function partialVideo(path: string, info: VideoInfo): PartialVideo | null {
+  if (!info.declared) return null;
+  const s = info.durationS.toFixed(1);
+  return {
+    decodedFrames: totalFrames(info),
+    declaredFrames: info.declared.frames,
+    decodedS: info.durationS,
+    declaredS: info.declared.durationS,
+    note: `note: ${basename(path)} decodes only ${s} s of its declared ${info.declared.durationS.toFixed(1)} s; predictions cover 0-${s} s`,
   };
 }

@@ -38,6 +38,7 @@ export function renderPrediction(p: Prediction): string {
       : `${fmtS(p.durationS)} s at ${p.fps!.toFixed(2).replace(/\.?0+$/, '')} fps, ${p.windows.length} window${p.windows.length === 1 ? '' : 's'} of ${fmtS(p.windowS)} s` +
         `${p.windows.length > 1 && p.strideS !== p.windowS ? ` every ${fmtS(p.strideS)} s` : ''} (${p.clipFrames} frames each)`;
   lines.push(`${p.path}: ${what}`);
+  if (p.partial) lines.push(p.partial.note);
   for (const h of p.heads) {
     const t = table(['#', 'label', 'prob'], { colAligns: ['right', 'left', 'right'] });
     p.overall[h].forEach((lp, i) => t.push([i + 1, lp.label, lp.prob.toFixed(3)]));
