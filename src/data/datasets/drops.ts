@@ -89,15 +89,15 @@ export function describeLimit(maxBad: number, rows: number): string {
 
 /**
  * Stops before any work when a split lost more rows than `maxBad` allows: one line naming the dataset, the counts and
- * the fix. `spec` is what `cover data check` takes for this dataset.
+ * the `cover data check` command that lists every row.
  */
-export function checkDrops(d: DropReport, maxBad: number, spec: string, root: string): void {
+export function checkDrops(d: DropReport, maxBad: number, index: Pick<DatasetIndex, 'format' | 'root'>): void {
   if (d.dropped <= badLimit(maxBad, d.rows)) return;
   throw new DatasetError(
     `dataset '${d.dataset}': ${describeDrops(d)}, more than ${describeLimit(maxBad, d.rows)} allows; first: ${d.examples[0] ?? '?'}`,
     {
-      path: root,
-      suggestion: `run \`cover data check ${spec} --split ${d.split}\` to see every row, fix or remove them, or raise --max-bad`,
+      path: index.root,
+      suggestion: `run \`cover data check ${index.format}:${index.root} --split ${d.split}\` to see every row, fix or remove them, or raise --max-bad`,
     },
   );
 }
