@@ -443,7 +443,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
 function divergence(step: number, err: NonFiniteStepError, cfg: RunConfig, kept: { dir: string; step: number } | null): ConfigError {
   const keptPart = kept ? `the checkpoint of step ${kept.step} (${kept.dir}) is kept as it was` : 'no checkpoint had been written';
   return new ConfigError(`step ${step}: ${err.message}; training stopped before updating the weights, nothing saved, ${keptPart}`, {
-    suggestion: `${cfg.clipGrad ? `start again with a lower --lr (it was ${cfg.lr}; gradients were clipped to ${cfg.clipGrad})` : `start again with a lower --lr (it was ${cfg.lr}) or with --clip-grad 1`}; --resume would repeat the same settings`,
+    suggestion: `start again with a lower --lr (it was ${cfg.lr}) or ${cfg.clipGrad ? `a smaller --clip-grad (it was ${cfg.clipGrad})` : 'with --clip-grad 1 (it was off)'}; --resume would repeat the same settings`,
     cause: err,
   });
 }
