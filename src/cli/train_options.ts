@@ -81,7 +81,7 @@ export function addTrainOptions(cmd: Command, defaults: { steps?: number; lr?: n
     .option('--views <TxS>', 'test views of the final evaluation: temporal clips x spatial crops', viewsArg('--views'), '1x3')
     .option('--checkpoint-every <n>', 'save a checkpoint every N steps', intArg('--checkpoint-every', { min: 1 }), 50)
     .option('--sampling-rate <n>', 'frame stride of dense (Kinetics-style) sampling', intArg('--sampling-rate', { min: 1, max: L.maxSamplingRate }), 4)
-    .option('--max-bad <n>', 'unreadable samples tolerated: a count, or a fraction below 1', maxBadArg('--max-bad'), 0.05)
+    .option('--max-bad <n>', "rows the dataset reader dropped plus unreadable samples tolerated per dataset: a count, or a fraction below 1 of the split's rows", maxBadArg('--max-bad'), 0.05)
     .option('--concurrency <n>', 'decodes in flight', intArg('--concurrency', { min: 1, max: L.maxConcurrency }), 2)
     .option('--cache-dir <dir>', 'cache decoded clips on disk here')
     .addOption(memoryCacheOption())

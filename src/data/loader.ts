@@ -6,8 +6,10 @@
 // filled in position order, never in completion order. So concurrency 1 or 8, a slow disk, or a resume with
 // `startAt` (the `position` of the last batch consumed) all give the same batches.
 //
-// Bad samples (missing, empty, truncated, unreadable): skipped, counted, their paths kept, and the batch is filled from
-// the next positions; past `maxBad` the loader stops with a DatasetError listing the first bad paths.
+// Bad samples (missing, empty, truncated, unreadable, or any other error of one sample): skipped, counted, their paths
+// kept, and the batch is filled from the next positions; past `maxBad` the loader stops with a DatasetError listing the
+// first bad paths. Temporary failures (EAGAIN, EMFILE, a decode timeout: retry.ts) are retried first, and a sample that
+// still fails that way is skipped this time only, never remembered as bad.
 //
 // Per sample: probe (videos; memoised per process) -> frame indices (sampling.ts) and spatial plan (transforms.ts) -> decode
 // with the scaling done by ffmpeg or sharp (optionally through the on-disk clip cache) -> crop, flip, normalise in JS.
@@ -16,10 +18,11 @@
 // S crop size; x is [B*V, T, S, S, 3], sample-major (the V views of sample b are rows b*V .. b*V+V-1).
 
 import { promises as fsp } from 'fs';
-import { DatasetError, DecodeError, UsageError } from '../errors';
+import { CoverError, DatasetError, UsageError } from '../errors';
 import { ClipCache } from './clip_cache';
 import { MAX_WHOLE_CLIP_BYTES, MemoryClipCache, selectFrames, sharedMemoryCache, WholeClip } from './memory_cache';
 import { decodeImageResized, imageSize } from './image/decode';
+import { DEFAULT_RETRY, isFatalForRun, isTransient, RetryPolicy, withRetry } from './retry';
 import { createRng, permutation, Rng } from './rng';
 import { denseIndices, parseViews, segmentIndices, uniformIndices, Views } from './sampling';
 import { cropFlipNormalize, Frames, jitterScales, normalizeTable, planSpatial, resizeFrames, shortSideSize, SpatialPlan } from './transforms';
@@ -41,8 +44,10 @@ export interface SampleOptions {
    * Used for a dataset only when all of its videos fit in a quarter of it.
    */
   memoryCacheBytes?: number;
-  /** Kill a decode that takes longer (default 30 s). */
+  /** Kill a decode that takes longer (default 30 s); each retry of a timed-out decode doubles it. */
   decodeTimeoutMs?: number;
+  /** How temporary failures are retried (retry.ts; default 3 retries after 0.25, 0.5, 1 s). */
+  retry?: RetryPolicy;
 }
 
 export interface LoaderOptions extends SampleOptions {
@@ -62,6 +67,8 @@ export interface LoaderOptions extends SampleOptions {
   epochs?: number;
   /** Drop a final batch smaller than batchSize (default false). */
   dropLast?: boolean;
+  /** Rows the dataset reader dropped (missing files, bad lines), already counted against maxBad; for the message. */
+  droppedRows?: number;
 }
 
 export interface Batch {
@@ -90,6 +97,10 @@ export interface LoaderStats {
   /** Decodes where the video ended early and the last frame was repeated. */
   padded: number;
   bad: { count: number; paths: string[]; problems: string[] };
+  /** Retries of temporary failures (EAGAIN, EMFILE, timeouts), successful or not. */
+  retries: number;
+  /** Of the bad samples, those whose last failure was temporary (skipped this time, decoded again when next drawn). */
+  transient: number;
   /** Samples delivered in batches. */
   delivered: number;
   /** Samples delivered per second of wall time since the first batch was asked for. */
@@ -140,6 +151,7 @@ class SampleContext {
   cacheHits = 0;
   memoryHits = 0;
   padded = 0;
+  retries = 0;
 
   constructor(
     readonly index: DatasetIndex,
@@ -179,9 +191,15 @@ class SampleContext {
     return this.views.temporal * this.views.spatial;
   }
 
-  probe(path: string): Promise<VideoInfo> {
+  probe(path: string, attempt = 0): Promise<VideoInfo> {
     // No abort signal: a shared probe must not fail for another loader because this one closed (probes are short).
-    return probeMemo(path, { timeoutMs: this.opts.decodeTimeoutMs });
+    return probeMemo(path, { timeoutMs: this.timeoutMs(attempt) });
+  }
+
+  /** The decode timeout of a try: the configured one, doubled on each retry (undefined: the decoder's default). */
+  timeoutMs(attempt: number): number | undefined {
+    if (attempt === 0) return this.opts.decodeTimeoutMs;
+    return (this.opts.decodeTimeoutMs ?? 30_000) * 2 ** attempt;
   }
 
   /** Through the clip cache when there is one; cache write failures never fail a sample. */
@@ -228,7 +246,7 @@ interface ViewSource {
  * until the batch is assembled, so the read-ahead holds bytes (1.6 MB per 8x298x224 clip), not float32 views (4.8 MB
  * each, x3 at test).
  */
-async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng): Promise<ViewSource[]> {
+async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attempt = 0): Promise<ViewSource[]> {
   const planOpts = {
     cropSize: ctx.opts.preprocessing.cropSize,
     training: ctx.opts.training,
@@ -250,7 +268,7 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng): Promi
     return Array.from({ length: ctx.views.temporal }, () => source(frames, plan)); // an image's temporal views are all the same
   }
 
-  const info = await ctx.probe(sample.path);
+  const info = await ctx.probe(sample.path, attempt);
   const all = totalFrames(info);
   // The sample's window in frames (a manifest's start/end), then indices inside it.
   const first = sample.start ? Math.min(all - 1, Math.round(sample.start * info.fps)) : 0;
@@ -275,11 +293,29 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng): Promi
       srcSize: [info.width, info.height],
     };
     const frames = await ctx.cached(sample.path, req, () =>
-      decodeClip(sample.path, req, { timeoutMs: ctx.opts.decodeTimeoutMs, signal: ctx.signal }),
+      decodeClip(sample.path, req, { timeoutMs: ctx.timeoutMs(attempt), signal: ctx.signal }),
     );
     out.push(source(frames, plan));
   }
   return out;
+}
+
+/**
+ * decodeSample, with temporary failures retried (retry.ts). Every try draws the same random choices (the rng's forks do
+ * not advance it), so a sample that succeeds on a retry is the sample it would have been: exact resume holds.
+ */
+function decodeSampleRetrying(sample: Sample, ctx: SampleContext, rng: Rng): Promise<ViewSource[]> {
+  return withRetry((k) => decodeSample(sample, ctx, rng, k), ctx.opts.retry ?? DEFAULT_RETRY, {
+    signal: ctx.signal,
+    onRetry: () => ctx.retries++,
+  });
+}
+
+/** One line for a sample that failed: a cover error's own line, anything else named with the file. */
+export function sampleProblem(sample: Sample, err: unknown): string {
+  if (err instanceof CoverError) return err.oneLine();
+  const e = err as Error;
+  return `${sample.path}: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
 }
 
 /** Views of a sample: temporal-major, clip k's crops consecutive. */
@@ -322,15 +358,21 @@ export async function loadSample(sample: Sample, index: DatasetIndex, opts: Samp
   return views[0];
 }
 
-/** Every test view of one sample (opts.views, e.g. '1x3' -> 3 clips), temporal-major. */
+/** Every test view of one sample (opts.views, e.g. '1x3' -> 3 clips), temporal-major; temporary failures retried. */
 export async function loadSampleViews(sample: Sample, index: DatasetIndex, opts: SampleOptions, rng: Rng): Promise<Clip[]> {
   const ctx = new SampleContext(index, opts);
-  return toClips(await decodeSample(sample, ctx, rng), ctx.lut);
+  return toClips(await decodeSampleRetrying(sample, ctx, rng), ctx.lut);
 }
 
 type Outcome =
   | { ok: true; position: number; sampleIdx: number; views: ViewSource[] }
-  | { ok: false; position: number; sampleIdx: number; problem: string };
+  | { ok: false; position: number; sampleIdx: number; problem: string; transient: boolean };
+
+interface BadSample {
+  problem: string;
+  /** The last failure was temporary: decode it again when it comes round, and forget it once it decodes. */
+  transient: boolean;
+}
 
 class DataLoader implements Loader {
   private readonly n: number;
@@ -343,7 +385,7 @@ class DataLoader implements Loader {
   private readonly abort = new AbortController();
   private readonly results = new Map<number, Promise<Outcome>>();
   private readonly orders = new Map<number, number[]>();
-  private readonly badSamples = new Map<number, string>(); // sample index -> problem
+  private readonly badSamples = new Map<number, BadSample>(); // sample index -> why it was skipped
   private nextLaunch: number;
   private consumed: number;
   private inFlight = 0;
@@ -383,8 +425,10 @@ class DataLoader implements Loader {
       bad: {
         count: bad.length,
         paths: bad.map(([i]) => this.index.samples[i].path),
-        problems: bad.map(([, p]) => p),
+        problems: bad.map(([, b]) => b.problem),
       },
+      retries: this.ctx.retries,
+      transient: bad.filter(([, b]) => b.transient).length,
       delivered: this.delivered,
       clipsPerSec: secs > 0 ? this.delivered / secs : 0,
       position: this.consumed,
@@ -435,7 +479,7 @@ class DataLoader implements Loader {
       this.consumed++;
       if (epoch < 0) epoch = Math.floor(p / this.n);
       if (outcome.ok) items.push(outcome);
-      else this.recordBad(outcome.sampleIdx, outcome.problem);
+      else this.recordBad(outcome.sampleIdx, { problem: outcome.problem, transient: outcome.transient });
     }
     this.pump();
     if (items.length === 0 || (this.opts.dropLast && items.length < this.batchSize)) {
@@ -479,27 +523,32 @@ class DataLoader implements Loader {
     const epoch = Math.floor(position / this.n);
     const sampleIdx = this.orderOf(epoch)[position % this.n];
     const known = this.badSamples.get(sampleIdx);
-    if (known) return { ok: false, position, sampleIdx, problem: known };
+    if (known && !known.transient) return { ok: false, position, sampleIdx, problem: known.problem, transient: false };
+    const sample = this.index.samples[sampleIdx];
     try {
-      const views = await decodeSample(this.index.samples[sampleIdx], this.ctx, sampleRng(this.opts.seed, epoch, sampleIdx));
+      const views = await decodeSampleRetrying(sample, this.ctx, sampleRng(this.opts.seed, epoch, sampleIdx));
+      if (known) this.badSamples.delete(sampleIdx); // it was only the machine
       return { ok: true, position, sampleIdx, views };
     } catch (e) {
-      // A file that cannot be decoded is the data's problem: skip it. Anything else is a bug or the machine: stop.
-      if (e instanceof DecodeError && !this.closed) return { ok: false, position, sampleIdx, problem: e.oneLine() };
-      throw e;
+      // One sample's failure (a bad file, or anything odd about it) skips that sample. The machine out of memory, the
+      // backend gone, or a loader being closed stop.
+      if (this.closed || isFatalForRun(e)) throw e;
+      return { ok: false, position, sampleIdx, problem: sampleProblem(sample, e), transient: isTransient(e) };
     }
   }
 
-  private recordBad(sampleIdx: number, problem: string): void {
-    if (this.badSamples.has(sampleIdx)) return;
-    this.badSamples.set(sampleIdx, problem);
+  private recordBad(sampleIdx: number, bad: BadSample): void {
+    const known = this.badSamples.get(sampleIdx);
+    this.badSamples.set(sampleIdx, bad);
+    if (known) return;
     if (this.badSamples.size > this.maxBadCount) {
-      const first = [...this.badSamples.values()].slice(0, 3).join('; ');
+      const first = [...this.badSamples.values()].slice(0, 3).map((b) => b.problem).join('; ');
       const maxBad = this.opts.maxBad ?? 0.1;
       const limit = maxBad < 1 ? `${this.maxBadCount} (maxBad ${maxBad} of ${this.n})` : `${this.maxBadCount}`;
+      const dropped = this.opts.droppedRows ? ` (besides the ${this.opts.droppedRows} rows dropped when the index was read)` : '';
       throw new DatasetError(
-        `${this.badSamples.size} samples could not be decoded, more than the ${limit} allowed; first: ${first}`,
-        { path: this.index.root, suggestion: 'fix or remove those files, or raise the bad-sample limit (maxBad)' },
+        `${this.badSamples.size} samples could not be decoded${dropped}, more than the ${limit} allowed; first: ${first}`,
+        { path: this.index.root, suggestion: 'run `cover data check` on the dataset, fix or remove those files, or raise --max-bad' },
       );
     }
   }

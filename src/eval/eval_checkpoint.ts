@@ -10,12 +10,17 @@
 //
 // Every requested dataset needs a head of the same name whose labels are the dataset's labels, in the same order;
 // otherwise the logits would be scored against the wrong classes, so that is a CheckpointError, not a number.
+//
+// Rows the dataset reader dropped (a missing clip, an unknown label, a bad line) are counted with the unreadable samples
+// against one limit, --max-bad (a count, or a fraction below 1 of the split's rows): over it, eval stops before loading
+// the model; under it, each head's result carries the counts by reason, shown under the table and in --json.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { readCheckpointConfig } from '../checkpoint/checkpoint';
 import { loadModel } from '../checkpoint/load_model';
 import { writeAtomically } from '../checkpoint/safetensors';
+import { badLimit, checkDrops, dropReport } from '../data/datasets/drops';
 import { openDataset } from '../data/datasets/registry';
 import { DEFAULT_DEMO_DIR, DEMO_MARKER } from '../data/demo/suite';
 import { DEMO_SIZES, DemoSize } from '../data/demo/plan';
@@ -55,7 +60,10 @@ export interface EvaluateCheckpointOptions {
   cacheDir?: string;
   /** In-memory whole-video cache cap in bytes (loader.ts); training uses it too, so both see the same pixels. */
   memoryCacheBytes?: number;
-  /** Unreadable samples tolerated: a count, or a fraction below 1 (default 0.05). */
+  /**
+   * Dropped rows and unreadable samples tolerated together, per dataset: a count, or a fraction below 1 of the split's
+   * rows (default 0.05).
+   */
   maxBad?: number;
   log?: (line: string) => void;
   onProgress?: (head: string, done: number, total: number) => void;
@@ -142,6 +150,12 @@ function compare(e: HeadEval, demo: boolean, protocol: EvalProtocol): HeadCompar
   return { head: e.head, published: table, note: comparisonLine(table, { top1: e.top1, protocol }) };
 }
 
+/** How many unreadable samples are left of the --max-bad budget once the rows the reader dropped are counted (a count). */
+function unreadableAllowed(index: DatasetIndex, maxBad: number): number {
+  const d = dropReport(index, { labelledOnly: true });
+  return Math.max(0, badLimit(maxBad, d.rows) - d.dropped);
+}
+
 /**
  * Evaluates a checkpoint's heads and writes their confusion matrices as CSV.
  * @example
@@ -198,6 +212,7 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
         suggestion: opts.split === 'val' ? 'check the annotation files (cover data check)' : 'evaluate the val split (--split val)',
       });
     }
+    checkDrops(dropReport(index, { labelledOnly: true }), opts.maxBad ?? 0.05, index);
     indexes.set(d.name, index);
   }
   const demoHeads = names.filter((n) => isDemoData(indexes.get(n)!));
@@ -219,7 +234,7 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
           concurrency: opts.concurrency,
           cacheDir: opts.cacheDir,
           memoryCacheBytes: opts.memoryCacheBytes,
-          maxBad: opts.maxBad ?? 0.05,
+          maxBad: unreadableAllowed(indexes.get(n)!, opts.maxBad ?? 0.05),
           seed: 0,
           onProgress: (done, total) => opts.onProgress?.(n, done, total),
         }),

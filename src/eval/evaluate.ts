@@ -1,8 +1,11 @@
 // Evaluation of one dataset head: every sample of a split through the shared backbone and that dataset's head, the
 // logits of its test views summed (the reference's TestMeter sums logits over views), then top-1, top-5, mean class
-// accuracy, per-class accuracy and the confusion matrix (metrics.ts).
+// accuracy, per-class accuracy and the confusion matrix (metrics.ts). The result says how many rows of the split the
+// dataset reader dropped (missing files, unknown labels, bad lines) and how many samples could not be read, so a top-1
+// over a subset is never shown as if it were over the whole split.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { DropReport, dropReport } from '../data/datasets/drops';
 import { createLoader } from '../data/loader';
 import { DatasetIndex, Preprocessing } from '../data/types';
 import { shownLabels } from '../data/label_names';
@@ -21,6 +24,7 @@ export interface EvalOptions {
   cacheDir?: string;
   /** In-memory whole-video cache cap in bytes (loader.ts SampleOptions.memoryCacheBytes). */
   memoryCacheBytes?: number;
+  /** Unreadable samples tolerated: a count (>= 1) or a fraction (< 1) of the samples evaluated. */
   maxBad?: number;
   seed?: number;
   onProgress?: (done: number, total: number) => void;
@@ -33,6 +37,8 @@ export interface HeadEval extends EvalMetrics {
   views: { min: number; max: number };
   /** Samples that could not be read (skipped). */
   bad: { count: number; paths: string[] };
+  /** Rows of the split the dataset reader dropped before evaluation (missing files, unknown labels, bad lines, no label). */
+  dropped: DropReport;
 }
 
 export async function evaluateHead(model: TimeSformer, head: string, index: DatasetIndex, opts: EvalOptions): Promise<HeadEval> {
@@ -59,6 +65,7 @@ export async function evaluateHead(model: TimeSformer, head: string, index: Data
     cacheDir: opts.cacheDir,
     memoryCacheBytes: opts.memoryCacheBytes,
     maxBad: opts.maxBad,
+    droppedRows: index.problems.length,
   });
   let done = 0;
   try {
@@ -82,5 +89,12 @@ export async function evaluateHead(model: TimeSformer, head: string, index: Data
   }
   const stats = loader.stats();
   const m = acc.compute();
-  return { ...m, head, dataset: index.name, split: index.split, bad: { count: stats.bad.count, paths: stats.bad.paths } };
+  return {
+    ...m,
+    head,
+    dataset: index.name,
+    split: index.split,
+    bad: { count: stats.bad.count, paths: stats.bad.paths },
+    dropped: dropReport(index, { labelledOnly: true }),
+  };
 }

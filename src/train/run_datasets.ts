@@ -6,7 +6,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { DEFAULT_DEMO_DIR, DEMO_DATASETS, DEMO_MARKER, DemoDatasetName, demoSuitePaths, generateDemoSuite } from '../data/demo/suite';
 import { DemoSize } from '../data/demo/plan';
-import { isFormat, SHORT_NAMES } from '../data/datasets/registry';
+import { isFormat, isShortName, SHORT_NAMES } from '../data/datasets/registry';
 import { ConfigError } from '../errors';
 import { RunDataset } from './run_config';
 
@@ -59,16 +59,16 @@ export async function resolveRunDatasets(names: string[], dataEntries: Record<st
     return { datasets, data, demo };
   }
   for (const n of names) {
-    const value = dataEntries[n];
+    const value = Object.prototype.hasOwnProperty.call(dataEntries, n) ? dataEntries[n] : undefined;
     if (value === undefined) {
       throw new ConfigError(`no folder given for dataset '${n}'`, {
-        suggestion: `add --data ${n}=PATH${n in SHORT_NAMES ? '' : ' (with FORMAT: in front for a dataset cover has no name for, e.g. manifest:/data/train.csv)'}`,
+        suggestion: `add --data ${n}=PATH${isShortName(n) ? '' : ' (with FORMAT: in front for a dataset cover has no name for, e.g. manifest:/data/train.csv)'}`,
       });
     }
     const prefixed = /^([A-Za-z][\w-]*):(.+)$/.exec(value);
     if (prefixed && isFormat(prefixed[1])) {
       datasets.push({ name: n, spec: value });
-    } else if (n in SHORT_NAMES) {
+    } else if (isShortName(n)) {
       datasets.push({ name: n, spec: `${SHORT_NAMES[n]}:${value}` });
     } else {
       datasets.push({ name: n, spec: value }); // format detected from the files

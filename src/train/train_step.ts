@@ -2,11 +2,14 @@
 // T frames, images as T = 1, so each group is its own forward pass through the shared backbone), the loss the mean of
 // the per-sample cross-entropies over the whole batch, gradients accumulated over micro-batches (the wasm heap holds
 // 4 GiB and tfjs keeps every intermediate of a backward pass), optional global-norm clipping, then one optimizer update.
+// A NaN or infinite loss or gradient norm stops the step before the update (NonFiniteStepError), so the weights, and
+// any checkpoint saved from them, stay the last good ones.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { activeNative } from '../engine/accel/accel';
 import { fusable, fusedGlobalNormSq } from '../engine/accel/fused_kernels';
 import { trainContext } from '../model/context';
+import { ConfigError } from '../errors';
 import { TimeSformer } from '../model/timesformer';
 import { crossEntropy, softCrossEntropy } from './loss';
 import { Optimizer } from './optimizer';
@@ -117,11 +120,31 @@ export function globalNorm(grads: Map<string, tf.Tensor>): number {
   });
 }
 
-/** One optimizer step on a co-training batch. */
+/** A step whose loss or gradient norm is NaN or infinite; thrown before the optimizer touched the weights. */
+export class NonFiniteStepError extends ConfigError {
+  constructor(
+    readonly loss: number,
+    readonly gradNorm: number,
+    /** Heads whose loss is not finite (empty when only the gradient norm is). */
+    readonly heads: string[],
+  ) {
+    super(
+      heads.length > 0
+        ? `the loss is ${loss} (head ${heads.join(', ')}), gradient norm ${gradNorm}`
+        : `the gradient norm is ${gradNorm} (loss ${loss})`,
+    );
+  }
+}
+
+/** One optimizer step on a co-training batch; a non-finite loss or gradient norm throws before any weight changes. */
 export function trainStep(model: TimeSformer, batches: HeadBatch[], optimizer: Optimizer, opts: StepOptions): StepResult {
   const { grads, loss, perHead, samples } = accumulateGradients(model, batches, opts);
   try {
     const gradNorm = globalNorm(grads);
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      const heads = Object.entries(perHead).filter(([, h]) => !Number.isFinite(h.loss)).map(([name]) => name);
+      throw new NonFiniteStepError(loss, gradNorm, heads);
+    }
     // Clipping scales every gradient by one factor; the optimizer applies it as it reads them.
     const gradScale = opts.clipGradNorm && gradNorm > opts.clipGradNorm ? opts.clipGradNorm / (gradNorm + 1e-6) : 1;
     optimizer.apply(model.namedWeights(), grads, opts.lr, gradScale);

@@ -5,6 +5,11 @@
 // Resume is exact: a checkpoint holds the weights, the optimizer's slots and step, and the run config; the data feed is
 // replayed to the checkpoint's step and every random choice of step s is seeded by (seed, s), so a run killed at any
 // point and resumed with `--resume` produces the same weights as one that never stopped.
+//
+// Nothing is lost in silence: the rows each dataset reader dropped (missing files, unknown labels, bad lines) are counted
+// by reason, logged at the start, checked against --max-bad before the first step, and kept in result.json; a NaN or
+// infinite loss or gradient norm stops the run before the weights change and before anything is saved, so the last
+// checkpoint stays the last good one.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,10 +19,11 @@ import { CONFIG_FILE, LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '.
 import { writeAtomically } from '../checkpoint/safetensors';
 import { getPreset } from '../config/presets';
 import { ModelConfig } from '../config/model_config';
+import { checkDrops, describeDrops, describeLimit, DropReport, dropReport } from '../data/datasets/drops';
 import { openDataset } from '../data/datasets/registry';
 import { createRng, hashKeys } from '../data/rng';
 import { DatasetIndex, Preprocessing } from '../data/types';
-import { CheckpointError, DatasetError } from '../errors';
+import { CheckpointError, ConfigError, DatasetError } from '../errors';
 import { HeadEval, evaluateHead } from '../eval/evaluate';
 import { HeadInfo } from '../model/heads';
 import { TimeSformer } from '../model/timesformer';
@@ -28,7 +34,7 @@ import { assertTrainingFits } from './memory_preflight';
 import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
 import { RunConfig, validateRunConfig } from './run_config';
-import { HeadBatch, trainStep } from './train_step';
+import { HeadBatch, NonFiniteStepError, trainStep } from './train_step';
 
 export const CHECKPOINT_DIR = 'checkpoint';
 export const LOG_FILE = 'log.jsonl';
@@ -65,7 +71,10 @@ export interface TrainResult {
   seconds: number;
   lastLoss: number;
   evals: HeadEval[];
+  /** Samples skipped in training because they could not be read (and were not read since). */
   badSamples: { path: string; problem: string }[];
+  /** Rows the dataset readers dropped, per dataset and split (train, and val where there is one), by reason. */
+  dropped: DropReport[];
 }
 
 /** The state saved in a checkpoint's config.json `extra.run`. */
@@ -78,12 +87,15 @@ interface SavedRun {
 export interface RunData {
   train: Map<string, DatasetIndex>;
   val: Map<string, DatasetIndex | null>;
+  /** What the readers dropped: train and val split of each dataset (unlabelled rows included). */
+  dropped: Map<string, { train: DropReport; val: DropReport | null }>;
 }
 
 /** Opens the train (and, where there is one, val) split of every dataset of a run. */
 export async function openRunData(cfg: RunConfig): Promise<RunData> {
   const train = new Map<string, DatasetIndex>();
   const val = new Map<string, DatasetIndex | null>();
+  const dropped = new Map<string, { train: DropReport; val: DropReport | null }>();
   for (const d of cfg.datasets) {
     const index = await openDataset(d.spec, { split: 'train', data: cfg.data, name: d.name });
     const labelled = index.samples.filter((s) => s.label >= 0);
@@ -93,15 +105,44 @@ export async function openRunData(cfg: RunConfig): Promise<RunData> {
         suggestion: 'check the annotation files (run `cover data check`)',
       });
     }
+    if (new Set(labelled.map((s) => s.kind)).size > 1) {
+      throw new DatasetError(`dataset '${d.name}' mixes images and videos, which cannot share a batch`, {
+        path: index.root,
+        suggestion: 'split it into an image dataset and a video dataset',
+      });
+    }
     train.set(d.name, { ...index, samples: labelled });
+    let v: DatasetIndex | null = null;
     try {
-      val.set(d.name, await openDataset(d.spec, { split: 'val', data: cfg.data, name: d.name }));
+      v = await openDataset(d.spec, { split: 'val', data: cfg.data, name: d.name });
     } catch (err) {
       if (!(err instanceof DatasetError)) throw err;
-      val.set(d.name, null);
+    }
+    val.set(d.name, v);
+    dropped.set(d.name, { train: dropReport(index, { labelledOnly: true }), val: v && dropReport(v, { labelledOnly: true }) });
+  }
+  return { train, val, dropped };
+}
+
+/**
+ * Says what the readers dropped, and stops before the first step when a split lost more rows than --max-bad allows
+ * (the same limit then covers the samples that turn out unreadable during training).
+ */
+export function checkRunData(data: RunData, cfg: Pick<RunConfig, 'datasets' | 'maxBad'>, log: (s: string) => void): void {
+  for (const d of cfg.datasets) {
+    const drops = data.dropped.get(d.name);
+    if (!drops) continue;
+    for (const [report, index] of [[drops.train, data.train.get(d.name)], [drops.val, data.val.get(d.name)]] as const) {
+      if (!report || !index || report.dropped === 0) continue;
+      checkDrops(report, cfg.maxBad, index);
+      log(`  ${d.name}: ${describeDrops(report)}, within ${describeLimit(cfg.maxBad, report.rows)}; first: ${report.examples[0]}`);
     }
   }
-  return { train, val };
+}
+
+/** Every drop report of a run, train then val per dataset. */
+function dropList(data: RunData): DropReport[] {
+  return [...data.dropped.values()].flatMap((d) => (d.val ? [d.train, d.val] : [d.train]));
 }
 
 export function headsFor(train: Map<string, DatasetIndex>): HeadInfo[] {
@@ -241,6 +282,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   const logFile = path.join(cfg.out, LOG_FILE);
 
   const data = await openRunData(cfg);
+  checkRunData(data, cfg, log);
   if (cfg.epochs && !saved) {
     const total = [...data.train.values()].reduce((n, d) => n + d.samples.length, 0);
     cfg = { ...cfg, steps: Math.max(1, Math.ceil((cfg.epochs * total) / cfg.batchSize)) };
@@ -276,7 +318,12 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   const preprocessing = preprocessingFor(model.config, cfg);
   const trainable = cfg.freezeTemporal ? (name: string) => !model.params.spec(name).temporal : undefined;
   const feed = new MixedFeed(
-    [...data.train.entries()].map(([name, index]) => ({ name, index, sample: { preprocessing, training: true, cacheDir: cfg.cacheDir, memoryCacheBytes: (cfg.memoryCacheMiB ?? 0) * 2 ** 20 } })),
+    [...data.train.entries()].map(([name, index]) => ({
+      name,
+      index,
+      sample: { preprocessing, training: true, cacheDir: cfg.cacheDir, memoryCacheBytes: (cfg.memoryCacheMiB ?? 0) * 2 ** 20 },
+      droppedRows: data.dropped.get(name)?.train.dropped ?? 0,
+    })),
     {
       batchSize: cfg.batchSize,
       seed: cfg.seed,
@@ -290,6 +337,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   // Warm-up never takes more than a fifth of a short run.
   const schedule = { base: cfg.lr, warmupSteps: Math.min(cfg.warmupSteps, Math.floor(cfg.steps / 5)), totalSteps: cfg.steps, schedule: cfg.schedule };
 
+  let lastSaved: number | null = saved ? startStep : null;
   const save = async (step: number) => {
     const state = optimizer.stateTensors();
     try {
@@ -304,6 +352,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     } finally {
       state.forEach((t) => t.dispose());
     }
+    lastSaved = step;
   };
 
   let step = startStep;
@@ -313,7 +362,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   const runStart = Date.now();
   try {
     if (startStep === 0) {
-      appendLog(logFile, { type: 'start', step: 0, kind: cfg.kind, config: cfg, model: model.config, heads: heads.map((h) => ({ name: h.name, classes: h.numClasses, train: data.train.get(h.name)!.samples.length })) });
+      appendLog(logFile, { type: 'start', step: 0, kind: cfg.kind, config: cfg, model: model.config, heads: heads.map((h) => ({ name: h.name, classes: h.numClasses, train: data.train.get(h.name)!.samples.length })), dropped: dropList(data) });
     }
     while (step < cfg.steps) {
       if (opts.signal?.aborted) {
@@ -338,6 +387,10 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
           seed: hashKeys([cfg.seed, 'step', step]),
           trainable,
         });
+      } catch (err) {
+        if (!(err instanceof NonFiniteStepError)) throw err;
+        appendLog(logFile, { type: 'stop', step: step + 1, reason: 'non-finite', loss: String(err.loss), gradNorm: String(err.gradNorm), heads: err.heads });
+        throw divergence(step + 1, err, cfg, lastSaved === null ? null : { dir: ckDir, step: lastSaved });
       } finally {
         hb.forEach((b) => b.x.dispose());
       }
@@ -382,9 +435,19 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     lastLoss,
     evals,
     badSamples: [...feed.badSamples()].map(([p, problem]) => ({ path: p, problem })),
+    dropped: dropList(data),
   };
   writeAtomically(path.join(cfg.out, RESULT_FILE), (fd) => fs.writeSync(fd, `${JSON.stringify(result, null, 2)}\n`));
   return result;
+}
+
+/** The one line for a step whose loss or gradient norm is not finite: what, where, what was kept, what to change. */
+function divergence(step: number, err: NonFiniteStepError, cfg: RunConfig, kept: { dir: string; step: number } | null): ConfigError {
+  const keptPart = kept ? `the checkpoint of step ${kept.step} (${kept.dir}) is kept as it was` : 'no checkpoint had been written';
+  return new ConfigError(`step ${step}: ${err.message}; training stopped before updating the weights, nothing saved, ${keptPart}`, {
+    suggestion: `start again with a lower --lr (it was ${cfg.lr}) or ${cfg.clipGrad ? `a smaller --clip-grad (it was ${cfg.clipGrad})` : 'with --clip-grad 1 (it was off)'}; --resume would repeat the same settings`,
+    cause: err,
+  });
 }
 
 export async function evaluateAll(

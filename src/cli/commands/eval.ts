@@ -64,7 +64,7 @@ export function evalCommand(): Command {
     .option('--concurrency <n>', 'decodes in flight', intArg('--concurrency', { min: 1, max: RUN_LIMITS.maxConcurrency }), 2)
     .option('--cache-dir <dir>', 'cache decoded clips on disk here')
     .addOption(memoryCacheOption())
-    .option('--max-bad <n>', 'unreadable samples tolerated per dataset: a count, or a fraction below 1', maxBadArg('--max-bad'), 0.05)
+    .option('--max-bad <n>', "rows the dataset reader dropped plus unreadable samples tolerated per dataset: a count, or a fraction below 1 of the split's rows", maxBadArg('--max-bad'), 0.05)
     .addOption(new Option('--demo <size>', 'evaluate on the demo suite of this size').choices([...DEMO_SIZES]))
     .option('--demo-dir <dir>', 'evaluate on the demo suite in this folder (default .cover/demo)')
     .addOption(jsonOption());

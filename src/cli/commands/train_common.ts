@@ -3,6 +3,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { describeDrops } from '../../data/datasets/drops';
 import { initBackend } from '../../engine/backend';
 import { resolveRunDatasets } from '../../train/run_datasets';
 import { RunKind } from '../../train/run_config';
@@ -49,6 +50,9 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   process.stdout.write(`\nfinished ${result.steps} steps in ${duration(result.seconds)}; last loss ${result.lastLoss.toFixed(3)}\n`);
   if (result.evals.length > 0) {
     process.stdout.write(`${renderEvals(result.evals, { protocol: protocolOf(result.config.evalViews, model.numFrames, model.imgSize), demo: !!resolved.demo || isDemoRun(result), label: 'Validation' })}\n`);
+  }
+  for (const d of result.dropped.filter((r) => r.split === 'train' && r.dropped > 0)) {
+    process.stdout.write(`training data: ${d.dataset}: ${describeDrops(d)}; trained on the ${d.kept} others\n`);
   }
   if (result.badSamples.length > 0) process.stdout.write(`skipped ${result.badSamples.length} unreadable samples: ${result.badSamples.slice(0, 5).map((b) => b.path).join(', ')}\n`);
   process.stdout.write(`checkpoint: ${result.checkpoint}\nlog: ${path.join(out, 'log.jsonl')}\nreport: ${path.join(out, 'report.html')}\n`);

@@ -140,3 +140,20 @@ export function labelLookup(labels: string[]): (name: string) => number {
   const m = new Map(labels.map((l, i) => [l, i]));
   return (name) => m.get(name) ?? -1;
 }
+
+/**
+ * Most classes a dataset may get by naming them '0'..max from its label indices (without a class list). ImageNet-21k
+ * has 21,841; a larger index is a typo (`9999999999`), and naming every class up to it would allocate that many.
+ */
+export const MAX_INDEXED_CLASSES = 100_000;
+
+/** Class names '0'..max for label indices, the largest at `where` (`file:line`); an absurd index is a DatasetError. */
+export function indexedClassNames(max: number, where: string | null): string[] {
+  if (max >= MAX_INDEXED_CLASSES) {
+    throw new DatasetError(`label index ${max} would make ${max + 1} classes (cover allows up to ${MAX_INDEXED_CLASSES} without a class list)`, {
+      path: where ?? undefined,
+      suggestion: 'fix the label index on that line, or put a class list (classes.txt, one name per line) next to the file',
+    });
+  }
+  return Array.from({ length: max + 1 }, (_, i) => String(i));
+}

@@ -17,6 +17,7 @@ import {
   Split,
   compareCodePoints,
   findFile,
+  indexedClassNames,
   isDir,
   labelLookup,
   listDir,
@@ -218,14 +219,18 @@ async function readListFile(root: string, file: string, lines: TextLine[], opts:
 }
 
 /** Without a class list, classes are named '0'..'N-1', N covering this list and the train list. */
-async function indexNames(root: string, file: string, rows: Array<{ index: number }>): Promise<string[]> {
-  let max = rows.reduce((m, r) => Math.max(m, r.index), -1);
+async function indexNames(root: string, file: string, rows: Array<{ index: number; line: number }>): Promise<string[]> {
+  let max = -1;
+  let where: string | null = null;
+  for (const r of rows) {
+    if (r.index > max) [max, where] = [r.index, `${file}:${r.line}`];
+  }
   const trainFile = await findFile([root, path.dirname(file)], ['train.csv']);
   if (trainFile && path.resolve(trainFile) !== path.resolve(file)) {
-    for (const { text } of await readLines(trainFile, 'train list file', 'check the file')) {
+    for (const { line, text } of await readLines(trainFile, 'train list file', 'check the file')) {
       const v = Number(text.trim().split(/\s+/).pop());
-      if (Number.isInteger(v)) max = Math.max(max, v);
+      if (Number.isInteger(v) && v > max) [max, where] = [v, `${trainFile}:${line}`];
     }
   }
-  return Array.from({ length: max + 1 }, (_, i) => String(i));
+  return indexedClassNames(max, where);
 }

@@ -10,7 +10,7 @@ import { DatasetError } from '../../errors';
 import { DatasetIndex, Sample, SampleKind, SamplingScheme } from '../types';
 import { readClassList } from './class_list';
 import { TextLine, parseCsvLine, readLines } from './csv';
-import { DirCache, IMAGE_EXT, ProblemLog, ReadOptions, Split, compareCodePoints, findFile, requireDir } from './common';
+import { DirCache, IMAGE_EXT, ProblemLog, ReadOptions, Split, compareCodePoints, findFile, indexedClassNames, requireDir } from './common';
 
 export interface ManifestOptions extends ReadOptions {
   sampling?: SamplingScheme;
@@ -184,14 +184,16 @@ function checkRow(
  * '0'..max when every label is a number. */
 async function inferLabels(dir: string, file: string, split: Split, rows: Row[]): Promise<string[]> {
   let source = rows;
+  let sourceFile = file;
   if (split !== 'train') {
     const train = await findManifest(dir, 'train');
-    if (train && path.resolve(train) !== file) source = await readRows(train, new ProblemLog());
+    if (train && path.resolve(train) !== file) [source, sourceFile] = [await readRows(train, new ProblemLog()), train];
   }
-  const all = source.map((r) => r.label).filter((l) => l !== '');
+  const labelled = source.filter((r) => r.label !== '');
+  const all = labelled.map((r) => r.label);
   if (all.length > 0 && all.every((l) => /^\d+$/.test(l))) {
-    const max = all.reduce((m, l) => Math.max(m, Number(l)), 0);
-    return Array.from({ length: max + 1 }, (_, i) => String(i));
+    const top = labelled.reduce((a, b) => (Number(b.label) > Number(a.label) ? b : a));
+    return indexedClassNames(Number(top.label), `${sourceFile}:${top.line}`);
   }
   return [...new Set(all)].sort(compareCodePoints);
 }

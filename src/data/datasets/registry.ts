@@ -58,16 +58,16 @@ export async function openDataset(spec: string, opts: OpenOptions): Promise<Data
   let format = opts.format;
   let root: string;
   const prefixed = /^([A-Za-z][\w-]*):(.+)$/.exec(spec);
-  if (prefixed && (isFormat(prefixed[1]) || prefixed[1] in SHORT_NAMES || prefixed[1] in data)) {
+  if (prefixed && (isFormat(prefixed[1]) || isShortName(prefixed[1]) || hasOwn(data, prefixed[1]))) {
     const key = prefixed[1];
     root = prefixed[2];
-    format = format ?? (isFormat(key) ? key : SHORT_NAMES[key]);
+    format = format ?? (isFormat(key) ? key : shortNameFormat(key));
     if (!isFormat(key)) name = name ?? key;
-  } else if (spec in data) {
+  } else if (hasOwn(data, spec)) {
     root = data[spec];
-    format = format ?? SHORT_NAMES[spec];
+    format = format ?? shortNameFormat(spec);
     name = name ?? spec;
-  } else if (spec in SHORT_NAMES && !(await exists(spec))) {
+  } else if (isShortName(spec) && !(await exists(spec))) {
     throw new DatasetError(`no folder given for the dataset '${spec}'`, {
       suggestion: `pass --data ${spec}=/path/to/${spec} (or give the folder itself, or ${SHORT_NAMES[spec]}:PATH)`,
     });
@@ -75,6 +75,12 @@ export async function openDataset(spec: string, opts: OpenOptions): Promise<Data
     root = spec;
   }
   root = path.resolve(root);
+  if (!(await exists(root)) && /^[A-Za-z][\w-]*$/.test(spec)) {
+    // A bare word that is neither a known name nor a folder here (`constructor`, `k401`).
+    throw new DatasetError(`unknown dataset '${spec}': not a name cover knows and no such folder`, {
+      suggestion: `known names are ${Object.keys(SHORT_NAMES).join(', ')} (with --data NAME=PATH); or give a folder, a manifest file, or FORMAT:PATH`,
+    });
+  }
   if (!(await exists(root))) {
     throw new DatasetError('no such dataset folder or file', {
       path: root,
@@ -103,6 +109,20 @@ export function parseDataPaths(entries: readonly string[]): Record<string, strin
     out[m[1]] = m[2];
   }
   return out;
+}
+
+/** Own keys only: a dataset called `constructor` or `__proto__` is not found on Object.prototype. */
+function hasOwn(o: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key);
+}
+
+export function isShortName(s: string): boolean {
+  return hasOwn(SHORT_NAMES, s);
+}
+
+/** The format of a short name (`k400` -> kinetics), or undefined for any other word. */
+export function shortNameFormat(s: string): DatasetFormat | undefined {
+  return isShortName(s) ? SHORT_NAMES[s] : undefined;
 }
 
 export function isFormat(s: string): s is DatasetFormat {

@@ -146,12 +146,13 @@ function runInto(ffmpeg: string, args: string[], buf: Uint8Array, path: string, 
     );
     const onAbort = (): void => kill(new DecodeError('decode aborted', { path }));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (chunk: Buffer) => {
+    // On EMFILE/ENFILE Node gives no stdio streams (and emits 'error'): nothing to read, the 'error' handler reports it.
+    child.stdout?.on('data', (chunk: Buffer) => {
       const n = Math.min(chunk.length, buf.length - got);
       if (n > 0) buf.set(n === chunk.length ? chunk : chunk.subarray(0, n), got);
       got += n;
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       if (stderr.length < 8192) stderr += chunk.toString('utf8');
     });
     child.on('error', (e) => {
