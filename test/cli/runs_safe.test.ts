@@ -63,12 +63,14 @@ test('`--demo tiny` after a `--demo small` run leaves that run\'s suite as it wa
 
   // A run on the tiny suite, in the default place too.
   const r = ok(['pretrain', '--datasets', 'imnet', '--demo', 'tiny', ...FAST, '--steps', '1', '--out', 'runs/tiny']);
-  expect(r.stdout).toContain(`(demo suite ${tinyDir})`);
   expect(snapshot(smallSuite)).toEqual(before);
 
   // The first run's checkpoint still evaluates on the data it was trained on (5 classes x 20 val images).
   const ev = ok(['eval', '--checkpoint', 'runs/small/checkpoint', '--views', '1x1', '--json']);
   expect(JSON.parse(ev.stdout).evals.map((e: { head: string; n: number }) => [e.head, e.n])).toEqual([['imnet', 100]]);
+  // Each size in its own folder.
+  expect(smallSuite).toBe(path.join(tmp, '.cover', 'demo', 'small'));
+  expect(r.stdout).toContain(`(demo suite ${tinyDir})`);
 });
 
 test('cover demo-data: the same suite is reused, another one is refused unless --overwrite', () => {
