@@ -222,15 +222,24 @@ export function readCheckpointConfig(dir: string): Omit<LoadedCheckpoint, 'weigh
   };
 }
 
+export interface LoadCheckpointOptions {
+  /**
+   * Read the training state (train_state.safetensors: the optimizer's slots, twice the weights for AdamW) too. Default
+   * true, for `--resume`; inference and `--init` pass false, so the file is never opened and its size costs nothing.
+   */
+  trainState?: boolean;
+}
+
 /**
  * Loads a checkpoint folder. Strict: the weights must be exactly the parameters of config.json's model and heads.
  * The returned tensors (cover's internal layout) belong to the caller, who disposes them.
  *
  * @example
- * const ck = await loadCheckpoint('runs/tiny/ckpt');
+ * const ck = await loadCheckpoint('runs/tiny/ckpt', { trainState: false });
  * ck.weights.get('blocks.0.attn.qkv.weight')!.shape; // [32, 96]  (reference [96, 32])
+ * ck.state; // undefined
  */
-export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
   const config = readCheckpointConfig(dir);
   const file = path.join(dir, WEIGHTS_FILE);
   if (!fs.existsSync(file)) {
@@ -253,7 +262,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     weights.set(spec.name, tf.tensor(data, internalShape(spec), 'float32'));
   }
   const stateFile = path.join(dir, STATE_FILE);
-  if (fs.existsSync(stateFile)) {
+  if (opts.trainState !== false && fs.existsSync(stateFile)) {
     const state = new Map<string, tf.Tensor>();
     for (const [name, t] of readSafetensors(stateFile).tensors) state.set(name, tf.tensor(t.data, t.shape, 'float32'));
     return { ...config, weights, state };

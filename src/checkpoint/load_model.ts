@@ -8,9 +8,12 @@ export interface LoadedModel {
   checkpoint: Omit<LoadedCheckpoint, 'weights' | 'state'>;
 }
 
-/** Loads `dir` into a new TimeSformer; the caller disposes `model`. */
+/**
+ * Loads `dir` into a new TimeSformer; the caller disposes `model`. Weights and configuration only: the optimizer state a
+ * training checkpoint also holds (twice the weights for AdamW) is never read.
+ */
 export async function loadModel(dir: string): Promise<LoadedModel> {
-  const ck = await loadCheckpoint(dir);
+  const ck = await loadCheckpoint(dir, { trainState: false });
   try {
     const model = new TimeSformer(ck.model, ck.heads);
     model.params.assign(ck.weights);
@@ -18,6 +21,5 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     return { model, checkpoint: rest };
   } finally {
     ck.weights.forEach((t) => t.dispose());
-    ck.state?.forEach((t) => t.dispose());
   }
 }

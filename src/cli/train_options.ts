@@ -42,6 +42,7 @@ export interface TrainCliOptions {
   cacheDir?: string;
   memoryCache: number;
   resume?: boolean;
+  overwrite?: boolean;
   demo: 'tiny' | 'small';
   demoDir?: string;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -86,8 +87,9 @@ export function addTrainOptions(cmd: Command, defaults: { steps?: number; lr?: n
     .option('--cache-dir <dir>', 'cache decoded clips on disk here')
     .addOption(memoryCacheOption())
     .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--overwrite', "replace the run already in --out (cover's files of it only)")
     .addOption(new Option('--demo <size>', 'demo suite used when no --data is given').choices([...DEMO_SIZES]).default('small'))
-    .option('--demo-dir <dir>', 'where the demo suite lives (default .cover/demo)')
+    .option('--demo-dir <dir>', "the demo suite's folder (default .cover/demo/<size>)")
     .hook('preAction', (cmd) => checkTrainOptions(cmd.opts() as TrainCliOptions & { datasets?: string }))
     .addOption(jsonOption());
 }

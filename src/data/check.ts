@@ -84,7 +84,7 @@ type Verdict = { ok: true; seconds: number } | { ok: false; problem: CheckProble
 /**
  * Checks every entry of an index.
  * @example
- * const report = await checkDataset(await openDataset('k400', { split: 'train', data: { k400: '.cover/demo/k400' } }));
+ * const report = await checkDataset(await openDataset('k400', { split: 'train', data: { k400: '.cover/demo/small/k400' } }));
  * report.clean // true
  */
 export async function checkDataset(index: DatasetIndex, opts: CheckOptions = {}): Promise<CheckReport> {

@@ -22,7 +22,7 @@ import { loadModel } from '../checkpoint/load_model';
 import { writeAtomically } from '../checkpoint/safetensors';
 import { badLimit, checkDrops, dropReport } from '../data/datasets/drops';
 import { openDataset } from '../data/datasets/registry';
-import { DEFAULT_DEMO_DIR, DEMO_MARKER } from '../data/demo/suite';
+import { DEMO_MARKER } from '../data/demo/suite';
 import { DEMO_SIZES, DemoSize } from '../data/demo/plan';
 import { parseViews } from '../data/sampling';
 import { DatasetIndex } from '../data/types';
@@ -184,9 +184,8 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
   // Where each dataset's files are.
   const wantsDemo = opts.demoDir !== undefined || opts.demoSize !== undefined;
   const saved = Object.keys(opts.data).length === 0 && !wantsDemo ? savedDatasets(ck.extra, names) : null;
-  const demoDir = opts.demoDir ?? DEFAULT_DEMO_DIR;
-  const demoSize = opts.demoSize ?? suiteSize(demoDir); // never regenerate a suite of another size unasked
-  const resolved = saved ?? (await resolveRunDatasets(names, opts.data, { demoDir, demoSize, log }));
+  const demoSize = opts.demoSize ?? (opts.demoDir === undefined ? undefined : suiteSize(opts.demoDir)); // the size of the suite given
+  const resolved = saved ?? (await resolveRunDatasets(names, opts.data, { demoDir: opts.demoDir, demoSize, log }));
 
   const indexes = new Map<string, DatasetIndex>();
   for (const d of resolved.datasets) {

@@ -1,13 +1,14 @@
 // Turns `--datasets k400,ssv2,mit,imnet` and `--data NAME=[FORMAT:]PATH` into what a run opens. The names k400, k600,
 // k700, ssv2, mit and imnet map to their readers; `NAME=FORMAT:PATH` adds any other dataset. With no `--data` at all the
-// run uses the embedded demo suite (generated on first use, in the real layouts), so `cover cotrain` works anywhere.
+// run uses the embedded demo suite (generated on first use, in the real layouts, one folder per size:
+// `.cover/demo/small`, `.cover/demo/tiny`), so `cover cotrain` works anywhere and never replaces a suite a run was
+// trained on.
 
-import { promises as fs } from 'fs';
 import * as path from 'path';
-import { DEFAULT_DEMO_DIR, DEMO_DATASETS, DEMO_MARKER, DemoDatasetName, demoSuitePaths, generateDemoSuite } from '../data/demo/suite';
+import { DEMO_DATASETS, DemoDatasetName, defaultDemoDir, demoSuitePaths, describeSuite, generateDemoSuite, readDemoMarker } from '../data/demo/suite';
 import { DemoSize } from '../data/demo/plan';
 import { isFormat, isShortName, SHORT_NAMES } from '../data/datasets/registry';
-import { ConfigError } from '../errors';
+import { ConfigError, UsageError } from '../errors';
 import { RunDataset } from './run_config';
 
 export interface ResolvedDatasets {
@@ -18,19 +19,33 @@ export interface ResolvedDatasets {
 }
 
 export interface ResolveOptions {
+  /** The demo suite's folder (default `.cover/demo/<size>`). */
   demoDir?: string;
   demoSize?: DemoSize;
   log?: (line: string) => void;
 }
 
-/** The demo suite at `dir`, generated when absent or of another size. */
-export async function ensureDemoSuite(dir: string, size: DemoSize, log: (s: string) => void = () => {}): Promise<string> {
-  const root = path.resolve(dir);
-  try {
-    const marker = JSON.parse(await fs.readFile(path.join(root, DEMO_MARKER), 'utf8')) as { size?: string };
-    if (marker.size === size) return root;
-  } catch {
-    // not there yet
+/**
+ * The demo suite of `size` at `dir` (default `.cover/demo/<size>`), generated when the folder is absent or empty. A
+ * suite of another size, or one without a dataset the run needs, is refused, never regenerated over: a run may have
+ * been trained on it.
+ */
+export async function ensureDemoSuite(
+  dir: string | undefined,
+  size: DemoSize,
+  log: (s: string) => void = () => {},
+  needs: readonly DemoDatasetName[] = DEMO_DATASETS,
+): Promise<string> {
+  const root = path.resolve(dir ?? defaultDemoDir(size));
+  const marker = await readDemoMarker(root);
+  if (marker) {
+    const missing = needs.filter((n) => !marker.datasets.some((d) => d.name === n));
+    if (marker.size === size && missing.length === 0) return root;
+    const why = marker.size !== size ? `not the ${size} one` : `without ${missing.join(', ')}`;
+    throw new UsageError(`holds ${describeSuite(marker)}, ${why}; cover will not replace data a run may have been trained on`, {
+      path: root,
+      suggestion: dir === undefined ? `move it away, or give --demo-dir a new folder` : `give --demo-dir a new folder${marker.size !== size ? `, or use --demo ${marker.size}` : ''}`,
+    });
   }
   log(`generating the ${size} demo suite in ${root} (once) ...`);
   const r = await generateDemoSuite({ out: root, size });
@@ -51,7 +66,7 @@ export async function resolveRunDatasets(names: string[], dataEntries: Record<st
         suggestion: `the demo suite has ${DEMO_DATASETS.join(', ')}; for your own data pass --data ${unknown[0]}=FORMAT:PATH (formats: kinetics, ssv2, mit, imagefolder, manifest)`,
       });
     }
-    demo = await ensureDemoSuite(opts.demoDir ?? DEFAULT_DEMO_DIR, opts.demoSize ?? 'small', opts.log);
+    demo = await ensureDemoSuite(opts.demoDir, opts.demoSize ?? 'small', opts.log, names as DemoDatasetName[]);
     const paths = demoSuitePaths(demo);
     for (const n of names) {
       datasets.push({ name: n, spec: `${paths[n as DemoDatasetName].format}:${paths[n as DemoDatasetName].root}` });

@@ -33,6 +33,7 @@ import { FeedBatch, MixedFeed } from './mixed_feed';
 import { assertTrainingFits } from './memory_preflight';
 import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
+import { claimRunDir } from './run_dir';
 import { RunConfig, validateRunConfig } from './run_config';
 import { HeadBatch, NonFiniteStepError, trainStep } from './train_step';
 
@@ -166,7 +167,7 @@ export async function buildModel(cfg: RunConfig, heads: HeadInfo[], log: (s: str
   if (!cfg.init) return new TimeSformer(withDropPath(getPreset(cfg.preset)), heads, cfg.seed);
   const isCheckpoint = fs.existsSync(path.join(cfg.init, CONFIG_FILE));
   if (isCheckpoint) {
-    const ck = await loadCheckpoint(cfg.init);
+    const ck = await loadCheckpoint(cfg.init, { trainState: false });
     try {
       const model = new TimeSformer(withDropPath(ck.model), heads, cfg.seed);
       const keep = new Map<string, tf.Tensor>();
@@ -258,7 +259,7 @@ function toHeadBatches(batch: FeedBatch, model: TimeSformer, cfg: RunConfig): He
  * Runs (or, with `resume`, continues) training. On resume the saved run config is used as it is; `extendSteps` (a
  * --steps given on the command line) can only lengthen the run.
  */
-export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?: boolean; extendSteps?: number } = {}): Promise<TrainResult> {
+export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?: boolean; overwrite?: boolean; extendSteps?: number } = {}): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
   const ckDir = path.join(input.out, CHECKPOINT_DIR);
@@ -287,6 +288,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     const total = [...data.train.values()].reduce((n, d) => n + d.samples.length, 0);
     cfg = { ...cfg, steps: Math.max(1, Math.ceil((cfg.epochs * total) / cfg.batchSize)) };
   }
+  claimRunDir(cfg.out, { ...opts, inputs: [cfg.init] }); // before the first write: refuses another run's folder (or, asked to, replaces that run)
   const heads = headsFor(data.train);
   assertTrainingFits(cfg, heads, saved?.model); // before any weight is allocated: one line when it cannot fit
   let model: TimeSformer;
@@ -311,7 +313,6 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     truncateLog(logFile, startStep);
     log(`resuming ${cfg.kind} from step ${startStep} of ${cfg.steps} (${ckDir})`);
   } else {
-    if (fs.existsSync(logFile)) fs.rmSync(logFile);
     model = await buildModel(cfg, heads, log);
   }
 

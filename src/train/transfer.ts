@@ -2,10 +2,14 @@
 // a given checkpoint) fine-tuned on B and evaluated on B, beside the standard B→B (trained on B with the same budget, then
 // fine-tuned the same way), and, when given, a co-trained checkpoint fine-tuned on B the same way.
 
+import * as fs from 'fs';
 import * as path from 'path';
-import { RunConfig } from './run_config';
-import { runTraining, TrainHooks, TrainResult } from './trainer';
+import { writeAtomically } from '../checkpoint/safetensors';
+import { UsageError } from '../errors';
 import { HeadEval } from '../eval/evaluate';
+import { RunConfig } from './run_config';
+import { claimRunDir, TRANSFER_FILE, TRANSFER_GENERATOR } from './run_dir';
+import { runTraining, TrainHooks, TrainResult } from './trainer';
 
 export interface TransferPlan {
   /** Source datasets (A); ignored when `from` is given. */
@@ -35,17 +39,59 @@ export interface TransferResult {
   seconds: number;
 }
 
+/** The names a transfer's plan needs for its stage folders (before its datasets are resolved). */
+export interface TransferNames {
+  source: string[];
+  target: string;
+  from?: string;
+  cotrained?: boolean;
+}
+
+/** What a transfer calls its source: the datasets' names, or the folder of the checkpoint it starts --from. */
+function sourceName(p: TransferNames): string {
+  if (!p.from) return p.source.join('+');
+  const name = path.basename(path.dirname(path.resolve(p.from)));
+  return name === p.target ? `${name}_checkpoint` : name; // runs/k400/checkpoint → k400: keep it apart from B → B
+}
+
+/**
+ * The stage folders of a transfer, in the order they run: each is a run (checkpoint/, log.jsonl, ...) inside the
+ * transfer's --out, which is the run as a whole.
+ *
+ * @example
+ * transferStages({ source: ['ssv2'], target: 'k400', cotrained: true });
+ * // ['train_ssv2', 'ssv2_to_k400', 'train_k400', 'k400_to_k400', 'cotrained_to_k400']
+ */
+export function transferStages(p: TransferNames): string[] {
+  const a = sourceName(p);
+  if (!p.from && p.source.length === 1 && p.source[0] === p.target) {
+    throw new UsageError(`the source and the target are both '${p.target}', so A → B would be B → B`, {
+      suggestion: 'name another source dataset, or start from a checkpoint with --from',
+    });
+  }
+  return [...(p.from ? [] : [`train_${a}`]), `${a}_to_${p.target}`, `train_${p.target}`, `${p.target}_to_${p.target}`, ...(p.cotrained ? [`cotrained_to_${p.target}`] : [])];
+}
+
 /**
  * @param base settings shared by every stage (optimizer, batch, preset, data, seed, eval views); `out` is the transfer's
- * folder, each stage gets a subfolder.
+ * folder, each stage gets a subfolder. The folder is claimed as one run: one that holds a run is refused unless
+ * `overwrite` is given (then that run, stages and all, is replaced).
  */
-export async function runTransfer(plan: TransferPlan, base: RunConfig, hooks: TrainHooks = {}): Promise<TransferResult> {
+export async function runTransfer(plan: TransferPlan, base: RunConfig, hooks: TrainHooks & { overwrite?: boolean } = {}): Promise<TransferResult> {
   const t0 = Date.now();
   const log = hooks.log ?? (() => {});
   const B = plan.target;
+  const names: TransferNames = { source: plan.source.map((d) => d.name), target: B.name, from: plan.from, cotrained: !!plan.cotrained };
+  const stages = transferStages(names);
+  claimRunDir(base.out, { overwrite: hooks.overwrite, stages, resumable: false, inputs: [plan.from, plan.cotrained, base.init], log });
+  fs.mkdirSync(base.out, { recursive: true });
+  writeAtomically(path.join(base.out, TRANSFER_FILE), (fd) =>
+    fs.writeSync(fd, `${JSON.stringify({ generator: TRANSFER_GENERATOR, ...names, cotrained: plan.cotrained, stages }, null, 2)}\n`),
+  );
+  const { overwrite: _o, ...stageHooks } = hooks; // each stage's folder is part of the claim above
   const stage = async (name: string, cfg: Partial<RunConfig>): Promise<TrainResult> => {
     log(`\n== ${name}`);
-    const r = await runTraining({ ...base, ...cfg, out: path.join(base.out, name) } as RunConfig, hooks);
+    const r = await runTraining({ ...base, ...cfg, out: path.join(base.out, name) } as RunConfig, stageHooks);
     if (r.interrupted) throw new Error('interrupted');
     return r;
   };
@@ -58,7 +104,7 @@ export async function runTransfer(plan: TransferPlan, base: RunConfig, hooks: Tr
 
   const rows: TransferRow[] = [];
   let sourceCk = plan.from;
-  const aName = plan.from ? path.basename(path.dirname(path.resolve(plan.from))) : plan.source.map((d) => d.name).join('+');
+  const aName = sourceName(names);
   if (!sourceCk) {
     const src = await stage(`train_${aName}`, { kind: 'cotrain', datasets: plan.source, steps: plan.sourceSteps });
     sourceCk = src.checkpoint;

@@ -41,10 +41,16 @@ test('same seed, same bytes: two full tiny suites have identical SHA256SUMS; ano
   expect((await verifyDemoSuite(a.root)).mismatched).toEqual(['k400/annotations/val.csv']);
 });
 
-test('regenerating replaces an earlier suite, but never a folder that is not one', async () => {
+test('regenerating replaces an earlier suite only when asked (overwrite), and never a folder that is not one', async () => {
   const out = path.join(base, 'replace');
   await generateDemoSuite({ out, size: 'tiny', seed: 1, only: ['imnet'] });
-  const again = await generateDemoSuite({ out, size: 'tiny', seed: 1, only: ['k400'] });
+  const refused = await generateDemoSuite({ out, size: 'tiny', seed: 1, only: ['k400'] }).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(UsageError);
+  expect((refused as UsageError).oneLine()).toMatch(/replace: holds the tiny demo suite \(seed 1: imnet\), not the one asked for \(no k400\); cover will not replace it/);
+  expect((await fs.readdir(out)).sort()).toEqual(['SHA256SUMS', 'demo.json', 'imnet']);
+  const same = await generateDemoSuite({ out, size: 'tiny', seed: 1, only: ['imnet'] });
+  expect(same.reused).toBe(true);
+  const again = await generateDemoSuite({ out, size: 'tiny', seed: 1, only: ['k400'], overwrite: true });
   expect((await fs.readdir(out)).sort()).toEqual(['SHA256SUMS', 'demo.json', 'k400']);
   expect(again.datasets.map((d) => d.name)).toEqual(['k400']);
   expect((await fs.readdir(base)).filter((n) => n.includes('.tmp-') || n.includes('.old-'))).toEqual([]);
@@ -144,7 +150,7 @@ test('cover demo-data (built CLI): --json report, and a bad --only is a usage er
   expect(res.status).toBe(0);
   const report = JSON.parse(res.stdout) as { root: string; seed: number; datasets: Array<{ name: string; train: number; val: number }> };
   expect(report).toMatchObject({ root: out, seed: 3, datasets: [{ name: 'imnet', train: 16, val: 8 }] });
-  const text = spawnSync(process.execPath, [bin, 'demo-data', '--out', out, '--size', 'tiny', '--only', 'imnet'], { encoding: 'utf8', cwd: base });
+  const text = spawnSync(process.execPath, [bin, 'demo-data', '--out', out, '--size', 'tiny', '--only', 'imnet', '--overwrite'], { encoding: 'utf8', cwd: base });
   expect(text.status).toBe(0);
   expect(text.stdout).toMatch(/^wrote the tiny demo suite \(seed 0\) to .* in [\d.]+ s\nobjects: /);
   expect(text.stdout).toContain('check one: cover data check imnet --data imnet=cli/imnet');

@@ -66,7 +66,7 @@ export function evalCommand(): Command {
     .addOption(memoryCacheOption())
     .option('--max-bad <n>', "rows the dataset reader dropped plus unreadable samples tolerated per dataset: a count, or a fraction below 1 of the split's rows", maxBadArg('--max-bad'), 0.05)
     .addOption(new Option('--demo <size>', 'evaluate on the demo suite of this size').choices([...DEMO_SIZES]))
-    .option('--demo-dir <dir>', 'evaluate on the demo suite in this folder (default .cover/demo)')
+    .option('--demo-dir <dir>', 'evaluate on the demo suite in this folder (default .cover/demo/<size>)')
     .addOption(jsonOption());
   cmd.addHelpText(
     'after',

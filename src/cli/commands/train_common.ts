@@ -7,6 +7,7 @@ import { describeDrops } from '../../data/datasets/drops';
 import { initBackend } from '../../engine/backend';
 import { resolveRunDatasets } from '../../train/run_datasets';
 import { RunKind } from '../../train/run_config';
+import { checkRunDir } from '../../train/run_dir';
 import { runTraining, TrainResult } from '../../train/trainer';
 import { renderEvals, protocolOf } from '../eval_render';
 import { createProgress, interruptSignal } from '../progress';
@@ -16,9 +17,10 @@ import { getPreset } from '../../config/presets';
 
 export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions): Promise<TrainResult> {
   const progress = createProgress({ json: o.json });
+  const out = o.out ?? path.join('runs', kind);
+  checkRunDir(out, { resume: o.resume, overwrite: o.overwrite, inputs: [o.init] }); // before any work; the trainer claims it before its first write
   const backend = await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
   const { parseDataPaths } = await import('../../data/datasets/registry');
-  const out = o.out ?? path.join('runs', kind);
   // A resumed run reads its datasets and settings from its checkpoint; nothing is resolved again.
   const resolved = o.resume
     ? { datasets: [], data: {}, demo: undefined }
@@ -33,7 +35,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   const interrupt = interruptSignal(progress.line);
   let result: TrainResult;
   try {
-    result = await runTraining(cfg, { resume: o.resume, extendSteps: o.steps, log: progress.line, progress: progress.step, signal: interrupt.signal });
+    result = await runTraining(cfg, { resume: o.resume, overwrite: o.overwrite, extendSteps: o.steps, log: progress.line, progress: progress.step, signal: interrupt.signal });
   } finally {
     interrupt.dispose();
     progress.done();

@@ -5,7 +5,8 @@ import * as path from 'path';
 import { Command } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { parseDataPaths } from '../../data/datasets/registry';
-import { runTransfer } from '../../train/transfer';
+import { runTransfer, transferStages } from '../../train/transfer';
+import { checkRunDir } from '../../train/run_dir';
 import { resolveRunDatasets } from '../../train/run_datasets';
 import { UsageError } from '../../errors';
 import { createProgress, interruptSignal } from '../progress';
@@ -34,11 +35,14 @@ Examples:
   return cmd.action(async (a: string, b: string, o: TrainCliOptions & { from?: string; cotrained?: string; sourceSteps: number }) => {
     if (o.resume) throw new UsageError('--resume is not supported by transfer', { suggestion: 'resume the stage that stopped with cover cotrain --resume --out <its folder>' });
     const progress = createProgress({ json: o.json });
-    await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
     const sourceNames = o.from ? [] : a.split(',').map((s) => s.trim()).filter(Boolean);
+    const out = o.out ?? path.join('runs', `transfer_${o.from ? 'from' : sourceNames.join('+')}_to_${b}`);
+    // Before any work: the transfer's --out is one run, its stages included.
+    const stages = transferStages({ source: sourceNames, target: b, from: o.from, cotrained: !!o.cotrained });
+    checkRunDir(out, { overwrite: o.overwrite, stages, resumable: false, inputs: [o.from, o.cotrained, o.init] });
+    await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
     const resolved = await resolveRunDatasets([...new Set([...sourceNames, b])], parseDataPaths(o.data), { demoDir: o.demoDir, demoSize: o.demo, log: progress.line });
     const byName = new Map(resolved.datasets.map((d) => [d.name, d]));
-    const out = o.out ?? path.join('runs', `transfer_${o.from ? 'from' : sourceNames.join('+')}_to_${b}`);
     const base = runConfigFrom('finetune', { ...o, steps: o.steps ?? 150 }, [byName.get(b)!], resolved.data, out);
     const interrupt = interruptSignal(progress.line);
     let result;
@@ -46,7 +50,7 @@ Examples:
       result = await runTransfer(
         { source: sourceNames.map((n) => byName.get(n)!), target: byName.get(b)!, from: o.from, cotrained: o.cotrained, sourceSteps: o.sourceSteps, steps: base.steps },
         base,
-        { log: progress.line, progress: progress.step, signal: interrupt.signal },
+        { log: progress.line, progress: progress.step, signal: interrupt.signal, overwrite: o.overwrite },
       );
     } finally {
       interrupt.dispose();

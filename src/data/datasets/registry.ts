@@ -49,7 +49,7 @@ const READERS: Record<DatasetFormat, (root: string, opts: ReadOptions) => Promis
 /**
  * Reads a dataset's index for one split.
  * @example
- * const idx = await openDataset('k400', { split: 'val', data: { k400: '.cover/demo/k400' } });
+ * const idx = await openDataset('k400', { split: 'val', data: { k400: '.cover/demo/small/k400' } });
  * idx.labels.length // 4 (the tiny demo suite)
  */
 export async function openDataset(spec: string, opts: OpenOptions): Promise<DatasetIndex> {

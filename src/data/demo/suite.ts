@@ -32,7 +32,7 @@ export const SUMS_FILE = 'SHA256SUMS';
 const GENERATOR = 'cover demo-data';
 
 export interface DemoOptions {
-  /** Suite folder (default `.cover/demo` under the current folder). */
+  /** Suite folder (default `.cover/demo/<size>` under the current folder). */
   out?: string;
   size?: DemoSize;
   seed?: number;
@@ -42,6 +42,8 @@ export interface DemoOptions {
   only?: DemoDatasetName[];
   /** Encodes in flight (default 2). */
   concurrency?: number;
+  /** Replace a demo suite already in `out` that is not the one asked for (by default that is refused). */
+  overwrite?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -56,9 +58,27 @@ export interface DemoSuiteReport {
   bytes: number;
   sumsFile: string;
   seconds: number;
+  /** True when `out` already held this very suite (same size, seed, objects and datasets) and nothing was written. */
+  reused: boolean;
 }
 
-export const DEFAULT_DEMO_DIR = path.join('.cover', 'demo');
+/** What a suite's demo.json records. */
+export interface DemoMarker {
+  generator: string;
+  size: DemoSize;
+  seed: number;
+  spriteSource: string;
+  /** Each dataset, `root` relative to the suite. */
+  datasets: DemoDataset[];
+}
+
+/** Where the demo suites live: one folder per size, so that generating one never replaces another a run was trained on. */
+export const DEMO_HOME = path.join('.cover', 'demo');
+
+/** The default folder of the demo suite of `size`: `.cover/demo/<size>` under the current folder. */
+export function defaultDemoDir(size: DemoSize): string {
+  return path.join(DEMO_HOME, size);
+}
 
 /**
  * Generates the demo suite.
@@ -68,20 +88,30 @@ export const DEFAULT_DEMO_DIR = path.join('.cover', 'demo');
  */
 export async function generateDemoSuite(opts: DemoOptions = {}): Promise<DemoSuiteReport> {
   const t0 = Date.now();
-  const out = path.resolve(opts.out ?? DEFAULT_DEMO_DIR);
   const size = opts.size ?? 'small';
+  const out = path.resolve(opts.out ?? defaultDemoDir(size));
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed ${seed} is not a whole number >= 0`, { suggestion: 'give e.g. --seed 0' });
   await assertReplaceable(out);
-  const { ffmpeg } = await requireFfmpeg();
   const sprites = await loadSprites(opts.sprites);
+  const names = DEMO_DATASETS.filter((n) => !opts.only || opts.only.includes(n));
+  const existing = await readDemoMarker(out);
+  if (existing && !opts.overwrite) {
+    const differs = markerDifference(existing, { size, seed, spriteSource: sprites.source, datasets: names });
+    if (differs === null) return reusedReport(out, existing);
+    throw new UsageError(`holds ${describeSuite(existing)}, not the one asked for (${differs}); cover will not replace it`, {
+      path: out,
+      suggestion: 'choose another --out, or add --overwrite to replace it; a run trained on it will then no longer evaluate',
+    });
+  }
+  const { ffmpeg } = await requireFfmpeg();
   const tmp = `${out}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
   try {
     const ctx: DemoContext = { dir: tmp, seed, preset: SIZE_PRESETS[size], sprites, ffmpeg, clips: [], jobs: [] };
     const datasets: DemoDataset[] = [];
-    for (const name of DEMO_DATASETS) if (!opts.only || opts.only.includes(name)) datasets.push(await WRITERS[name](ctx, out));
+    for (const name of names) datasets.push(await WRITERS[name](ctx, out));
     // Clips go 8 to an ffmpeg process (its start-up costs more than encoding a short clip); images one job each.
     const total = ctx.clips.length + ctx.jobs.length;
     let done = 0;
@@ -96,7 +126,7 @@ export async function generateDemoSuite(opts: DemoOptions = {}): Promise<DemoSui
       }),
     ];
     await runPool(jobs, opts.concurrency ?? 2);
-    const marker = {
+    const marker: DemoMarker = {
       generator: GENERATOR,
       size,
       seed,
@@ -106,11 +136,52 @@ export async function generateDemoSuite(opts: DemoOptions = {}): Promise<DemoSui
     await writeText(path.join(tmp, DEMO_MARKER), JSON.stringify(marker, null, 2) + '\n');
     const { files, bytes } = await writeSums(tmp);
     await swapIn(tmp, out);
-    return { root: out, size, seed, spriteSource: sprites.source, datasets, files, bytes, sumsFile: path.join(out, SUMS_FILE), seconds: (Date.now() - t0) / 1000 };
+    return { root: out, size, seed, spriteSource: sprites.source, datasets, files, bytes, sumsFile: path.join(out, SUMS_FILE), seconds: (Date.now() - t0) / 1000, reused: false };
   } catch (err) {
     await fs.rm(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** The demo.json of the suite in `dir`; null when there is none (no folder, an empty one, or one that is not a suite). */
+export async function readDemoMarker(dir: string): Promise<DemoMarker | null> {
+  try {
+    const m = JSON.parse(await fs.readFile(path.join(path.resolve(dir), DEMO_MARKER), 'utf8')) as Partial<DemoMarker>;
+    if (m.generator !== GENERATOR || !Array.isArray(m.datasets)) return null;
+    return m as DemoMarker;
+  } catch {
+    return null;
+  }
+}
+
+/** `the small demo suite (seed 0: k400, ssv2, mit, imnet)`, for messages. */
+export function describeSuite(m: Pick<DemoMarker, 'size' | 'seed' | 'datasets'>): string {
+  return `the ${m.size} demo suite (seed ${m.seed}: ${m.datasets.map((d) => d.name).join(', ')})`;
+}
+
+/**
+ * How an existing suite differs from the one asked for (`size small, not tiny; ...`), or null when it holds it: same
+ * size, seed and objects (so the same bytes) and every dataset asked for.
+ */
+function markerDifference(m: DemoMarker, asked: { size: DemoSize; seed: number; spriteSource: string; datasets: readonly string[] }): string | null {
+  const missing = asked.datasets.filter((n) => !m.datasets.some((d) => d.name === n));
+  const diffs = [
+    m.size !== asked.size ? `size ${m.size}, not ${asked.size}` : '',
+    m.seed !== asked.seed ? `seed ${m.seed}, not ${asked.seed}` : '',
+    m.spriteSource !== asked.spriteSource ? `objects from ${m.spriteSource}, not ${asked.spriteSource}` : '',
+    missing.length > 0 ? `no ${missing.join(', ')}` : '',
+  ].filter(Boolean);
+  return diffs.length > 0 ? diffs.join('; ') : null;
+}
+
+/** The report of a suite that is already there (nothing written): files and bytes from its SHA256SUMS. */
+async function reusedReport(root: string, m: DemoMarker): Promise<DemoSuiteReport> {
+  const sumsFile = path.join(root, SUMS_FILE);
+  const rels = (await fs.readFile(sumsFile, 'utf8').catch(() => '')).split('\n').filter((l) => l.trim() !== '').map((l) => l.slice(66));
+  let bytes = 0;
+  for (const rel of rels) bytes += (await fs.stat(path.join(root, rel)).catch(() => ({ size: 0 }))).size;
+  const datasets = m.datasets.map((d) => ({ ...d, root: path.join(root, d.root) }));
+  return { root, size: m.size, seed: m.seed, spriteSource: m.spriteSource, datasets, files: rels.length, bytes, sumsFile, seconds: 0, reused: true };
 }
 
 /** Each demo dataset's root and format, as the commands open them (k400, ssv2, mit, imnet). */

@@ -1,0 +1,194 @@
+// A run's folder (`--out` of pretrain, cotrain and transfer) is claimed once, before any work: a folder that already
+// holds a run is refused with one line unless the user continues it (`--resume`) or replaces it (`--overwrite`), so a
+// second `cover cotrain` never wipes the first one's checkpoint and log. A run's files are cover's own: checkpoint/,
+// log.jsonl, result.json, report.html, and for a transfer transfer.json and its stage folders. `--overwrite` removes
+// those and nothing else; a file of one of those names that cover did not write is never replaced, even when asked.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { CHECKPOINT_FORMAT, CONFIG_FILE } from '../checkpoint/checkpoint';
+import { UsageError } from '../errors';
+import { CHECKPOINT_DIR, LOG_FILE, REPORT_FILE, RESULT_FILE } from './trainer';
+
+/** Written at a transfer's --out: what its stage folders are, so that a later run there knows them. */
+export const TRANSFER_FILE = 'transfer.json';
+export const TRANSFER_GENERATOR = 'cover transfer';
+
+export interface RunClaimOptions {
+  /** Continue the run in the folder (`--resume`): nothing is checked or removed here. */
+  resume?: boolean;
+  /** Replace the run in the folder (`--overwrite`): cover's files of it are removed. */
+  overwrite?: boolean;
+  /** Sub-run folders this run will write (a transfer's stages), claimed with it. */
+  stages?: string[];
+  /** Whether the refusal suggests `--resume` (a transfer cannot be resumed as a whole). */
+  resumable?: boolean;
+  /** What the run reads (--init, --from): refused when `overwrite` would remove it first. */
+  inputs?: Array<string | undefined>;
+  log?: (line: string) => void;
+}
+
+/** One of cover's files of a run: `own` when cover wrote it, otherwise it is the user's and is never touched. */
+interface RunFile {
+  path: string;
+  own: boolean;
+}
+
+/** The run found in a folder: its files (stage folders' included) and what a message calls it. */
+export interface FoundRun {
+  files: string[];
+  stages: string[];
+  what: string;
+}
+
+/**
+ * Checks `out` for a new run without changing anything: throws the refusal (UsageError, one line) when it holds a run
+ * and `overwrite` is not given; returns the run `overwrite` would replace, or null. The CLI calls it before any work.
+ */
+export function checkRunDir(out: string, opts: RunClaimOptions = {}): FoundRun | null {
+  if (opts.resume && opts.overwrite) {
+    throw new UsageError('--resume and --overwrite cannot be used together', { suggestion: 'give --resume to continue the run in --out, or --overwrite to replace it' });
+  }
+  if (opts.resume) return null; // the trainer checks that there is a checkpoint to continue
+  const stages = [...new Set([...(opts.stages ?? []), ...transferStagesIn(out)])].filter(isStageName);
+  const files = [...runFilesIn(out), ...stages.flatMap((s) => runFilesIn(path.join(out, s)))];
+  const foreign = files.find((f) => !f.own);
+  if (foreign) {
+    throw new UsageError('exists and was not written by cover, so a run will not write over it', { path: foreign.path, suggestion: 'choose another --out' });
+  }
+  if (files.length === 0) return null;
+  const what = describeRun(out, stages);
+  if (!opts.overwrite) {
+    throw new UsageError(`already holds a run (${what})`, {
+      path: out,
+      suggestion: `${opts.resumable === false ? '' : 'continue it with --resume, '}replace it with --overwrite, or choose another --out`,
+    });
+  }
+  for (const input of opts.inputs ?? []) {
+    const inside = input && files.find((f) => isInside(path.resolve(input), path.resolve(f.path)));
+    if (inside) {
+      throw new UsageError(`${input} is part of the run that --overwrite would remove`, {
+        path: out,
+        suggestion: 'copy it to another folder first and start from the copy, or choose another --out',
+      });
+    }
+  }
+  return { files: files.map((f) => f.path), stages, what };
+}
+
+/**
+ * Claims `out` for a new run, just before its first write: `checkRunDir`, then with `overwrite` the earlier run's files
+ * are removed (its stage folders too when they are left empty). Calling it again for the same run is harmless.
+ *
+ * @example
+ * claimRunDir('runs/cotrain', {});
+ * // UsageError: runs/cotrain: already holds a run (checkpoint at step 40)
+ * //   (fix: continue it with --resume, replace it with --overwrite, or choose another --out)
+ */
+export function claimRunDir(out: string, opts: RunClaimOptions = {}): void {
+  const found = checkRunDir(out, opts);
+  if (!found) return;
+  for (const f of found.files) fs.rmSync(f, { recursive: true, force: true });
+  for (const s of found.stages) removeIfEmpty(path.join(out, s));
+  opts.log?.(`replacing the run in ${out} (${found.what})`);
+}
+
+/** What a refusal names: the checkpoint's step, else the files (a transfer: its stages). */
+export function describeRun(out: string, stages: string[] = []): string {
+  const step = checkpointStep(path.join(out, CHECKPOINT_DIR));
+  if (step !== undefined) return step === null ? 'a checkpoint' : `checkpoint at step ${step}`;
+  const withRuns = stages.filter((s) => runFilesIn(path.join(out, s)).length > 0);
+  if (withRuns.length > 0) return `transfer stages ${withRuns.join(', ')}`;
+  return runFilesIn(out).map((f) => path.basename(f.path)).join(', ');
+}
+
+/** cover's files of one run in `dir` (not looking into stage folders); `[]` when there is none or no folder. */
+function runFilesIn(dir: string): RunFile[] {
+  const found: RunFile[] = [];
+  const add = (name: string, own: (p: string) => boolean) => {
+    const p = path.join(dir, name);
+    if (fs.existsSync(p)) found.push({ path: p, own: own(p) });
+  };
+  add(CHECKPOINT_DIR, isOwnCheckpoint);
+  add(LOG_FILE, isOwnLog);
+  add(RESULT_FILE, (p) => hasKeys(readJson(p), ['checkpoint', 'config']));
+  add(REPORT_FILE, (p) => isFile(p) && /<title>cover /.test(fs.readFileSync(p, 'utf8')));
+  add(TRANSFER_FILE, (p) => (readJson(p) as { generator?: unknown } | undefined)?.generator === TRANSFER_GENERATOR);
+  // Left behind by a save that was killed half-way (checkpoint.ts writes `<dir>.tmp-<pid>` and `<dir>.old-<pid>`).
+  for (const name of safeReaddir(dir)) {
+    if (/^checkpoint\.(tmp|old)-\d+$/.test(name) && found.length > 0) found.push({ path: path.join(dir, name), own: true });
+  }
+  return found;
+}
+
+function isOwnCheckpoint(p: string): boolean {
+  if (!fs.statSync(p).isDirectory()) return false;
+  if (safeReaddir(p).length === 0) return true;
+  return (readJson(path.join(p, CONFIG_FILE)) as { format?: unknown } | undefined)?.format === CHECKPOINT_FORMAT;
+}
+
+/** A log cover writes: JSON lines of type start, step or eval (an empty one is a run killed before its first line). */
+function isOwnLog(p: string): boolean {
+  if (!isFile(p)) return false;
+  const first = fs.readFileSync(p, 'utf8').split('\n').find((l) => l.trim() !== '');
+  if (first === undefined) return true;
+  try {
+    const e = JSON.parse(first) as { type?: unknown };
+    return ['start', 'step', 'eval'].includes(e.type as string);
+  } catch {
+    return false;
+  }
+}
+
+/** The step a checkpoint was saved at; null for a checkpoint without one; undefined when there is none. */
+function checkpointStep(dir: string): number | null | undefined {
+  const config = readJson(path.join(dir, CONFIG_FILE)) as { format?: unknown; extra?: { run?: { step?: unknown } } } | undefined;
+  if (config?.format !== CHECKPOINT_FORMAT) return undefined;
+  const step = config.extra?.run?.step;
+  return typeof step === 'number' ? step : null;
+}
+
+/** The stage folders an earlier transfer in `out` recorded. */
+function transferStagesIn(out: string): string[] {
+  const t = readJson(path.join(out, TRANSFER_FILE)) as { generator?: unknown; stages?: unknown } | undefined;
+  if (t?.generator !== TRANSFER_GENERATOR || !Array.isArray(t.stages)) return [];
+  return t.stages.filter((s): s is string => typeof s === 'string');
+}
+
+/** A stage is a plain folder name inside the run (never `..` or a path), whatever a transfer.json says. */
+function isStageName(s: string): boolean {
+  return s !== '' && s !== '.' && s !== '..' && !s.includes('/') && !s.includes('\\');
+}
+
+function readJson(p: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(p, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function hasKeys(v: unknown, keys: string[]): boolean {
+  return typeof v === 'object' && v !== null && keys.every((k) => k in v);
+}
+
+function isFile(p: string): boolean {
+  return fs.statSync(p).isFile();
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function isInside(p: string, dir: string): boolean {
+  const rel = path.relative(dir, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function removeIfEmpty(dir: string): void {
+  if (fs.existsSync(dir) && safeReaddir(dir).length === 0) fs.rmdirSync(dir);
+}
