@@ -279,18 +279,19 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     cfg = { ...run.config, steps: Math.max(run.config.steps, opts.extendSteps ?? 0), out: input.out };
   }
   validateRunConfig(cfg);
-  fs.mkdirSync(cfg.out, { recursive: true });
-  const logFile = path.join(cfg.out, LOG_FILE);
-
   const data = await openRunData(cfg);
   checkRunData(data, cfg, log);
   if (cfg.epochs && !saved) {
     const total = [...data.train.values()].reduce((n, d) => n + d.samples.length, 0);
     cfg = { ...cfg, steps: Math.max(1, Math.ceil((cfg.epochs * total) / cfg.batchSize)) };
+    validateRunConfig(cfg); // the steps that --epochs makes are held to the same bound as --steps
   }
-  claimRunDir(cfg.out, { ...opts, inputs: [cfg.init] }); // before the first write: refuses another run's folder (or, asked to, replaces that run)
   const heads = headsFor(data.train);
   assertTrainingFits(cfg, heads, saved?.model); // before any weight is allocated: one line when it cannot fit
+  // Only now, with every check passed, is the folder claimed: refused if it holds another run, or (asked to) cleared.
+  claimRunDir(cfg.out, { ...opts, inputs: [cfg.init] });
+  fs.mkdirSync(cfg.out, { recursive: true });
+  const logFile = path.join(cfg.out, LOG_FILE);
   let model: TimeSformer;
   const optimizer = new Optimizer({ ...DEFAULT_OPTIMIZER[cfg.optimizer], weightDecay: cfg.weightDecay });
   let startStep = 0;
