@@ -41,13 +41,3 @@ export function memoryCacheOption(): Option {
 export function jsonOption(): Option {
   return new Option('--json', 'print one JSON object instead of tables');
 }
-
-/** A whole number of at least 1 in plain digits (the parsers live in parse.ts). */
-export function parsePositiveInt(flag: string): (v: string) => number {
-  return intArg(flag, { min: 1 });
-}
-
-/** A finite number of at least 0. */
-export function parseNonNegative(flag: string): (v: string) => number {
-  return numArg(flag, { min: 0 });
-}

@@ -8,8 +8,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CHECKPOINT_FORMAT, CONFIG_FILE } from '../checkpoint/checkpoint';
 import { UsageError } from '../errors';
-import { CHECKPOINT_DIR, LOG_FILE, REPORT_FILE, RESULT_FILE } from './trainer';
 
+/** The files of a run folder that cover writes. */
+export const CHECKPOINT_DIR = 'checkpoint';
+export const LOG_FILE = 'log.jsonl';
+export const REPORT_FILE = 'report.html';
+export const RESULT_FILE = 'result.json';
 /** Written at a transfer's --out: what its stage folders are, so that a later run there knows them. */
 export const TRANSFER_FILE = 'transfer.json';
 export const TRANSFER_GENERATOR = 'cover transfer';

@@ -33,14 +33,10 @@ import { FeedBatch, MixedFeed } from './mixed_feed';
 import { assertTrainingFits } from './memory_preflight';
 import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
-import { claimRunDir } from './run_dir';
+import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE } from './run_dir';
 import { RunConfig, validateRunConfig } from './run_config';
 import { HeadBatch, NonFiniteStepError, trainStep } from './train_step';
 
-export const CHECKPOINT_DIR = 'checkpoint';
-export const LOG_FILE = 'log.jsonl';
-export const REPORT_FILE = 'report.html';
-export const RESULT_FILE = 'result.json';
 
 export interface StepProgress {
   step: number;

@@ -109,19 +109,22 @@ test('cover eval counts the dropped rows with --max-bad, and shows them in its t
 
 test('a NaN loss stops the run with one line, before anything is saved: the last checkpoint stays byte for byte', () => {
   const out = path.join(tmp, 'nan');
-  // Step 1 at lr 1e30 is finite and saved (with --json, whose result lists the dropped rows too); its update puts the
-  // weights near 1e30, so step 2's forward overflows.
-  const first = cover([...TRAIN, '--max-bad', '5', '--lr', '1e30', '--out', out, '--json']);
+  // The largest settings the options allow diverge: lr 10 with weight decay 1 and no clipping. Step 1 is finite and
+  // saved; no save follows (--checkpoint-every 1000), so the resumed run must stop at its first non-finite step (step
+  // 36 from seed 0) with the step-1 checkpoint untouched.
+  const first = cover([...TRAIN, '--max-bad', '5', '--lr', '10', '--weight-decay', '1', '--clip-grad', '0', '--checkpoint-every', '1000', '--out', out, '--json']);
   expect(first.status).toBe(0);
   const before = sha(path.join(out, 'checkpoint'));
 
-  const resumed = cover(['cotrain', '--resume', '--steps', '4', '--out', out, '--backend', 'wasm']);
+  const resumed = cover(['cotrain', '--resume', '--steps', '300', '--out', out, '--backend', 'wasm']);
   expect(resumed.status).toBe(2);
   const line = oneLine(resumed.stderr);
-  expect(line).toMatch(/^cover: error: step 2: the loss is NaN \(head k400\), gradient norm NaN; training stopped before updating the weights, nothing saved, the checkpoint of step 1 \(.*\) is kept as it was \(fix: start again with a lower --lr \(it was 1e\+30/);
+  expect(line).toMatch(/^cover: error: step (\d+): the loss is NaN \(head k400\), gradient norm NaN; training stopped before updating the weights, nothing saved, the checkpoint of step 1 \(.*\) is kept as it was \(fix: start again with a lower --lr \(it was 10\) or with --clip-grad 1 \(it was off\)/);
+  const stopped = Number(/step (\d+):/.exec(line)![1]);
+  expect(stopped).toBeGreaterThan(2);
   expect(sha(path.join(out, 'checkpoint'))).toEqual(before);
   const last = fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').pop()!;
-  expect(JSON.parse(last)).toMatchObject({ type: 'stop', step: 2, reason: 'non-finite' });
+  expect(JSON.parse(last)).toMatchObject({ type: 'stop', step: stopped, reason: 'non-finite' });
   const result = JSON.parse(first.stdout);
   expect(result.dropped.map((d: { split: string; dropped: number }) => [d.split, d.dropped])).toEqual([['train', 2], ['val', 3]]);
 });
