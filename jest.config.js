@@ -3,6 +3,10 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // tfjs keeps its engine on the global object. jest 30 "soft deletes" globals between test files by wrapping them, and
+  // a worker that runs many files wraps the engine again each time until a property write overflows the stack
+  // (seen: registry.test.ts "Maximum call stack size exceeded" at emitAccessWarning after ~25 files in one worker).
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
