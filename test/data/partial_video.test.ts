@@ -12,9 +12,9 @@ import { checkDataset } from '../../src/data/check';
 import { createLoader, LoaderOptions } from '../../src/data/loader';
 import { DatasetIndex, Preprocessing } from '../../src/data/types';
 import { decodeClip } from '../../src/data/video/decode';
-import { requireFfmpeg, resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
+import { requireFfmpeg } from '../../src/data/video/find_ffmpeg';
 import { cutShortMessage, probeVideo, totalFrames, VideoInfo, withPacketCount } from '../../src/data/video/probe';
-import { ffmpeg, gunzipSample, withOpencv } from '../helpers/media';
+import { ffmpeg, gunzipSample, withOpencv, withoutFfprobe } from '../helpers/media';
 
 let tmp: string;
 /** 9 s of testsrc at 24 fps (216 frames), h264 with B-frames, index at the start; and the same cut at 20%. */
@@ -105,27 +105,13 @@ describe('probeVideo on mp4s cut short', () => {
 
   test("without ffprobe, ffmpeg's stream copy counts the packets the same way", async () => {
     const withProbe = await probeVideo(cut);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-noprobe-'));
-    fs.symlinkSync(requireFfmpeg().ffmpeg, path.join(dir, 'ffmpeg'));
-    const saved = { PATH: process.env.PATH, COVER_FFMPEG: process.env.COVER_FFMPEG, COVER_FFPROBE: process.env.COVER_FFPROBE };
-    process.env.COVER_FFMPEG = path.join(dir, 'ffmpeg');
-    process.env.PATH = dir;
-    delete process.env.COVER_FFPROBE;
-    resetFfmpegCache();
-    try {
+    await withoutFfprobe(async () => {
       expect(requireFfmpeg().ffprobe).toBeNull();
       const banner = await probeVideo(cut);
       expect([banner.frames, banner.declared?.frames]).toEqual([withProbe.frames, 216]);
       expect(await probeVideo(whole)).toMatchObject({ frames: 216, durationS: 9 });
       await expect(probeVideo(path.join(tmp, 'end-cut-0.5.mp4'))).rejects.toThrow(/moov atom not found .*cut short/);
-    } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      resetFfmpegCache();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   withOpencv("opencv-doc's cup.mp4 (217 frames) with its index moved to the start, cut at 20%", async () => {

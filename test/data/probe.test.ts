@@ -6,9 +6,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DecodeError } from '../../src/errors';
-import { requireFfmpeg, resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
+import { requireFfmpeg } from '../../src/data/video/find_ffmpeg';
 import { parseFfmpegBanner, probeVideo, totalFrames } from '../../src/data/video/probe';
-import { ffmpeg, gunzipSample, HAVE_OPENCV, OPENCV_DOC, VTEST, withOpencv } from '../helpers/media';
+import { ffmpeg, gunzipSample, HAVE_OPENCV, OPENCV_DOC, VTEST, withOpencv, withoutFfprobe } from '../helpers/media';
 
 
 let tmp: string;
@@ -85,29 +85,14 @@ describe('probeVideo on real videos', () => {
 
 describe('probeVideo without ffprobe', () => {
   test("finds no ffprobe beside or on PATH, and reads ffmpeg's banner instead", async () => {
-    const found = requireFfmpeg();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-noprobe-'));
-    fs.symlinkSync(found.ffmpeg, path.join(dir, 'ffmpeg'));
-    const saved = { PATH: process.env.PATH, COVER_FFMPEG: process.env.COVER_FFMPEG, COVER_FFPROBE: process.env.COVER_FFPROBE };
-    process.env.COVER_FFMPEG = path.join(dir, 'ffmpeg');
-    process.env.PATH = dir;
-    delete process.env.COVER_FFPROBE;
-    resetFfmpegCache();
-    try {
+    await withoutFfprobe(async () => {
       expect(requireFfmpeg().ffprobe).toBeNull();
       // Copying the stream to nowhere counts its packets, as ffprobe -count_packets does.
       expect(await probeVideo(path.join(tmp, 'a.mp4'))).toEqual({ durationS: 3, fps: 10, width: 64, height: 48, frames: 30, codec: 'h264' });
       expect(await probeVideo(path.join(tmp, 'b.webm'))).toMatchObject({ frames: 24 });
       expect(await probeVideo(path.join(tmp, 'rotated.mp4'))).toMatchObject({ width: 48, height: 64 });
       await expect(probeVideo(path.join(tmp, 'truncated.mp4'))).rejects.toThrow(/cannot be read as a video: moov atom not found/);
-    } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      resetFfmpegCache();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 

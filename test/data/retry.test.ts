@@ -10,7 +10,7 @@ import { isTransient, transientCode, withRetry } from '../../src/data/retry';
 import { DatasetIndex, Preprocessing, Sample } from '../../src/data/types';
 import { decodeClip } from '../../src/data/video/decode';
 import { DecodeError } from '../../src/errors';
-import { ffmpeg } from '../helpers/media';
+import { cacheEntries, damageCacheEntry, ffmpeg } from '../helpers/media';
 
 const PRE: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 2, samplingRate: 2 };
 const DIST_LOADER = path.resolve(__dirname, '../../dist/src/data/loader.js');
@@ -131,15 +131,9 @@ test('a damaged clip-cache entry (a real TypeError while reading it) skips that 
   const first = await collect(idx, { cacheDir, epochOrder: 'sequential' });
   expect(first.delivered).toEqual([clips[0], clips[1]]);
   // Rewrite every cache entry with the header `null`: reading it throws a TypeError, not a DecodeError.
-  const entries: string[] = [];
-  for (const sub of fs.readdirSync(cacheDir)) for (const f of fs.readdirSync(path.join(cacheDir, sub))) entries.push(path.join(cacheDir, sub, f));
+  const entries = cacheEntries(cacheDir);
   expect(entries.length).toBe(2);
-  const header = Buffer.from('null');
-  const damaged = Buffer.alloc(8 + header.length);
-  damaged.write('CVC1', 0);
-  damaged.writeUInt32LE(header.length, 4);
-  header.copy(damaged, 8);
-  fs.writeFileSync(entries[0], damaged);
+  damageCacheEntry(entries[0]);
 
   const second = await collect(idx, { cacheDir, epochOrder: 'sequential' });
   expect(second.delivered).toHaveLength(1);

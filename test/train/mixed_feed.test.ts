@@ -8,7 +8,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import { DatasetIndex, Preprocessing, Sample } from '../../src/data/types';
 import { MixedFeed } from '../../src/train/mixed_feed';
-import { ffmpeg } from '../helpers/media';
+import { cacheEntries, damageCacheEntry, ffmpeg } from '../helpers/media';
 
 const PRE: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 2, samplingRate: 2 };
 const DIST_FEED = path.resolve(__dirname, '../../dist/src/train/mixed_feed.js');
@@ -74,15 +74,9 @@ test('one sample that fails with an unexpected error (TypeError from a damaged c
   first.close();
   expect(b1.groups[0].paths.sort()).toEqual([video, other].sort());
   // The same seed and step ask for the same decodes, so a second feed reads these entries: damage one of them.
-  const entries: string[] = [];
-  for (const sub of fs.readdirSync(cacheDir)) for (const f of fs.readdirSync(path.join(cacheDir, sub))) entries.push(path.join(cacheDir, sub, f));
+  const entries = cacheEntries(cacheDir);
   expect(entries).toHaveLength(2);
-  const header = Buffer.from('null');
-  const damaged = Buffer.alloc(8 + header.length);
-  damaged.write('CVC1', 0);
-  damaged.writeUInt32LE(header.length, 4);
-  header.copy(damaged, 8);
-  fs.writeFileSync(entries[0], damaged);
+  damageCacheEntry(entries[0]);
 
   const second = feedOf();
   const b2 = await second.next();
