@@ -1,0 +1,78 @@
+// cover's fused kernels (the same names and contracts as the wasm accelerator's, src/engine/accel/fused_kernels.ts):
+// LayerNorm over the last axis with mean/rstd saved, exact GELU, and the multi-head attention core on the qkv
+// projection's output, each forward and backward as one call.
+#include "common.h"
+
+namespace cover_torch {
+namespace {
+
+// x [.., C], gamma [C], beta [C] -> y [.., C], mean [R], rstd [R]
+REGISTER_OP("CoverLayerNorm", 3, 3, [](const Tensors& in, const Attrs& a) -> Tensors {
+  const at::Tensor& x = in[0];
+  int64_t C = x.size(-1);
+  auto r = at::native_layer_norm(x, {C}, in[1], in[2], a.f("eps"));
+  int64_t rows = C == 0 ? 0 : x.numel() / C;
+  return {std::get<0>(r), std::get<1>(r).reshape({rows}), std::get<2>(r).reshape({rows})};
+});
+
+// dy, x [.., C], gamma [C], mean [R], rstd [R] -> dx, dgamma [C], dbeta [C]
+REGISTER_OP("CoverLayerNormGrad", 5, 5, [](const Tensors& in, const Attrs&) -> Tensors {
+  const at::Tensor& dy = in[0];
+  const at::Tensor& x = in[1];
+  const at::Tensor& gamma = in[2];
+  int64_t C = x.size(-1);
+  std::vector<int64_t> statShape(x.sizes().begin(), x.sizes().end());
+  statShape.back() = 1;
+  auto r = at::native_layer_norm_backward(dy.contiguous(), x.contiguous(), {C}, in[3].reshape(statShape), in[4].reshape(statShape),
+                                          gamma, gamma, {true, true, true});
+  return {std::get<0>(r), std::get<1>(r), std::get<2>(r)};
+});
+
+REGISTER_OP("CoverGelu", 1, 1, [](const Tensors& in, const Attrs&) -> Tensors { return {at::gelu(in[0])}; });
+// inputs x, dy -> dx
+REGISTER_OP("CoverGeluGrad", 2, 2, [](const Tensors& in, const Attrs&) -> Tensors { return {at::gelu_backward(in[1], in[0])}; });
+
+struct Heads {
+  int64_t Bx, S, H, Dh;
+};
+
+Heads dims(const at::Tensor& qkv, const Attrs& a) {
+  int64_t H = a.i("numHeads");
+  if (qkv.dim() != 3 || H <= 0 || qkv.size(2) % (3 * H) != 0) a.fail("qkv must be [Bx, S, 3 * numHeads * Dh]");
+  return {qkv.size(0), qkv.size(1), H, qkv.size(2) / (3 * H)};
+}
+
+/** qkv [Bx, S, 3D] -> q, k, v each [Bx, H, S, Dh] (views). */
+std::vector<at::Tensor> split(const at::Tensor& qkv, const Heads& h) {
+  at::Tensor v5 = qkv.reshape({h.Bx, h.S, 3, h.H, h.Dh}).permute({2, 0, 3, 1, 4});
+  return {v5[0], v5[1], v5[2]};
+}
+
+// qkv [Bx, S, 3D] -> out [Bx, S, D] (heads merged), probs [Bx, H, S, S]
+REGISTER_OP("CoverAttention", 1, 1, [](const Tensors& in, const Attrs& a) -> Tensors {
+  Heads h = dims(in[0], a);
+  double scale = a.f("scale");
+  auto qkv = split(in[0], h);
+  at::Tensor probs = at::softmax(precisionMatmul(qkv[0] * scale, qkv[1].transpose(-1, -2)), -1);
+  at::Tensor o = precisionMatmul(probs, qkv[2]);  // [Bx, H, S, Dh]
+  return {o.permute({0, 2, 1, 3}).reshape({h.Bx, h.S, h.H * h.Dh}), probs};
+});
+
+// dout [Bx, S, D], qkv, probs -> dqkv [Bx, S, 3D]
+REGISTER_OP("CoverAttentionGrad", 3, 3, [](const Tensors& in, const Attrs& a) -> Tensors {
+  Heads h = dims(in[1], a);
+  double scale = a.f("scale");
+  auto qkv = split(in[1], h);
+  const at::Tensor& P = in[2];
+  at::Tensor dO = in[0].reshape({h.Bx, h.S, h.H, h.Dh}).permute({0, 2, 1, 3});
+  at::Tensor dV = precisionMatmul(P.transpose(-1, -2), dO);
+  at::Tensor dP = precisionMatmul(dO, qkv[2].transpose(-1, -2));
+  at::Tensor dS = P * (dP - (dP * P).sum(-1, true));
+  at::Tensor dQ = precisionMatmul(dS, qkv[1]) * scale;
+  at::Tensor dK = precisionMatmul(dS.transpose(-1, -2), qkv[0] * scale);
+  at::Tensor d = at::stack({dQ, dK, dV}, 0);  // [3, Bx, H, S, Dh]
+  return {d.permute({1, 3, 0, 2, 4}).reshape({h.Bx, h.S, 3 * h.H * h.Dh})};
+});
+
+}  // namespace
+}  // namespace cover_torch
