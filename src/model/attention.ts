@@ -1,12 +1,12 @@
 // Multi-head self-attention, as the reference's Attention (vit.py): qkv = Linear(D, 3D) whose output rows are ordered
 // [q (all heads) | k | v], each head a contiguous Dh chunk; softmax(q k^T * Dh^-0.5) v; heads merged; proj = Linear(D, D).
 // Shape legend: Bx independent sequences (clips, frames or patch locations), S tokens, D embed, H heads, Dh = D / H.
-// With the native accelerator active and no attention dropout, the core (qkv -> heads merged) is one fused kernel that
+// Where the backend has cover's fused kernels (engine/fused.ts) and there is no attention dropout, the core (qkv -> heads merged) is one fused kernel that
 // reads q, k, v in place (engine/accel/fused_kernels.ts); otherwise it is the tfjs ops below.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { activeNative } from '../engine/accel/accel';
-import { fusable, fusedAttentionCore } from '../engine/accel/fused_kernels';
+import { fusedAttentionCore } from '../engine/accel/fused_kernels';
+import { canFuse } from '../engine/fused';
 import { ForwardContext } from './context';
 import { dropout } from './dropout';
 import { linear } from './linear';
@@ -27,7 +27,7 @@ export function attention(x: tf.Tensor, params: ParamStore, prefix: string, opts
     const qkvBias = params.has(`${prefix}.qkv.bias`) ? params.get(`${prefix}.qkv.bias`) : null;
     const qkv = linear(x, params.get(`${prefix}.qkv.weight`), qkvBias); // [Bx, S, 3D]
     const attnDropActive = ctx.training && opts.attnDropRate > 0;
-    const merged = !attnDropActive && activeNative() && fusable(qkv)
+    const merged = !attnDropActive && canFuse(qkv)
       ? fusedAttentionCore(qkv, H, Dh ** -0.5) // [Bx, S, D]
       : attentionCore(qkv, [Bx, S, H, Dh], opts, ctx);
     const out = linear(merged, params.get(`${prefix}.proj.weight`), params.get(`${prefix}.proj.bias`));

@@ -1,10 +1,10 @@
 // Exact (erf) GELU, PyTorch's nn.GELU default: 0.5 x (1 + erf(x / sqrt 2)). The tanh approximation would drift from the
 // reference by ~1e-3. The gradient is written out (cdf + x pdf) so backward is three elementwise ops, not erf's chain.
-// With the native accelerator active, forward and backward are one fused kernel each (engine/accel/fused_kernels.ts).
+// Where the backend has cover's fused kernels (engine/fused.ts), forward and backward are one kernel each.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { activeNative } from '../engine/accel/accel';
-import { fusable, fusedGelu } from '../engine/accel/fused_kernels';
+import { fusedGelu } from '../engine/accel/fused_kernels';
+import { canFuse } from '../engine/fused';
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -23,6 +23,6 @@ const geluExact = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
 }) as unknown as Parameters<typeof tf.customGrad>[0]);
 
 export function gelu(x: tf.Tensor): tf.Tensor {
-  if (activeNative() && fusable(x)) return fusedGelu(x);
+  if (canFuse(x)) return fusedGelu(x);
   return geluExact(x);
 }

@@ -1,13 +1,14 @@
 // LayerNorm over the last axis (nn.LayerNorm(D, eps=1e-6) in the reference; biased variance, as PyTorch).
-// With the native accelerator active it is one fused kernel forward and one backward (engine/accel/fused_kernels.ts).
+// Where the backend has cover's fused kernels (engine/fused.ts: wasm with the native accelerator, torch) it is one fused
+// kernel forward and one backward (engine/accel/fused_kernels.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { activeNative } from '../engine/accel/accel';
-import { fusable, fusedLayerNorm } from '../engine/accel/fused_kernels';
+import { fusedLayerNorm } from '../engine/accel/fused_kernels';
+import { canFuse } from '../engine/fused';
 
 /** x [..., D] -> [..., D]: (x - mean) / sqrt(var + eps) * weight + bias. */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
-  if (activeNative() && fusable(x, weight, bias)) return fusedLayerNorm(x, weight, bias, eps);
+  if (canFuse(x, weight, bias)) return fusedLayerNorm(x, weight, bias, eps);
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, -1, true); // [..., 1]
     const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));

@@ -2,12 +2,13 @@
 // Why: on tfjs's wasm backend only plain (non-transposed, batch-1) matMuls reach XNNPACK (~40 GFLOP/s); tfjs's own
 // matMul gradient uses transposeA/transposeB and runs at ~3 GFLOP/s, so training is 5x slower with it
 // (../shared/research/engine-probe.md §2.3). Here every backward matMul is plain, after an explicit transpose, and the
-// bias gradient is a [1, M] @ dy product instead of a column Sum (slow on wasm). With the native accelerator active,
+// bias gradient is a [1, M] @ dy product instead of a column Sum (slow on wasm). Where the backend has cover's fused
+// kernels (engine/fused.ts: wasm with the native accelerator, torch),
 // transposed operands cost nothing (its gemm reads them in place) and column sums are fast, so the backward is the
 // textbook one: two transposed-flag matMuls and a Sum, three kernels instead of five.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { activeNative } from '../engine/accel/accel';
+import { fusedKernelsAvailable } from '../engine/fused';
 
 type Grad2 = (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 type Grad3 = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
@@ -16,11 +17,11 @@ type Grad3 = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 const denseWithBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
-    // With the accelerator, one native call adds the bias as it multiplies (a _FusedMatMul kernel).
-    value: activeNative() ? tf.fused.matMul({ a: x, b: w, bias: b }) : tf.add(tf.matMul(x, w), b),
+    // With fused kernels, one call adds the bias as it multiplies (a _FusedMatMul kernel).
+    value: fusedKernelsAvailable() ? tf.fused.matMul({ a: x, b: w, bias: b }) : tf.add(tf.matMul(x, w), b),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      if (activeNative()) return [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false), tf.sum(dy, 0)];
+      if (fusedKernelsAvailable()) return [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false), tf.sum(dy, 0)];
       const M = xs.shape[0];
       return [
         tf.matMul(dy, tf.transpose(ws)), // dX [M, K] = dy [M, N] @ W^T [N, K]
@@ -38,7 +39,7 @@ const denseNoBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.Gra
     value: tf.matMul(x, w),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      if (activeNative()) return [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false)];
+      if (fusedKernelsAvailable()) return [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false)];
       return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)];
     },
   };

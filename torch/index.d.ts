@@ -1,0 +1,56 @@
+// The addon's API. Tensors live in a table inside the addon as at::Tensor, named by integer ids (>= 1); dtypes are tfjs's
+// ('float32' | 'int32' | 'bool'). Every function is synchronous. A wrong argument throws a TypeError or RangeError with one
+// line ("<function>: <problem>"); an ATen failure inside an op throws an Error "run(<op>): <ATen's first line>".
+
+export type Dtype = 'float32' | 'int32' | 'bool';
+
+export interface AddonInfo {
+  /** libtorch's version (TORCH_VERSION of the headers built against). */
+  version: string;
+  /** Whether this build links libtorch's CUDA libraries. */
+  cuda: boolean;
+  /** CUDA devices visible now (0 without CUDA). */
+  cudaDevices: number;
+  device: 'cpu' | 'cuda';
+  precision: 'fp32' | 'tf32' | 'bf16';
+  /** ATen's intra-op threads. */
+  threads: number;
+}
+
+/** What build.js found and built against (build/config.json); null if that file is missing. */
+export interface BuildConfig {
+  libtorch: string;
+  include: string[];
+  version: string;
+  abi: number;
+  cuda: boolean;
+  source: 'debian' | 'python' | 'COVER_LIBTORCH';
+  cudaVersion: string;
+}
+export const config: BuildConfig | null;
+
+export function info(): AddonInfo;
+/** Moves every live tensor to the device and makes new tensors there; an Error when it is not available. */
+export function setDevice(device: 'cpu' | 'cuda'): AddonInfo;
+/** ATen's intra-op threads (integer >= 1); returns the count in effect. */
+export function setThreads(n: number): number;
+/** Matmul precision: fp32; tf32 (cuBLAS TF32 on GPUs that have it); bf16 (operands cast to bfloat16, result float32). */
+export function setPrecision(p: 'fp32' | 'tf32' | 'bf16'): string;
+
+/** A new tensor on the current device from values (Float32Array / Int32Array / Uint8Array for bool), copied. */
+export function create(values: Float32Array | Int32Array | Uint8Array, shape: number[], dtype: Dtype): number;
+/** A copy of the tensor's values, row-major, as the typed array of its dtype. */
+export function read(id: number): Float32Array | Int32Array | Uint8Array;
+/** Drops the table's reference; returns whether the id existed. */
+export function dispose(id: number): boolean;
+export function describe(id: number): { shape: number[]; dtype: Dtype; device: string };
+/** Tensors in the table and the bytes of their distinct storages (views of one storage count once). */
+export function memory(): { tensors: number; bytes: number };
+
+/**
+ * Runs one op on the tensors `ids` with `attrs` and stores its outputs. Returns them flat: for each output
+ * [id, dtype (0 float32, 1 int32, 2 bool), rank, ...shape].
+ */
+export function run(op: string, ids: number[], attrs?: Record<string, unknown>): number[];
+/** Names of every op run() knows. */
+export function ops(): string[];
