@@ -52,5 +52,6 @@ export function maxRelDiff(a: number[], b: number[]): number {
 /** Kernel names fn dispatches on the active backend (tf.profile). */
 export async function kernelsOf(fn: () => tf.TensorContainer): Promise<Set<string>> {
   const info = await tf.profile(() => fn());
+  tf.dispose(info.result as tf.TensorContainer);
   return new Set(info.kernels.map((k) => k.name));
 }

@@ -85,7 +85,7 @@ BINARY("Add", at::add(a, b));
 BINARY("Sub", at::sub(a, b));
 BINARY("Multiply", at::mul(a, b));
 BINARY("RealDiv", at::div(a, b));
-BINARY("FloorDiv", at::div(a, b, "floor"));
+BINARY("FloorDiv", at::div(a, b, "floor").to(at::kInt));  // int32 even for floats, as tfjs
 BINARY("Mod", at::remainder(a, b));  // sign of the divisor, as tfjs
 BINARY("Pow", at::pow(a, b));
 BINARY("Maximum", at::maximum(a, b));
