@@ -167,7 +167,7 @@ function compile(cfg) {
     const libs = ['-ltorch', '-ltorch_cpu', '-lc10'];
     if (cfg.cuda) libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');
     const link = spawnSync('g++', ['-shared', '-o', path.join(out, 'cover_torch.node'), ...objects, `-L${cfg.libtorch}`,
-      `-Wl,-rpath,${cfg.libtorch}`, ...libs], { stdio: 'inherit' });
+      `-Wl,-rpath,${cfg.libtorch}`, ...libs, '-ldl'], { stdio: 'inherit' });
     return link.status === 0;
   });
 }

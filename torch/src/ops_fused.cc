@@ -42,10 +42,16 @@ Heads dims(const at::Tensor& qkv, const Attrs& a) {
   return {qkv.size(0), qkv.size(1), H, qkv.size(2) / (3 * H)};
 }
 
-/** qkv [Bx, S, 3D] -> q, k, v each [Bx, H, S, Dh] (views). */
+/** qkv [Bx, S, 3D] -> q, k, v each [Bx*H, S, Dh], contiguous: batched matmuls then run as one bmm over plain matrices. */
 std::vector<at::Tensor> split(const at::Tensor& qkv, const Heads& h) {
-  at::Tensor v5 = qkv.reshape({h.Bx, h.S, 3, h.H, h.Dh}).permute({2, 0, 3, 1, 4});
-  return {v5[0], v5[1], v5[2]};
+  at::Tensor v5 = qkv.reshape({h.Bx, h.S, 3, h.H, h.Dh}).permute({2, 0, 3, 1, 4}).contiguous();  // [3, Bx, H, S, Dh]
+  at::Tensor flat = v5.view({3, h.Bx * h.H, h.S, h.Dh});
+  return {flat[0], flat[1], flat[2]};
+}
+
+/** [Bx*H, S, Dh] -> [Bx, S, H*Dh] (heads merged). */
+at::Tensor mergeHeads(const at::Tensor& x, const Heads& h) {
+  return x.view({h.Bx, h.H, h.S, h.Dh}).permute({0, 2, 1, 3}).reshape({h.Bx, h.S, h.H * h.Dh});
 }
 
 // qkv [Bx, S, 3D] -> out [Bx, S, D] (heads merged), probs [Bx, H, S, S]
@@ -53,9 +59,9 @@ REGISTER_OP("CoverAttention", 1, 1, [](const Tensors& in, const Attrs& a) -> Ten
   Heads h = dims(in[0], a);
   double scale = a.f("scale");
   auto qkv = split(in[0], h);
-  at::Tensor probs = at::softmax(precisionMatmul(qkv[0] * scale, qkv[1].transpose(-1, -2)), -1);
-  at::Tensor o = precisionMatmul(probs, qkv[2]);  // [Bx, H, S, Dh]
-  return {o.permute({0, 2, 1, 3}).reshape({h.Bx, h.S, h.H * h.Dh}), probs};
+  at::Tensor probs = at::softmax(precisionMatmul(qkv[0] * scale, qkv[1].transpose(-1, -2)), -1);  // [Bx*H, S, S]
+  at::Tensor o = precisionMatmul(probs, qkv[2]);                                                  // [Bx*H, S, Dh]
+  return {mergeHeads(o, h), probs.view({h.Bx, h.H, h.S, h.S})};
 });
 
 // dout [Bx, S, D], qkv, probs -> dqkv [Bx, S, 3D]
@@ -63,15 +69,15 @@ REGISTER_OP("CoverAttentionGrad", 3, 3, [](const Tensors& in, const Attrs& a) ->
   Heads h = dims(in[1], a);
   double scale = a.f("scale");
   auto qkv = split(in[1], h);
-  const at::Tensor& P = in[2];
-  at::Tensor dO = in[0].reshape({h.Bx, h.S, h.H, h.Dh}).permute({0, 2, 1, 3});
-  at::Tensor dV = precisionMatmul(P.transpose(-1, -2), dO);
-  at::Tensor dP = precisionMatmul(dO, qkv[2].transpose(-1, -2));
-  at::Tensor dS = P * (dP - (dP * P).sum(-1, true));
-  at::Tensor dQ = precisionMatmul(dS, qkv[1]) * scale;
-  at::Tensor dK = precisionMatmul(dS.transpose(-1, -2), qkv[0] * scale);
-  at::Tensor d = at::stack({dQ, dK, dV}, 0);  // [3, Bx, H, S, Dh]
-  return {d.permute({1, 3, 0, 2, 4}).reshape({h.Bx, h.S, 3 * h.H * h.Dh})};
+  at::Tensor P = in[2].reshape({h.Bx * h.H, h.S, h.S});
+  at::Tensor dO = in[0].reshape({h.Bx, h.S, h.H, h.Dh}).permute({0, 2, 1, 3}).reshape({h.Bx * h.H, h.S, h.Dh});
+  at::Tensor d = at::empty({3, h.Bx * h.H, h.S, h.Dh}, dO.options());
+  d[2].copy_(precisionMatmul(P.transpose(-1, -2), dO));                                          // dV
+  at::Tensor dS = at::_softmax_backward_data(precisionMatmul(dO, qkv[2].transpose(-1, -2)), P, -1, P.scalar_type());
+  d[0].copy_(precisionMatmul(dS, qkv[1]).mul_(scale));                                            // dQ
+  d[1].copy_(precisionMatmul(dS.transpose(-1, -2), qkv[0]).mul_(scale));                          // dK
+  // [3, Bx, H, S, Dh] -> [Bx, S, 3, H, Dh]
+  return {d.view({3, h.Bx, h.H, h.S, h.Dh}).permute({1, 3, 0, 2, 4}).reshape({h.Bx, h.S, 3 * h.H * h.Dh})};
 });
 
 }  // namespace

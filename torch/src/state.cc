@@ -7,6 +7,8 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+
 #include <unordered_map>
 
 namespace cover_torch {
@@ -45,12 +47,20 @@ Napi::Value InfoFn(const Napi::CallbackInfo& info) { return Info(info.Env()); }
 // setDevice('cpu' | 'cuda') -> info(); moves every live tensor there.
 Napi::Value SetDevice(const Napi::CallbackInfo& info);
 
-// setThreads(n >= 1) -> threads now in effect
+// The BLAS libtorch calls for matmuls (OpenBLAS on Debian) keeps its own thread pool; follow ATen's count when it has
+// the setter (MKL, as in pip wheels, follows ATen by itself).
+void setBlasThreads(int n) {
+  using SetFn = void (*)(int);
+  if (auto f = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+}
+
+// setThreads(n >= 1) -> threads now in effect (ATen's intra-op pool and the BLAS's)
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
   if (!(n >= 1 && n <= 4096) || n != static_cast<int>(n)) throw Napi::RangeError::New(env, "setThreads: threads must be an integer in [1, 4096]");
   at::set_num_threads(static_cast<int>(n));
+  setBlasThreads(static_cast<int>(n));
   return Napi::Number::New(env, at::get_num_threads());
 }
 
