@@ -241,6 +241,11 @@ export function probeTorchBackend(): TorchProbe {
 /** The torch backend's settings as last started (reused by describeBackends, which must not change them). */
 let torchStarted: TorchInfo | null = null;
 
+/** The device of the torch backend when it is the active tfjs backend, else null (the memory preflight asks). */
+export function activeTorchDevice(): 'cpu' | 'cuda' | null {
+  return torchStarted && tf.engine().backendName === 'torch' ? torchStarted.device : null;
+}
+
 function torchLabel(t: TorchInfo): string {
   return `libtorch ${t.version} (${t.source}) on ${t.device}, ${t.threads} thread${t.threads === 1 ? '' : 's'}, ${t.precision}`;
 }
