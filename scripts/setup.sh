@@ -15,6 +15,10 @@ cd "$(dirname "$0")/.."
 #   g++ make python3       node-gyp's tools to build the accelerator at `npm ci`
 #   opencv-doc             real sample videos (vtest.avi, cup.mp4, ...) that the tests and the bench decode
 #   dataset-fashion-mnist  real images the demo suite draws its objects from
+#   libtorch-dev           libtorch 1.13.1 (CPU): headers and libraries the torch backend (torch/) builds and links against
+#                          at `npm ci`; without it (and without a pip PyTorch) npm drops cover-torch and cover runs on wasm
+#   python3-torch          Debian's PyTorch for /usr/bin/python3: the bench's PyTorch eager rows (bench/torch_step.py)
+#   libgloo-dev            Gloo's headers, which libtorch's c10d headers include (distributed training over processes)
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 compgen -G '/usr/lib/*/openblas-pthread/libopenblas.so.0' >/dev/null || compgen -G '/usr/lib/*/libopenblas.so.0' >/dev/null || need+=(libopenblas0-pthread)
@@ -23,6 +27,10 @@ command -v make >/dev/null 2>&1 || need+=(make)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -e /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || need+=(opencv-doc)
 [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
+# File checks, not `import torch` (a second or more): each package's own file says it is installed.
+[ -e /usr/include/ATen/ATen.h ] || need+=(libtorch-dev)
+[ -e /usr/lib/python3/dist-packages/torch/__init__.py ] || need+=(python3-torch)
+[ -e /usr/include/gloo/allreduce.h ] || need+=(libgloo-dev)
 
 if [ ${#need[@]} -gt 0 ]; then
   line="apt-get install -y --no-install-recommends ${need[*]}"
@@ -42,6 +50,6 @@ fi
 
 # npm ci: @tensorflow/tfjs-node(-gpu) and ffmpeg-static are optional and fail to install offline; npm drops them and
 # cover uses the wasm backend and Debian's ffmpeg. cover-native (optional too) builds with node-gyp against the Node
-# headers on this machine.
+# headers on this machine; cover-torch (optional) builds with g++ against the libtorch it finds (torch/build.js).
 npm ci --no-audit --no-fund
 npm run build

@@ -2,22 +2,37 @@
 
 import { Command, Option } from 'commander';
 import { RUN_LIMITS } from '../train/run_config';
+import { AUTO_ORDER, BackendRequest, BackendRequestOptions, DEVICES, PRECISIONS, TorchDevice, TorchPrecision } from '../engine/backend';
+import type { AccelMode } from '../engine/accel/accel';
 import { intArg, MAX_THREADS, numArg } from './parse';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'torch', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export function backendOption(): Option {
-  return new Option('--backend <name>', 'compute backend (auto = tfjs-node-gpu, tfjs-node, wasm, cpu: the best present)')
+  return new Option('--backend <name>', `compute backend (auto = the first of ${AUTO_ORDER.join(', ')} that starts)`)
     .choices(BACKEND_CHOICES as unknown as string[])
     .env('COVER_BACKEND')
     .default('auto');
 }
 
 export function threadsOption(): Option {
-  return new Option('--threads <n>', 'wasm threads in Node (opt-in; 1 = the stock single-threaded wasm)')
+  return new Option('--threads <n>', "wasm threads in Node (opt-in; 1 = the stock single-threaded wasm), or libtorch's CPU threads on torch")
     .env('COVER_THREADS')
     .argParser(intArg('--threads', { min: 1, max: MAX_THREADS }));
+}
+
+/** No default: given with a backend other than torch it is a usage error (initBackend), so unset must mean unset. */
+export function deviceOption(): Option {
+  return new Option('--device <device>', 'torch backend only: where it computes (default auto = cuda when this libtorch has it and sees a GPU, else cpu)')
+    .choices(DEVICES as unknown as string[])
+    .env('COVER_DEVICE');
+}
+
+export function precisionOption(): Option {
+  return new Option('--precision <p>', 'torch backend only: matmul precision (default fp32 on cpu, tf32 on GPUs that have it; bf16 keeps float32 weights)')
+    .choices(PRECISIONS as unknown as string[])
+    .env('COVER_PRECISION');
 }
 
 export function accelOption(): Option {
@@ -27,9 +42,23 @@ export function accelOption(): Option {
     .default('auto');
 }
 
-/** --backend, --threads and --accel: how every command that runs the model picks its compute engine. */
+/** --backend, --threads, --accel, --device and --precision: how every command that runs the model picks its compute engine. */
 export function addEngineOptions(cmd: Command): Command {
-  return cmd.addOption(backendOption()).addOption(threadsOption()).addOption(accelOption());
+  return cmd.addOption(backendOption()).addOption(threadsOption()).addOption(accelOption()).addOption(deviceOption()).addOption(precisionOption());
+}
+
+/** The engine options as parsed by commander. */
+export interface EngineOptions {
+  backend: BackendRequest;
+  threads?: number;
+  accel: AccelMode;
+  device?: TorchDevice;
+  precision?: TorchPrecision;
+}
+
+/** What initBackend takes, from a command's parsed options. */
+export function engineRequest(o: EngineOptions): BackendRequestOptions {
+  return { backend: o.backend, threads: o.threads, accel: o.accel, device: o.device, precision: o.precision };
 }
 
 export function memoryCacheOption(): Option {

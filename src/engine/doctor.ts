@@ -10,7 +10,18 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, CoverError } from '../errors';
 import { FfmpegLocation, FFMPEG_FIX, findFfmpeg } from '../data/video/find_ffmpeg';
-import { BackendInfo, BackendProbe, BackendRequest, describeBackends, initBackend, NOT_INSTALLED_REASON } from './backend';
+import {
+  BackendInfo,
+  BackendProbe,
+  BackendRequest,
+  describeBackends,
+  initBackend,
+  NOT_INSTALLED_REASON,
+  probeTorchBackend,
+  TORCH_FIX,
+  TorchDevice,
+  TorchPrecision,
+} from './backend';
 import { GemmRate, measureGemm } from './gemm_rate';
 import { coverVersion } from '../version';
 import type { AccelMode } from './accel/accel';
@@ -20,6 +31,8 @@ export interface DoctorOptions {
   backend: BackendRequest;
   threads?: number;
   accel?: AccelMode;
+  device?: TorchDevice;
+  precision?: TorchPrecision;
   /** How long to time the matMul rate (ms; default 300). 0 skips it. */
   gemmMs?: number;
 }
@@ -48,14 +61,81 @@ export interface DoctorReport {
   gemm: GemmRate | null;
   /** The native accelerator package: built and loadable (with its BLAS), or why not. Whether it is in use: backend.accel. */
   native: { built: boolean; error: string | null; info: NativeInfo | null };
+  /** The torch backend (cover-torch on libtorch): the libtorch it was built against, or why it is absent. */
+  torch: TorchReport;
   ffmpeg: FfmpegLocation;
   versions: Versions;
   /** What the user can do, one plain sentence each; empty when nothing is missing. */
   advice: string[];
 }
 
+export interface TorchReport {
+  /** ACTIVE: the backend in use now; available: built and starts; absent: not built, or fails to load or start. */
+  status: 'ACTIVE' | 'available' | 'absent';
+  /** libtorch's version, library folder and where it was found (debian, python, COVER_LIBTORCH); null when absent. */
+  version: string | null;
+  libtorch: string | null;
+  source: string | null;
+  /** Whether this libtorch has CUDA, and the CUDA devices it sees. */
+  cuda: boolean;
+  cudaDevices: number;
+  /** When it started: its device, matmul precision and CPU threads. */
+  device: 'cpu' | 'cuda' | null;
+  precision: TorchPrecision | null;
+  threads: number | null;
+  /** Why it is absent, and what makes it present. */
+  reason: string | null;
+  fix: string | null;
+}
+
+/** The fix for an absent torch backend, by why it is absent. */
+export function torchFix(reason: string): string {
+  if (/^installed, but fails to load/.test(reason)) {
+    return 'rebuild it against a libtorch that is still on this machine (npm rebuild cover-torch), or set COVER_LIBTORCH and run npm ci; or use --backend wasm';
+  }
+  if (/^(started|loaded), but/.test(reason)) return 'report this as a bug with `cover doctor --json`; meanwhile use --backend wasm';
+  return TORCH_FIX;
+}
+
+/**
+ * The doctor's torch section from the addon's probe (what libtorch it was built against), the backend now active and
+ * the candidate's row of the backends table (whether it started and computed here).
+ */
+export function torchReport(probe: ReturnType<typeof probeTorchBackend>, active: BackendInfo | null, row: BackendProbe | undefined): TorchReport {
+  if (!probe.ok || (row && !row.available)) {
+    const reason = !probe.ok ? probe.reason : (row?.reason ?? 'did not start');
+    return {
+      status: 'absent',
+      version: probe.ok ? probe.info.version : null,
+      libtorch: probe.ok ? probe.info.libtorch : null,
+      source: probe.ok ? probe.info.source : null,
+      cuda: probe.ok ? probe.info.cuda : false,
+      cudaDevices: probe.ok ? probe.info.cudaDevices : 0,
+      device: null,
+      precision: null,
+      threads: null,
+      reason,
+      fix: torchFix(reason),
+    };
+  }
+  const t = active?.name === 'torch' ? active.torch : undefined;
+  return {
+    status: t ? 'ACTIVE' : 'available',
+    version: probe.info.version,
+    libtorch: probe.info.libtorch,
+    source: probe.info.source,
+    cuda: probe.info.cuda,
+    cudaDevices: probe.info.cudaDevices,
+    device: t?.device ?? null,
+    precision: t?.precision ?? null,
+    threads: t?.threads ?? row?.threads ?? null,
+    reason: null,
+    fix: null,
+  };
+}
+
 /** The matMul size for the rate: the plain-JS cpu backend takes ~0.35 s per 512³ product, so it gets a smaller one. */
-const GEMM_N: Record<string, number> = { cpu: 256, wasm: 512, tensorflow: 1024 };
+const GEMM_N: Record<string, number> = { cpu: 256, wasm: 512, tensorflow: 1024, torch: 1024 };
 
 export function versions(): Versions {
   const cpus = os.cpus();
@@ -92,6 +172,14 @@ function advise(r: Omit<DoctorReport, 'advice' | 'ok'>, opts: DoctorOptions): st
             'cuDNN 8.1). Without them cover trains on wasm, which works everywhere.'
         : `Native TensorFlow is installed but does not work here (${tfProbes.map((p) => `${p.package}: ${p.reason}`).join('; ')}).`,
     );
+  }
+  if (r.torch.status === 'absent') {
+    out.push(
+      `The torch backend (libtorch: no 4 GiB heap, so base and large train; CUDA where the libtorch has it) is not available: ${r.torch.reason}. ` +
+        `To fix: ${r.torch.fix}.`,
+    );
+  } else if (opts.backend !== 'torch' && r.torch.cuda && r.torch.cudaDevices > 0) {
+    out.push(`This libtorch has CUDA and sees ${r.torch.cudaDevices} GPU${r.torch.cudaDevices === 1 ? '' : 's'}: --backend torch --device cuda trains on it.`);
   }
   if (b?.name === 'cpu' && opts.backend === 'auto') {
     out.push(`cover fell back to the plain-JavaScript cpu backend, 25-35x slower than wasm, because wasm did not start (${wasm?.reason ?? 'unknown'}). Reinstall the dependencies (npm ci).`);
@@ -139,7 +227,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   let backend: BackendInfo | null = null;
   let backendError: DoctorReport['backendError'] = null;
   try {
-    backend = await initBackend({ backend: opts.backend, threads: opts.threads, accel: opts.accel });
+    backend = await initBackend({ backend: opts.backend, threads: opts.threads, accel: opts.accel, device: opts.device, precision: opts.precision });
   } catch (err) {
     // A usage mistake (--threads with --backend cpu) is the user's to fix before anything else; a backend that does
     // not start is exactly what the doctor reports.
@@ -154,7 +242,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
 
   const loaded = loadNative();
   const native = { built: loaded.addon !== null, error: loaded.error, info: loaded.addon ? loaded.addon.info() : null };
-  const partial = { backend, backendError, backends, gemm, native, ffmpeg: findFfmpeg(), versions: versions() };
+  const torch = torchReport(probeTorchBackend(), backend, backends.find((p) => p.name === 'torch'));
+  const partial = { backend, backendError, backends, gemm, native, torch, ffmpeg: findFfmpeg(), versions: versions() };
   return { ok: backend !== null, ...partial, advice: advise(partial, opts) };
 }
 

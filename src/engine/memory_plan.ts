@@ -143,13 +143,16 @@ export interface BackendCapacity {
 }
 
 /**
- * What a backend can hold: the wasm32 heap stops at 4 GiB whatever the machine has; cpu and TensorFlow on the CPU use
- * the machine's memory, of which os.freemem() (MemAvailable on Linux) is free now.
+ * What a backend can hold: the wasm32 heap stops at 4 GiB whatever the machine has; cpu, torch and TensorFlow on the
+ * CPU use the machine's memory, of which os.freemem() (MemAvailable on Linux) is free now. On a GPU (TensorFlow's, or
+ * torch with --device cuda) cover does not know the device's free memory: no limit, the check is skipped.
  */
 export function backendCapacity(backend: string, opts: { gpu?: boolean; freeBytes?: number } = {}): BackendCapacity {
   const inUse = tf.engine().backendName === backend ? tf.memory().numBytes : 0;
   if (backend === 'wasm') return { backend, limitBytes: WASM_HEAP_MAX_BYTES, inUseBytes: inUse, limit: 'the wasm heap holds at most 4 GiB' };
-  if (backend === 'tensorflow' && opts.gpu) return { backend, limitBytes: null, inUseBytes: inUse, limit: 'GPU memory' };
+  if ((backend === 'tensorflow' || backend === 'torch') && opts.gpu) {
+    return { backend, limitBytes: null, inUseBytes: inUse, limit: "the GPU's memory, which cover does not measure (not checked)" };
+  }
   const free = opts.freeBytes ?? os.freemem();
   // Free memory excludes what our own tensors already take, so the limit is free + in use.
   return { backend, limitBytes: free + inUse, inUseBytes: inUse, limit: `this machine has ${gib(free)} GiB free` };

@@ -9,6 +9,7 @@ import { CONFIG_FILE, readCheckpointConfig } from '../checkpoint/checkpoint';
 import { ModelConfig } from '../config/model_config';
 import { PRESET_NAMES, getPreset } from '../config/presets';
 import { activeNative } from '../engine/accel/accel';
+import { activeTorchDevice, probeTorchBackend } from '../engine/backend';
 import { BackendCapacity, MemoryPlan, StepPath, TrainingShape, backendCapacity, fits, gib, planTrainingMemory } from '../engine/memory_plan';
 import { OutOfMemoryError } from '../errors';
 import { HeadInfo } from '../model/heads';
@@ -33,8 +34,23 @@ function describe(what: string, plan: MemoryPlan, s: TrainingShape, cap: Backend
   );
 }
 
-/** The settings a user can change, each checked with a fresh plan; only those that fit are offered. */
-function fixes(s: TrainingShape, cap: BackendCapacity, fromPreset: boolean, preset: string): string[] {
+/** The other backends a refused run could move to: torch when its addon is present, cpu; their capacities here. */
+export interface Alternatives {
+  /** The torch backend on the CPU, or null when its addon is absent (or torch is the backend refusing). */
+  torch: BackendCapacity | null;
+  cpu: BackendCapacity;
+}
+
+function alternatives(backend: string): Alternatives {
+  return { torch: backend !== 'torch' && probeTorchBackend().ok ? backendCapacity('torch') : null, cpu: backendCapacity('cpu') };
+}
+
+/**
+ * The settings a user can change, each checked with a fresh plan; only those that fit are offered. Moving off the wasm
+ * heap comes first when it fits the whole run as asked: `--backend torch` (libtorch in the machine's memory, fast), else
+ * `--backend cpu` (much slower) when torch is absent.
+ */
+export function trainingFixes(s: TrainingShape, cap: BackendCapacity, fromPreset: boolean, preset: string, alt: Alternatives): string[] {
   const ok = (t: TrainingShape, c = cap) => fits(planTrainingMemory(t).totalBytes, c);
   /** The largest micro-batch up to the current one with which `t` fits, or 0. */
   const bestMicro = (t: TrainingShape, c = cap) => {
@@ -43,6 +59,10 @@ function fixes(s: TrainingShape, cap: BackendCapacity, fromPreset: boolean, pres
   };
   const withMicro = (flag: string, m: number, t: TrainingShape) => (m < Math.min(t.microBatch, t.batchSize) ? `${flag} --micro-batch ${m}` : flag);
   const out: string[] = [];
+  // torch runs tfjs's kernels' shapes in libtorch; the tfjs-path activation model is its upper bound.
+  const onTfjs = { ...s, path: 'tfjs' as StepPath };
+  const mt = cap.backend === 'wasm' && alt.torch ? bestMicro(onTfjs, alt.torch) : 0;
+  if (mt > 0) out.push(`${withMicro('--backend torch', mt, onTfjs)} (${gib(alt.torch!.limitBytes ?? 0)} GiB free here)`);
   const m = bestMicro(s);
   if (m > 0) out.push(`--micro-batch ${m}`);
   if (s.optimizer === 'adamw') {
@@ -61,12 +81,10 @@ function fixes(s: TrainingShape, cap: BackendCapacity, fromPreset: boolean, pres
       }
     }
   }
-  if (cap.backend === 'wasm') {
-    // The cpu backend is limited by the machine's memory, not the 4 GiB heap (and is much slower).
-    const cpu = backendCapacity('cpu');
-    const t = { ...s, path: 'tfjs' as StepPath };
-    const mc = bestMicro(t, cpu);
-    if (mc > 0) out.push(`${withMicro('--backend cpu', mc, t)} (much slower; ${gib(cpu.limitBytes ?? 0)} GiB free here)`);
+  if (cap.backend === 'wasm' && mt === 0) {
+    // The cpu backend is limited by the machine's memory, not the 4 GiB heap (and is much slower); offered when torch is not.
+    const mc = bestMicro(onTfjs, alt.cpu);
+    if (mc > 0) out.push(`${withMicro('--backend cpu', mc, onTfjs)} (much slower; ${gib(alt.cpu.limitBytes ?? 0)} GiB free here)`);
   }
   return out;
 }
@@ -83,7 +101,7 @@ function fixes(s: TrainingShape, cap: BackendCapacity, fromPreset: boolean, pres
 export function assertTrainingFits(cfg: RunConfig, heads: HeadInfo[], resumed?: ModelConfig): MemoryPlan {
   const { model, fromPreset } = runModel(cfg, resumed);
   const backend = tf.getBackend();
-  const gpu = Boolean((tf.findBackend(backend) as { isUsingGpuDevice?: boolean } | null)?.isUsingGpuDevice);
+  const gpu = backend === 'torch' ? activeTorchDevice() === 'cuda' : Boolean((tf.findBackend(backend) as { isUsingGpuDevice?: boolean } | null)?.isUsingGpuDevice);
   const cap = backendCapacity(backend, { gpu });
   const shape: TrainingShape = {
     model,
@@ -97,7 +115,7 @@ export function assertTrainingFits(cfg: RunConfig, heads: HeadInfo[], resumed?: 
   const plan = planTrainingMemory(shape);
   if (fits(plan.totalBytes, cap)) return plan;
   const what = fromPreset ? `--preset ${cfg.preset}` : `the model of ${resumed ? 'the checkpoint' : cfg.init}`;
-  const found = fixes(shape, cap, fromPreset, cfg.preset);
+  const found = trainingFixes(shape, cap, fromPreset, cfg.preset, alternatives(backend));
   throw new OutOfMemoryError(describe(what, plan, shape, cap), {
     suggestion: found.length > 0 ? found.join(', or ') : 'none of --micro-batch 1, --optimizer sgd, a smaller --preset or --backend cpu fits here: use a machine with more memory',
   });

@@ -44,11 +44,13 @@ const DATA = ['noequals', 'k400=', '=/data/k400', '1k=/data', 'k400=kinetcs:/dat
 const VIEWS = ['2x2', '0x3', '11x3', '100000x3', '1x', 'x3', 'abc', '1.5x3', '1x3x3', '-1x3', ''];
 const MAX_BAD = ['-1', '1.5', 'abc', '0x10', '1e308', 'Infinity', ''];
 
-/** By flag, for every command that has it (ENGINE: --backend, --threads, --accel). */
+/** By flag, for every command that has it (ENGINE: --backend, --threads, --accel, --device, --precision). */
 const SPECS: Record<string, Spec> = {
   '--backend': CHOICE,
   '--threads': int(1, 256),
   '--accel': CHOICE,
+  '--device': [...CHOICE, 'gpu', 'CUDA', 'cuda:0'],
+  '--precision': [...CHOICE, 'fp16', 'float32', 'FP32'],
   '--data': DATA,
   '--preset': CHOICE,
   '--init': TEXT,
@@ -283,6 +285,18 @@ test('good values pass and arrive parsed (plain digits, decimals, exponents for 
   expect(t.opts).toMatchObject({ sourceSteps: 5, epochs: 0.5 });
   const d = await parse(['demo-data', '--seed', '7', '--only', 'k400,imnet']);
   expect(d.opts).toMatchObject({ seed: 7, only: ['k400', 'imnet'] });
+  // The torch backend's options: on every command that runs the model, from the command line or the environment.
+  for (const cmd of [['cotrain'], ['pretrain'], ['transfer', 'k400', 'ssv2'], ['eval'], ['predict', 'clip.mp4'], ['parity', 'fixtures'], ['doctor']]) {
+    const g = await parse([...cmd, '--backend', 'torch', '--device', 'cuda', '--precision', 'bf16', '--threads', '2']);
+    expect(g.stderr).toBe('');
+    expect(g.opts).toMatchObject({ backend: 'torch', device: 'cuda', precision: 'bf16', threads: 2 });
+  }
+  const env = await parse(['doctor'], { COVER_BACKEND: 'torch', COVER_DEVICE: 'cpu', COVER_PRECISION: 'tf32' });
+  expect(env.opts).toMatchObject({ backend: 'torch', device: 'cpu', precision: 'tf32' });
+  // Unset means unset (no default): a backend other than torch must not see a device it was never given.
+  const none = await parse(['cotrain']);
+  expect(none.opts!.device).toBeUndefined();
+  expect(none.opts!.precision).toBeUndefined();
 });
 
 test.each([
@@ -298,6 +312,9 @@ test.each([
   [['pretrain', '--data', 'imnet=/a', '--data', 'imnet=/b'], "cover: error: --data names 'imnet' twice, got 'imnet=/b' after 'imnet=/a'"],
   [['cotrain', '--steps', '1e3'], "cover: error: --steps takes a whole number from 1 to 100000000, got '1e3' (fix: write it in plain digits: 1000)"],
   [['cotrain', '--seed', '0x10'], "cover: error: --seed takes a whole number from 0 to 4294967295, got '0x10' (fix: write it in plain digits: 16)"],
+  [['cotrain', '--device', 'gpu'], "cover: error: --device takes one of auto, cpu, cuda, got 'gpu'"],
+  [['eval', '--precision', 'fp16'], "cover: error: --precision takes one of fp32, tf32, bf16, got 'fp16'"],
+  [['doctor', '--backend', 'pytorch'], "cover: error: --backend takes one of auto, tensorflow, wasm, torch, cpu, got 'pytorch'"],
 ])('%j: %s', async (argv, line) => {
   const r = await parse(argv);
   expect({ code: r.code, stderr: r.stderr, reached: r.opts !== undefined }).toEqual({ code: 2, stderr: `${line}\n`, reached: false });
@@ -324,6 +341,12 @@ describe('the built CLI (node bin/cover.js)', () => {
     [['transfer', 'ssv2', 'k400', '--mixup', 'abc'], {}, "cover: error: --mixup takes a number from 0 to 100 (0 = off), got 'abc'"],
     [['eval', '--views', '100000x3'], {}, "cover: error: --views takes TxS: T temporal clips from 1 to 10, S spatial crops 1 or 3 (e.g. 1x3), got '100000x3'"],
     [['doctor'], { COVER_THREADS: '1e308' }, "cover: error: COVER_THREADS: --threads takes a whole number from 1 to 256, got '1e308'"],
+    [['doctor'], { COVER_DEVICE: 'gpu' }, "cover: error: COVER_DEVICE: --device takes one of auto, cpu, cuda, got 'gpu'"],
+    [['cotrain', '--precision', 'fp16'], {}, "cover: error: --precision takes one of fp32, tf32, bf16, got 'fp16'"],
+    // Valid values, but only for the torch backend: refused before any backend starts or anything is written.
+    [['cotrain', '--device', 'cuda', '--backend', 'wasm'], {}, 'cover: error: --device cuda applies to the torch backend only, not wasm (fix: add --backend torch, or drop --device)'],
+    [['doctor', '--precision', 'bf16'], {}, 'cover: error: --precision bf16 applies to the torch backend only, not auto (fix: add --backend torch, or drop --precision)'],
+    [['eval', '--threads', '2', '--backend', 'cpu'], {}, 'cover: error: --threads 2 applies to the wasm and torch backends only, not cpu (fix: drop --threads, or use --backend wasm)'],
     [['cotrain', '--bogus'], {}, "cover: error: unknown option '--bogus' (fix: see cover cotrain --help)"],
   ])('%j %j: exactly one line, exit 2, nothing written', (args, env, line) => {
     const r = cover(['cotrain', 'pretrain', 'transfer'].includes(args[0]) ? [...args, '--out', path.join(tmp, 'run')] : args, env);

@@ -9,7 +9,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, UsageError } from '../../src/errors';
-import { describeBackends, initBackend, NOT_INSTALLED_REASON } from '../../src/engine/backend';
+import { AUTO_ORDER, describeBackends, initBackend, NOT_INSTALLED_REASON, probeTorchBackend, TORCH_FIX } from '../../src/engine/backend';
 import { measureGemm } from '../../src/engine/gemm_rate';
 import { isOutOfMemory, outOfMemoryError, wasmHeapBytes } from '../../src/engine/oom_guard';
 import { shutdownThreads, wasmThreads } from '../../src/engine/wasm_threads';
@@ -18,6 +18,10 @@ import { tensorflowInstalled } from '../helpers/tf';
 const ROOT = path.resolve(__dirname, '../..');
 
 const tensorflowPresent = tensorflowInstalled();
+/** The torch backend's addon built here; CI (COVER_EXPECT_TORCH=1) insists, so its tests fail there instead of skipping. */
+const torchProbe = probeTorchBackend();
+const torchPresent = torchProbe.ok || process.env.COVER_EXPECT_TORCH === '1';
+const BIN = path.join(ROOT, 'bin', 'cover.js');
 
 afterAll(() => shutdownThreads()); // the pthread pool would keep the jest worker alive
 
@@ -99,15 +103,69 @@ describe('initBackend', () => {
   });
 });
 
+describe('the torch backend', () => {
+  test('auto tries it after wasm and before cpu (one documented order)', () => {
+    expect(AUTO_ORDER).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'torch', 'cpu']);
+  });
+
+  test('--device and --precision belong to torch: with any other backend a UsageError, before anything starts', async () => {
+    for (const backend of ['auto', 'wasm', 'cpu', 'tensorflow'] as const) {
+      await expect(initBackend({ backend, device: 'cuda' })).rejects.toThrow(new UsageError(`--device cuda applies to the torch backend only, not ${backend}`));
+      await expect(initBackend({ backend, precision: 'bf16' })).rejects.toThrow(UsageError);
+    }
+    await expect(initBackend({ backend: 'torch', device: 'gpu' as never })).rejects.toThrow("--device takes one of auto, cpu, cuda, got 'gpu'");
+    // --threads is torch's too (libtorch's CPU threads): never the "wasm only" usage error.
+    const err = await initBackend({ backend: 'torch', threads: 2 }).catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(UsageError);
+  });
+
+  (torchPresent ? test.skip : test)('without the addon an explicit torch is a BackendError with the fix; auto passes it over', async () => {
+    const err = await initBackend({ backend: 'torch' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as BackendError).message).toBe(`the torch backend is not available (cover-torch: ${(torchProbe as { reason: string }).reason})`);
+    expect((err as BackendError).suggestion).toBe(TORCH_FIX);
+    expect((err as BackendError).exitCode).toBe(3);
+    expect((await initBackend({ backend: 'auto' })).name).not.toBe('torch');
+  });
+
+  (torchPresent ? test : test.skip)('with the addon: --backend torch --device cpu computes, with libtorch threads, and wasm comes back', async () => {
+    const info = await initBackend({ backend: 'torch', device: 'cpu', threads: 2 });
+    expect(info).toMatchObject({ name: 'torch', candidate: 'torch', package: 'cover-torch', device: 'cpu', precision: 'fp32', threads: 2, gpu: false });
+    expect(info.torch).toMatchObject({ device: 'cpu', threads: 2 });
+    expect(info.accel.active).toBe(false);
+    const y = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]))); // [1, 2] x [2, 1]
+    expect(Array.from(await y.data())).toEqual([11]);
+    y.dispose();
+    expect((await initBackend({ backend: 'wasm' })).name).toBe('wasm');
+  });
+
+  // Where a user meets it: the built CLI, one line and exit 3, nothing started or written.
+  test('--backend torch --device cuda on a libtorch without CUDA (or without the addon): one line, exit 3, no run folder', () => {
+    if (torchProbe.ok && torchProbe.info.cuda) return; // a CUDA libtorch: this machine cannot show the refusal
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-torch-cuda-'));
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'cotrain', '--backend', 'torch', '--device', 'cuda', '--out', path.join(out, 'run')], { encoding: 'utf8', timeout: 60_000 });
+      const want = torchPresent
+        ? /^cover: error: --device cuda: this libtorch \S+ \((debian|python|COVER_LIBTORCH), \S+\) is built without CUDA \(fix: use --device cpu, or build cover-torch against a pip PyTorch with CUDA .*\)\n$/
+        : new RegExp(`^cover: error: the torch backend is not available \\(cover-torch: .*\\) \\(fix: apt-get install libtorch-dev .*\\)\n$`);
+      expect(r.stderr).toMatch(want);
+      expect(r.status).toBe(3);
+      expect(fs.readdirSync(out)).toEqual([]);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('describeBackends', () => {
-  test('lists all four candidates, leaves the active backend alone and leaks no tensors', async () => {
+  test('lists all five candidates, leaves the active backend alone and leaks no tensors', async () => {
     await initBackend({ backend: 'cpu' });
     await describeBackends(); // burn-in: starts wasm once
     const before = tf.memory().numTensors;
     const probes = await describeBackends();
     expect(tf.memory().numTensors).toBe(before);
     expect(tf.getBackend()).toBe('cpu');
-    expect(probes.map((p) => p.name)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+    expect(probes.map((p) => p.name)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'torch', 'cpu']);
     expect(probes.find((p) => p.name === 'cpu')).toMatchObject({ available: true, active: true, threads: 1 });
     expect(probes.find((p) => p.name === 'wasm')).toMatchObject({ available: true, active: false, simd: true, version: '4.22.0' });
     if (!tensorflowPresent) {

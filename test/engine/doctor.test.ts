@@ -6,8 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, UsageError } from '../../src/errors';
-import { doctorFailure, runDoctor } from '../../src/engine/doctor';
-import { NOT_INSTALLED_REASON } from '../../src/engine/backend';
+import { doctorFailure, runDoctor, torchFix, torchReport } from '../../src/engine/doctor';
+import { NOT_INSTALLED_REASON, probeTorchBackend, TORCH_FIX } from '../../src/engine/backend';
 import { resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
 import { renderDoctor } from '../../src/cli/commands/doctor';
 import { shutdownThreads } from '../../src/engine/wasm_threads';
@@ -17,6 +17,9 @@ const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'cover.js');
 
 const tensorflowPresent = tensorflowInstalled();
+/** The torch backend's addon built here; CI (COVER_EXPECT_TORCH=1) insists, so its tests fail there instead of skipping. */
+const torchProbe = probeTorchBackend();
+const torchPresent = torchProbe.ok || process.env.COVER_EXPECT_TORCH === '1';
 
 afterAll(() => shutdownThreads());
 
@@ -30,11 +33,11 @@ function cli(args: string[], env: Record<string, string> = {}) {
 describe('runDoctor', () => {
   test('reports backends, the chosen one with a measured GEMM rate, ffmpeg, versions and advice, as plain JSON', async () => {
     const r = await runDoctor({ backend: 'wasm', gemmMs: 30 });
-    expect(Object.keys(r).sort()).toEqual(['advice', 'backend', 'backendError', 'backends', 'ffmpeg', 'gemm', 'native', 'ok', 'versions']);
+    expect(Object.keys(r).sort()).toEqual(['advice', 'backend', 'backendError', 'backends', 'ffmpeg', 'gemm', 'native', 'ok', 'torch', 'versions']);
     expect(r.ok).toBe(true);
     expect(r.backendError).toBeNull();
     expect(r.backend).toMatchObject({ name: 'wasm', requested: 'wasm', threads: 1, simd: true });
-    expect(r.backends.map((b) => b.name)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+    expect(r.backends.map((b) => b.name)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'torch', 'cpu']);
     expect(r.backends.filter((b) => b.active).map((b) => b.name)).toEqual(['wasm']);
     expect(r.gemm).toMatchObject({ n: 512, backend: 'wasm' });
     expect(r.gemm!.gflops).toBeGreaterThan(0);
@@ -95,14 +98,72 @@ describe('runDoctor', () => {
 
   test('renders every section as plain tables', async () => {
     const text = renderDoctor(await runDoctor({ backend: 'wasm', gemmMs: 5 }));
-    for (const heading of ['Compute backends', 'Chosen backend', 'Video decoding', 'Versions']) expect(text).toContain(`${heading}`);
+    for (const heading of ['Compute backends', 'Chosen backend', 'libtorch (--backend torch)', 'Video decoding', 'Versions']) expect(text).toContain(`${heading}`);
     expect(text).toMatch(/│ wasm +│ @tensorflow\/tfjs-backend-wasm +│ ACTIVE +│ SIMD, 1 thread +│ 4\.22\.0 +│/);
     expect(text).toMatch(/│ matMul rate │ \d+\.\d GFLOP\/s \(512x512/);
     expect(text).not.toContain('\u001b['); // no colour codes in logs
   });
 });
 
+describe('the libtorch section', () => {
+  const built = { version: '1.13.1', libtorch: '/usr/lib/x86_64-linux-gnu', source: 'debian', cuda: false, cudaDevices: 0 };
+
+  test('absent: why, and the fix for that reason (not built, or built but fails to load)', () => {
+    const missing = torchReport({ ok: false, reason: 'not installed (no libtorch was found when npm ci ran)' }, null, undefined);
+    expect(missing).toMatchObject({ status: 'absent', version: null, libtorch: null, cuda: false, threads: null, reason: 'not installed (no libtorch was found when npm ci ran)', fix: TORCH_FIX });
+    expect(TORCH_FIX).toMatch(/^apt-get install libtorch-dev .*then npm ci/);
+    const broken = torchReport({ ok: false, reason: 'installed, but fails to load: libtorch_cpu.so: cannot open shared object file' }, null, undefined);
+    expect(broken.fix).toMatch(/^rebuild it against a libtorch that is still on this machine \(npm rebuild cover-torch\)/);
+    expect(torchFix('started, but 1 + 2 gave 4')).toMatch(/bug/);
+    // Built, but it did not start here: absent, with the libtorch it was built against and the start's reason.
+    const noStart = torchReport({ ok: true, info: built }, null, { name: 'torch', backend: 'torch', package: 'cover-torch', available: false, reason: 'started, but 1 + 2 gave 4', version: null, active: false });
+    expect(noStart).toMatchObject({ status: 'absent', version: '1.13.1', source: 'debian', reason: 'started, but 1 + 2 gave 4' });
+  });
+
+  test('present: available with its libtorch and threads, ACTIVE with its device and precision', () => {
+    const row = { name: 'torch' as const, backend: 'torch' as const, package: 'cover-torch', available: true, reason: 'libtorch 1.13.1 (debian) on cpu, 2 threads, fp32', version: '1.13.1', active: false, threads: 2 };
+    expect(torchReport({ ok: true, info: built }, null, row)).toEqual({ status: 'available', ...built, device: null, precision: null, threads: 2, reason: null, fix: null });
+    const torch = { ...built, device: 'cpu' as const, precision: 'fp32' as const, threads: 1 };
+    const active = { name: 'torch', torch, threads: 1 } as unknown as Parameters<typeof torchReport>[1];
+    expect(torchReport({ ok: true, info: built }, active, { ...row, active: true })).toMatchObject({ status: 'ACTIVE', device: 'cpu', precision: 'fp32', threads: 1 });
+  });
+
+  (torchPresent ? test.skip : test)('without the addon: absent in the report and the advice, with the fix', async () => {
+    const r = await runDoctor({ backend: 'wasm', gemmMs: 0 });
+    expect(r.torch).toMatchObject({ status: 'absent', reason: (torchProbe as { reason: string }).reason, fix: TORCH_FIX });
+    expect(r.backends.find((b) => b.name === 'torch')).toMatchObject({ available: false, active: false, package: 'cover-torch' });
+    expect(r.advice.some((a) => a.startsWith('The torch backend (libtorch: no 4 GiB heap') && a.includes(`To fix: ${TORCH_FIX}.`))).toBe(true);
+    expect(renderDoctor(r)).toMatch(/│ why absent │ .+│\n/);
+  });
+
+  (torchPresent ? test : test.skip)('with the addon: available next to wasm, ACTIVE with --backend torch on the cpu', async () => {
+    const r = await runDoctor({ backend: 'wasm', gemmMs: 0 });
+    expect(r.torch).toMatchObject({ status: 'available', reason: null, source: expect.stringMatching(/^(debian|python|COVER_LIBTORCH)$/) });
+    expect(r.torch.version).toMatch(/^\d+\.\d+/);
+    const t = await runDoctor({ backend: 'torch', device: 'cpu', threads: 2, gemmMs: 20 });
+    expect(t.ok).toBe(true);
+    expect(t.backend).toMatchObject({ name: 'torch', device: 'cpu', precision: 'fp32', threads: 2 });
+    expect(t.torch).toMatchObject({ status: 'ACTIVE', device: 'cpu', threads: 2 });
+    expect(t.gemm!.gflops).toBeGreaterThan(0);
+    expect(tf.getBackend()).toBe('torch');
+    await runDoctor({ backend: 'wasm', gemmMs: 0 });
+  });
+});
+
 describe('cover doctor (built CLI)', () => {
+  test('--json has the libtorch section; --backend torch without it: the report, then one error line, exit 3', () => {
+    const r = cli(['doctor', '--json', '--gemm-ms', '5']);
+    expect(r.status).toBe(0);
+    const t = JSON.parse(r.stdout).torch;
+    expect(Object.keys(t).sort()).toEqual(['cuda', 'cudaDevices', 'device', 'fix', 'libtorch', 'precision', 'reason', 'source', 'status', 'threads', 'version']);
+    expect(t.status).toBe(torchProbe.ok ? 'available' : 'absent');
+    if (torchPresent) return;
+    const e = cli(['doctor', '--backend', 'torch', '--gemm-ms', '5']);
+    expect(e.stdout).toContain('libtorch (--backend torch)');
+    expect(e.stderr).toBe(`cover: error: the torch backend is not available (cover-torch: ${(torchProbe as { reason: string }).reason}) (fix: ${TORCH_FIX})\n`);
+    expect(e.status).toBe(3);
+  });
+
   test('--threads 2 --json: exit 0, wasm on 2 threads, one JSON object', () => {
     const r = cli(['doctor', '--threads', '2', '--json', '--gemm-ms', '50']);
     expect(r.stderr).toBe('');

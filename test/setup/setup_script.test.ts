@@ -7,6 +7,12 @@ import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SETUP = 'scripts/setup.sh';
+/** The torch backend's Debian packages and the file of each that says it is installed. */
+const TORCH_PACKAGES: [string, string][] = [
+  ['libtorch-dev', '/usr/include/ATen/ATen.h'],
+  ['python3-torch', '/usr/lib/python3/dist-packages/torch/__init__.py'],
+  ['libgloo-dev', '/usr/include/gloo/allreduce.h'],
+];
 
 test("the README's first command and .ci/run both run scripts/setup.sh", () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -29,6 +35,11 @@ test('without root, a machine that lacks the packages gets the exact apt-get lin
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/missing: ffmpeg( \S+)* g\+\+ make python3/);
     expect(r.stderr).toMatch(/run as root: {2}apt-get update && apt-get install -y --no-install-recommends ffmpeg( \S+)* g\+\+ make python3/);
+    // The torch backend's Debian packages are checked by their files (present here: then not named), never by PATH.
+    for (const [pkg, file] of TORCH_PACKAGES) {
+      if (fs.existsSync(file)) expect(r.stderr).not.toContain(` ${pkg}`);
+      else expect(r.stderr).toMatch(new RegExp(`missing: .* ${pkg}( |$)`, 'm'));
+    }
   } finally {
     fs.rmSync(bin, { recursive: true, force: true });
   }
@@ -39,4 +50,28 @@ test('on this machine (set up) --system finds nothing missing and installs nothi
   expect(r.stderr).toBe('');
   expect(r.stdout).toBe('');
   expect(r.status).toBe(0);
+});
+
+test('the torch backend: setup installs libtorch-dev, python3-torch and libgloo-dev when missing; CI expects the backend', () => {
+  const script = fs.readFileSync(path.join(ROOT, SETUP), 'utf8');
+  for (const [pkg, file] of TORCH_PACKAGES) {
+    expect(script).toContain(`[ -e ${file} ] || need+=(${pkg})`);
+    expect(script).toMatch(new RegExp(`^#\\s+${pkg}\\s+\\S`, 'm')); // with a comment saying why
+  }
+  // The whole list in one apt-get line, in the order checked, after the other packages.
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-setup-'));
+  try {
+    fs.writeFileSync(path.join(bin, 'id'), '#!/bin/sh\necho 1000\n', { mode: 0o755 });
+    fs.symlinkSync(spawnSync('bash', ['-c', 'command -v dirname'], { encoding: 'utf8' }).stdout.trim(), path.join(bin, 'dirname'));
+    // A copy of the script whose file checks look under an empty root: every package is missing.
+    const copy = path.join(bin, 'setup.sh');
+    fs.writeFileSync(copy, script.replace(/\[ -e \//g, `[ -e ${bin}/nothing/`).replace(/\[ -d \//g, `[ -d ${bin}/nothing/`).replace('cd "$(dirname "$0")/.."', `cd ${ROOT}`));
+    const r = spawnSync('/bin/bash', [copy], { encoding: 'utf8', env: { PATH: bin }, cwd: ROOT });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/install -y --no-install-recommends ffmpeg( \S+)* g\+\+ make python3 opencv-doc dataset-fashion-mnist libtorch-dev python3-torch libgloo-dev\n/);
+  } finally {
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
+  const ci = fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
+  expect(ci).toMatch(/^export COVER_EXPECT_TORCH=1$/m);
 });

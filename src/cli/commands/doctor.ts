@@ -4,10 +4,8 @@
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import { doctorFailure, DoctorReport, runDoctor } from '../../engine/doctor';
-import { BackendRequest } from '../../engine/backend';
-import { addEngineOptions, jsonOption } from '../options';
+import { addEngineOptions, EngineOptions, engineRequest, jsonOption } from '../options';
 import { intArg, MAX_GEMM_MS } from '../parse';
-import type { AccelMode } from '../../engine/accel/accel';
 
 /** No colours: the output is read in logs and CI as often as in a terminal. */
 const PLAIN = { style: { head: [] as string[], border: [] as string[] } };
@@ -52,6 +50,19 @@ export function renderDoctor(r: DoctorReport): string {
   );
   parts.push(`Native accelerator (--accel)\n${acc.toString()}`);
 
+  const t = r.torch;
+  const tt = new Table(PLAIN);
+  tt.push(
+    { status: t.status },
+    { libtorch: t.version ? `${t.version} (${t.libtorch})` : '-' },
+    { source: t.source ?? '-' },
+    { CUDA: t.version === null ? '-' : t.cuda ? `yes, ${t.cudaDevices} device${t.cudaDevices === 1 ? '' : 's'}` : 'no (CPU only)' },
+    { device: t.device ? `${t.device}, ${t.precision}` : '-' },
+    { threads: t.threads === null ? '-' : String(t.threads) },
+  );
+  if (t.reason) tt.push({ 'why absent': t.reason }, { fix: t.fix ?? '-' });
+  parts.push(`libtorch (--backend torch)\n${tt.toString()}`);
+
   const f = r.ffmpeg;
   const ff = new Table(PLAIN);
   ff.push(
@@ -82,11 +93,11 @@ export function renderDoctor(r: DoctorReport): string {
 
 export function doctorCommand(): Command {
   return addEngineOptions(new Command('doctor'))
-    .description('check the compute backends, wasm threads and SIMD, the matMul rate, ffmpeg and versions')
+    .description('check the compute backends, wasm threads and SIMD, the accelerator, libtorch, the matMul rate, ffmpeg and versions')
     .addOption(new Option('--gemm-ms <ms>', 'how long to time the matMul rate').argParser(intArg('--gemm-ms', { min: 1, max: MAX_GEMM_MS })).default(300))
     .addOption(jsonOption())
-    .action(async (opts: { backend: BackendRequest; threads?: number; accel: AccelMode; gemmMs: number; json?: boolean }) => {
-      const report = await runDoctor({ backend: opts.backend, threads: opts.threads, accel: opts.accel, gemmMs: opts.gemmMs });
+    .action(async (opts: EngineOptions & { gemmMs: number; json?: boolean }) => {
+      const report = await runDoctor({ ...engineRequest(opts), gemmMs: opts.gemmMs });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
       const failure = doctorFailure(report);
       if (failure) throw failure;

@@ -8,7 +8,7 @@ import { parseDataPaths } from '../../data/datasets/registry';
 import { initBackend } from '../../engine/backend';
 import { CheckpointEval, evaluateCheckpoint } from '../../eval/eval_checkpoint';
 import { renderEvals } from '../eval_render';
-import { addEngineOptions, memoryCacheOption, jsonOption } from '../options';
+import { addEngineOptions, engineRequest, memoryCacheOption, jsonOption } from '../options';
 import { dataArg, intArg, maxBadArg, namesArg, viewsArg } from '../parse';
 import { RUN_LIMITS } from '../../train/run_config';
 import type { AccelMode } from '../../engine/accel/accel';
@@ -84,7 +84,7 @@ Demo-suite data and datasets of other names get a line saying their numbers are 
   return cmd.action(async (o: EvalCliOptions) => {
     // Lines for the user go to stdout, or to stderr with --json so that stdout stays one JSON object.
     const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
-    await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
+    await initBackend(engineRequest(o));
     const tty = !o.json && process.stderr.isTTY;
     const result = await evaluateCheckpoint({
       checkpoint: o.checkpoint,

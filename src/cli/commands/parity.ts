@@ -4,9 +4,8 @@ import { Command, Option } from 'commander';
 import { table as makeTable } from '../render';
 import { initBackend } from '../../engine/backend';
 import { runParity, PARITY_TOLERANCE } from '../../tools/parity';
-import { addEngineOptions, jsonOption } from '../options';
+import { addEngineOptions, EngineOptions, engineRequest, jsonOption } from '../options';
 import { numArg } from '../parse';
-import type { AccelMode } from '../../engine/accel/accel';
 
 export function parityCommand(): Command {
   return addEngineOptions(new Command('parity'))
@@ -14,8 +13,8 @@ export function parityCommand(): Command {
     .argument('<fixture-dir>', 'folder in the format of test/fixtures/timesformer-parity/*')
     .addOption(new Option('--tolerance <x>', 'largest accepted absolute error').default(PARITY_TOLERANCE).argParser(numArg('--tolerance', { min: 0, minExclusive: true })))
     .addOption(jsonOption())
-    .action(async (dir: string, opts: { backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'; threads?: number; accel: AccelMode; tolerance: number; json?: boolean }) => {
-      await initBackend({ backend: opts.backend, threads: opts.threads, accel: opts.accel });
+    .action(async (dir: string, opts: EngineOptions & { tolerance: number; json?: boolean }) => {
+      await initBackend(engineRequest(opts));
       const result = await runParity(dir, opts.tolerance);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -7,7 +7,7 @@ import { IMAGE_EXT } from '../../data/datasets/common';
 import { assertReadableFile } from '../../data/video/probe';
 import { initBackend } from '../../engine/backend';
 import { Prediction, predictVideo } from '../../predict/predict';
-import { addEngineOptions, jsonOption } from '../options';
+import { addEngineOptions, engineRequest, jsonOption } from '../options';
 import { headsArg, intArg, MAX_WINDOW_S, numArg } from '../parse';
 import type { AccelMode } from '../../engine/accel/accel';
 import { table } from '../render';
@@ -80,7 +80,7 @@ Examples:
   );
   return cmd.action(async (file: string, o: PredictCliOptions) => {
     await assertReadableFile(file, IMAGE_EXT.test(file) ? 'image' : 'video'); // before the weights load, which can take a while
-    await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
+    await initBackend(engineRequest(o));
     const { model, checkpoint } = await loadModel(o.checkpoint);
     let result: Prediction;
     const tty = !o.json && process.stderr.isTTY;

@@ -13,13 +13,14 @@ import { renderEvals, protocolOf } from '../eval_render';
 import { createProgress, interruptSignal } from '../progress';
 import { duration } from '../render';
 import { runConfigFrom, TrainCliOptions } from '../train_options';
+import { engineRequest } from '../options';
 import { getPreset } from '../../config/presets';
 
 export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions): Promise<TrainResult> {
   const progress = createProgress({ json: o.json });
   const out = o.out ?? path.join('runs', kind);
   checkRunDir(out, { resume: o.resume, overwrite: o.overwrite, inputs: [o.init] }); // before any work; the trainer claims it before its first write
-  const backend = await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
+  const backend = await initBackend(engineRequest(o));
   const { parseDataPaths } = await import('../../data/datasets/registry');
   // A resumed run reads its datasets and settings from its checkpoint; nothing is resolved again.
   const resolved = o.resume
@@ -27,7 +28,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
     : await resolveRunDatasets(datasetNames, parseDataPaths(o.data), { demoDir: o.demoDir, demoSize: o.demo, log: progress.line });
   const cfg = runConfigFrom(kind, o, resolved.datasets, resolved.data, out);
   if (!o.resume) progress.line(
-    `cover ${kind}: ${cfg.datasets.map((d) => d.name).join(' + ')}${resolved.demo ? ` (demo suite ${resolved.demo})` : ''} | preset ${cfg.preset} | backend ${backend.name}` +
+    `cover ${kind}: ${cfg.datasets.map((d) => d.name).join(' + ')}${resolved.demo ? ` (demo suite ${resolved.demo})` : ''} | preset ${cfg.preset} | backend ${backend.name}${backend.device ? ` (${backend.device}, ${backend.precision})` : ''}` +
       `${backend.threads > 1 ? ` x${backend.threads} threads` : ''} | ${cfg.epochs ? `${cfg.epochs} epochs` : `${cfg.steps} steps`} of ${cfg.batchSize} clips | ` +
       `${cfg.optimizer} lr ${cfg.lr} ${cfg.schedule} | out ${out}`,
   );

@@ -14,6 +14,7 @@ import { pct, table, duration } from '../render';
 import { intArg, nameArg, namesArg } from '../parse';
 import { RUN_LIMITS } from '../../train/run_config';
 import { addTrainOptions, runConfigFrom, TrainCliOptions } from '../train_options';
+import { engineRequest } from '../options';
 
 export function transferCommand(): Command {
   const cmd = new Command('transfer')
@@ -40,7 +41,7 @@ Examples:
     // Before any work: the transfer's --out is one run, its stages included.
     const stages = transferStages({ source: sourceNames, target: b, from: o.from, cotrained: !!o.cotrained });
     checkRunDir(out, { overwrite: o.overwrite, stages, resumable: false, inputs: [o.from, o.cotrained, o.init] });
-    await initBackend({ backend: o.backend, threads: o.threads, accel: o.accel });
+    await initBackend(engineRequest(o));
     const resolved = await resolveRunDatasets([...new Set([...sourceNames, b])], parseDataPaths(o.data), { demoDir: o.demoDir, demoSize: o.demo, log: progress.line });
     const byName = new Map(resolved.datasets.map((d) => [d.name, d]));
     const base = runConfigFrom('finetune', { ...o, steps: o.steps ?? 150 }, [byName.get(b)!], resolved.data, out);
