@@ -3,9 +3,11 @@
 // embedded default (small on wasm) showing where the rest of the time goes, and the data loader's decode throughput.
 // Rows: 'wasm' is plain tfjs-wasm (--accel off), 'wasm+native' the same with the native accelerator, 'pytorch' the same
 // model and step in PyTorch (bench/torch_step.py, when a python3 with torch is importable; COVER_PYTHON picks one),
-// 'wasm2' the threaded wasm build, 'cpu' plain JS. GFLOP/s are set against the machine's sgemm peak: the best plain
+// 'wasm2' the threaded wasm build, 'torch' cover's libtorch backend (torch/, when built), 'cpu' plain JS. `base` (the
+// reference TimeSformer-B) is timed on torch and PyTorch only: it does not fit the wasm heap. GFLOP/s are set against the machine's sgemm peak: the best plain
 // 1024^3 GEMM rate measured in the run (native BLAS, torch, or wasm).
-// Options: --json (one JSON object), --quick (fewer steps), --threads N (wasm threads), --backends wasm,wasm+native,cpu.
+// Options: --json (one JSON object), --quick (fewer steps), --threads N (wasm threads), --backends wasm,wasm+native,cpu,
+// --no-base (skip the `base` rows: a step takes tens of seconds on 2 cores).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { table } from '../src/cli/render';
@@ -34,13 +36,14 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const threads = arg('--threads') ? Number(arg('--threads')) : undefined;
   // 'wasm2' is wasm with the opt-in 2-thread build (--threads 2).
-  const backends = (arg('--backends') ?? 'tensorflow,wasm,wasm+native,pytorch,wasm2,cpu').split(',');
+  const backends = (arg('--backends') ?? 'tensorflow,wasm,wasm+native,torch,pytorch,wasm2,cpu').split(',');
+  const withBase = !process.argv.includes('--no-base');
   const log = (s: string) => (json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
   const report: BenchReport = { machine: { cpus: require('os').cpus().length, node: process.version }, gemm: {}, train: [] };
 
   for (const entry of backends) {
     if (entry === 'pytorch') {
-      const presets = ['tiny', 'small'];
+      const presets = withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small'];
       const rows = await benchTorch(presets, { steps: quick ? 2 : 10, batch: 8, log });
       for (const r of rows) report.train.push(r.result);
       if (rows.length) report.gemm.pytorch = rows[0].gemmGflops;
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
     const backend = entry === 'wasm2' || entry === 'wasm+native' ? 'wasm' : entry;
     const accel = entry === 'wasm+native' ? 'native' : 'off';
     try {
-      await initBackend({ backend: backend as 'wasm' | 'cpu' | 'tensorflow', threads: entry === 'wasm2' ? 2 : entry === 'wasm' ? threads : undefined, accel });
+      await initBackend({ backend: backend as 'wasm' | 'cpu' | 'tensorflow' | 'torch', threads: entry === 'wasm2' ? 2 : entry === 'wasm' ? threads : undefined, accel });
     } catch (err) {
       log(`${entry}: not available (${(err as Error).message})`);
       continue;
@@ -59,8 +62,8 @@ async function main(): Promise<void> {
     report.gemm[name] = gemm.gflops;
     log(`${name}: plain GEMM ${gemm.n}^3 at ${gemm.gflops.toFixed(1)} GFLOP/s`);
     const slow = backend === 'cpu';
-    for (const preset of ['tiny', 'small']) {
-      const steps = slow && preset === 'small' ? 1 : quick ? 2 : 10;
+    for (const preset of name === 'torch' && withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small']) {
+      const steps = (slow && preset === 'small') || preset === 'base' ? (quick ? 1 : 2) : quick ? 2 : 10;
       const r = { ...(await benchTrainStep({ preset, batch: 8, steps, profile: (name === 'wasm' || name === 'wasm+native') && preset === 'small' })), backend: name };
       report.train.push(r);
       log(`  ${preset}: ${r.msPerStep.toFixed(0)} ms/step, ${r.gflops.toFixed(1)} GFLOP/s, ${r.clipsPerSec.toFixed(1)} clips/s trained`);

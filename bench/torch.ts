@@ -37,10 +37,16 @@ export async function benchTorch(
   const out: { result: TrainBenchResult; gemmGflops: number }[] = [];
   for (const preset of presets) {
     const cfg = getPreset(preset);
+    const steps = preset === 'base' ? Math.min(opts.steps, 2) : opts.steps; // a base step takes tens of seconds here
     const r = spawnSync(
       found.python,
-      [SCRIPT, '--config', JSON.stringify(cfg), '--batch', String(opts.batch), '--steps', String(opts.steps), '--classes', '10', '--torch-threads', torchThreads],
-      { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: blasThreads, OMP_NUM_THREADS: torchThreads } },
+      [SCRIPT, '--config', JSON.stringify(cfg), '--batch', String(opts.batch), '--steps', String(steps), '--classes', '10', '--torch-threads', torchThreads],
+      // PyTorch's fastest setting here: glibc keeps freed memory for reuse instead of unmapping and re-faulting every large
+      // activation (libtorch-probe.md: base 91 s -> 45 s a step); cover-torch's addon does the same with mallopt.
+      {
+        encoding: 'utf8',
+        env: { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295', ...process.env, OPENBLAS_NUM_THREADS: blasThreads, OMP_NUM_THREADS: torchThreads },
+      },
     );
     if (r.status !== 0) {
       opts.log(`pytorch: ${preset} failed (${(r.stderr || '').trim().split('\n').pop()})`);
@@ -58,7 +64,7 @@ export async function benchTorch(
       gflopPerStep: flop / 1e9,
       gflops: flop / 1e9 / (j.msPerStep / 1000),
       clipsPerSec: opts.batch / (j.msPerStep / 1000),
-      steps: opts.steps,
+      steps,
     };
     opts.log(`  ${preset}: ${j.msPerStep.toFixed(0)} ms/step, ${result.gflops.toFixed(1)} GFLOP/s (torch sgemm ${j.gemmGflops.toFixed(0)} GFLOP/s)`);
     out.push({ result, gemmGflops: j.gemmGflops });

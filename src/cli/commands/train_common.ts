@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { describeDrops } from '../../data/datasets/drops';
 import { initBackend } from '../../engine/backend';
+import { backendForTraining } from '../../train/auto_backend';
 import { resolveRunDatasets } from '../../train/run_datasets';
 import { RunKind } from '../../train/run_config';
 import { checkRunDir } from '../../train/run_dir';
@@ -20,7 +21,10 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   const progress = createProgress({ json: o.json });
   const out = o.out ?? path.join('runs', kind);
   checkRunDir(out, { resume: o.resume, overwrite: o.overwrite, inputs: [o.init] }); // before any work; the trainer claims it before its first write
-  const backend = await initBackend(engineRequest(o));
+  const backend = await initBackend({
+    ...engineRequest(o),
+    backend: backendForTraining({ ...o, fromCheckpoint: o.resume || (o.init !== undefined && !o.init.endsWith('.safetensors')) }),
+  });
   const { parseDataPaths } = await import('../../data/datasets/registry');
   // A resumed run reads its datasets and settings from its checkpoint; nothing is resolved again.
   const resolved = o.resume
