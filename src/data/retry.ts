@@ -6,7 +6,8 @@
 import { CoverError } from '../errors';
 
 /** Error codes that say "try again later" rather than "this file is bad". */
-export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['EAGAIN', 'EMFILE', 'ENFILE', 'ENOMEM', 'EBUSY', 'ETIMEDOUT']);
+// ESIGNAL: cover's own code for a probe or decode killed by a signal it did not send, or that printed nothing at all.
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['EAGAIN', 'EMFILE', 'ENFILE', 'ENOMEM', 'EBUSY', 'ETIMEDOUT', 'ESIGNAL']);
 
 /** What probe.ts and decode.ts say when they kill a tool at its timeout. */
 const TIMEOUT_MESSAGE = /took longer than \d+ ms and was stopped/;

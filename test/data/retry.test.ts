@@ -10,6 +10,8 @@ import { isTransient, transientCode, withRetry } from '../../src/data/retry';
 import { DatasetIndex, Preprocessing, Sample } from '../../src/data/types';
 import { decodeClip } from '../../src/data/video/decode';
 import { DecodeError } from '../../src/errors';
+import { resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
+import { probeVideo } from '../../src/data/video/probe';
 import { cacheEntries, damageCacheEntry, ffmpeg } from '../helpers/media';
 
 const PRE: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 2, samplingRate: 2 };
@@ -139,4 +141,47 @@ test('a damaged clip-cache entry (a real TypeError while reading it) skips that 
   expect(second.delivered).toHaveLength(1);
   expect(second.stats.bad.count).toBe(1);
   expect(second.stats.bad.problems[0]).toMatch(/TypeError/);
+});
+
+describe('a probe that the machine kills is temporary, a broken file is not', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-killed-probe-'));
+  const video = path.join(dir, 'a.mp4');
+  beforeAll(() => ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10:duration=1', '-pix_fmt', 'yuv420p', video]));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function probeWith(script: string): Promise<unknown> {
+    const fake = path.join(dir, 'ffprobe');
+    fs.writeFileSync(fake, `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    const saved = process.env.COVER_FFPROBE;
+    process.env.COVER_FFPROBE = fake;
+    resetFfmpegCache();
+    try {
+      await probeVideo(video);
+      return null;
+    } catch (err) {
+      return err;
+    } finally {
+      if (saved === undefined) delete process.env.COVER_FFPROBE;
+      else process.env.COVER_FFPROBE = saved;
+      resetFfmpegCache();
+    }
+  }
+
+  test('killed by a signal it did not get from cover, or silent: a DecodeError that is retried, never cached', async () => {
+    const killed = await probeWith('kill -9 $$');
+    expect(killed).toBeInstanceOf(DecodeError);
+    expect((killed as Error).message).toBe('ffprobe was killed by SIGKILL');
+    expect(isTransient(killed)).toBe(true);
+    const silent = await probeWith('exit 0');
+    expect((silent as Error).message).toBe('ffprobe printed nothing');
+    expect(isTransient(silent)).toBe(true);
+  });
+
+  test('a file that is not a video stays a bad file', async () => {
+    const text = path.join(dir, 'notes.mp4');
+    fs.writeFileSync(text, 'not a video at all\n');
+    const err = await probeVideo(text).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DecodeError);
+    expect(isTransient(err)).toBe(false);
+  });
 });

@@ -13,7 +13,7 @@
 
 import { execFile } from 'child_process';
 import { promises as fsp, constants as fsc } from 'fs';
-import { resolve as resolvePath } from 'path';
+import { basename, resolve as resolvePath } from 'path';
 import { DecodeError } from '../../errors';
 import { requireFfmpeg } from './find_ffmpeg';
 
@@ -147,6 +147,9 @@ function runTool(cmd: string, args: string[], path: string, opts: ProbeOptions):
               suggestion: 'check the file; raise the decode timeout for very large files',
             }),
           );
+        } else if (err && err.signal) {
+          // Killed by a signal cover did not send (the machine's: an OOM kill, a loaded system): not the file's fault.
+          reject(new DecodeError(`${basename(cmd)} was killed by ${err.signal}`, { path, suggestion: 'check the machine (memory, load) and run again', cause: { code: 'ESIGNAL' } }));
         } else if (err && typeof err.code === 'string') {
           reject(new DecodeError(`cannot run ${cmd}: ${err.code}`, { path, suggestion: 'check the ffmpeg install (cover doctor)', cause: err }));
         } else {
@@ -227,6 +230,10 @@ function quarterTurn(deg: number): boolean {
 /** Parse ffprobe's `-print_format json` for the first video stream. */
 export function parseFfprobeJson(json: string, path: string): VideoInfo {
   let parsed: FfprobeJson;
+  if (json.trim() === '') {
+    // ffprobe's JSON writer prints at least `{}`, even for a broken file: no output at all is the run, not the file.
+    throw new DecodeError('ffprobe printed nothing', { path, suggestion: 'check the machine (memory, load) and run again', cause: { code: 'ESIGNAL' } });
+  }
   try {
     parsed = JSON.parse(json) as FfprobeJson;
   } catch (e) {
