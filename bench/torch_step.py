@@ -119,22 +119,32 @@ def main():
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--classes", type=int, default=10)
     ap.add_argument("--torch-threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (bench/gpu_check.sh)")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "tf32", "bf16"],
+                    help="cuda matmuls: fp32, TF32, or bf16 autocast with float32 weights and optimizer state")
     a = ap.parse_args()
     torch.set_num_threads(a.torch_threads)
     torch.manual_seed(0)
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = a.precision == "tf32"
+        torch.backends.cudnn.allow_tf32 = a.precision == "tf32"
     c = json.loads(a.config)
-    model = TimeSformer(c, a.classes)
+    model = TimeSformer(c, a.classes).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.05)
-    x = torch.randn(a.batch, c["numFrames"], c["imgSize"], c["imgSize"], 3)
-    y = torch.arange(a.batch) % a.classes
+    x = torch.randn(a.batch, c["numFrames"], c["imgSize"], c["imgSize"], 3, device=dev)
+    y = torch.arange(a.batch, device=dev) % a.classes
+    autocast = a.precision == "bf16" and dev.type == "cuda"
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=autocast):
+            loss = F.cross_entropy(model(x), y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        return loss.item()
+        value = loss.item()  # synchronises the device, so the step's time is all of its work
+        return value
 
     step()
     times = []
