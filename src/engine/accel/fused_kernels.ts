@@ -139,7 +139,8 @@ const KERNEL_FUNCS: [string, tf.KernelFunc][] = [
 
 /**
  * Registers the fused kernels on the wasm backend (idempotent; a later call switches them to `addon`). The ops below
- * check `fusable()`; the model checks `activeNative()` (accel.ts) first, so `--accel off` leaves them unused.
+ * check `fusable()`; the model asks `canFuse()` (engine/fused.ts), which on wasm is the accelerator's switch, so `--accel off`
+ * leaves them unused.
  */
 export function installFusedKernels(addon: NativeAddon): void {
   installed = addon;
