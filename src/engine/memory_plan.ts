@@ -34,13 +34,24 @@ import type { OptimizerName } from '../train/optimizer';
 /** emscripten's getHeapMax() in both wasm builds of tfjs 4.22: 4 GiB less one 64 KiB page. */
 export const WASM_HEAP_MAX_BYTES = 4294901760;
 
-/** Which kernels run the step: tfjs's own ops, or the native accelerator's fused ones (engine/accel). */
-export type StepPath = 'tfjs' | 'fused';
+/**
+ * Which kernels run the step: tfjs's own ops, the native accelerator's fused ones on wasm (engine/accel), or the torch
+ * backend (fused kernels too, in libtorch's memory).
+ */
+export type StepPath = 'tfjs' | 'fused' | 'torch';
+
+/**
+ * The torch backend's activations per clip against the wasm fused model: measured on `base` (batch 8, this 2-core VM),
+ * peak resident memory 6.5 GB at micro-batch 1 and 22.4 GB at micro-batch 4, so 4.9 GiB per clip where the fused model
+ * gives 3.8 (libtorch's allocator keeps freed blocks for reuse, and tfjs's saved tensors are separate ATen tensors).
+ */
+const TORCH_OVER_FUSED = 1.3;
 
 /** Coefficients of the activation model above (floats per clip), and the batch-independent gradient sets. */
 const ACTIVATION_FIT: Record<StepPath, { a: number; b: number; c: number; e: number; p: number; gradSets: number }> = {
   tfjs: { a: 157, b: 13.1, c: 5, e: 16.7, p: 6.7, gradSets: 3 },
   fused: { a: 51.9, b: 3.7, c: 1, e: 13.5, p: 2.5, gradSets: 1 },
+  torch: { a: 51.9 * TORCH_OVER_FUSED, b: 3.7 * TORCH_OVER_FUSED, c: TORCH_OVER_FUSED, e: 13.5 * TORCH_OVER_FUSED, p: 2.5 * TORCH_OVER_FUSED, gradSets: 1 },
 };
 
 /** Slot variables per trained parameter (optimizer.ts: AdamW m and v; SGD's momentum buffer). */

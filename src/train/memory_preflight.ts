@@ -59,9 +59,7 @@ export function trainingFixes(s: TrainingShape, cap: BackendCapacity, fromPreset
   };
   const withMicro = (flag: string, m: number, t: TrainingShape) => (m < Math.min(t.microBatch, t.batchSize) ? `${flag} --micro-batch ${m}` : flag);
   const out: string[] = [];
-  // torch runs the model's fused kernels too: measured, a base training step at micro-batch 1 peaks at 6.5 GB of resident
-  // memory against the fused plan's 5.6 GiB plus the process, so the fused activation model holds for it.
-  const onTorch = { ...s, path: 'fused' as StepPath };
+  const onTorch = { ...s, path: 'torch' as StepPath };
   const onTfjs = { ...s, path: 'tfjs' as StepPath };
   const mt = cap.backend === 'wasm' && alt.torch ? bestMicro(onTorch, alt.torch) : 0;
   if (mt > 0) out.push(`${withMicro('--backend torch', mt, onTorch)} (${gib(alt.torch!.limitBytes ?? 0)} GiB free here)`);
@@ -112,7 +110,7 @@ export function assertTrainingFits(cfg: RunConfig, heads: HeadInfo[], resumed?: 
     batchSize: cfg.batchSize,
     microBatch: cfg.microBatch,
     freezeTemporal: cfg.freezeTemporal,
-    path: fusedKernelsAvailable() ? 'fused' : 'tfjs',
+    path: backend === 'torch' ? 'torch' : fusedKernelsAvailable() ? 'fused' : 'tfjs',
   };
   const plan = planTrainingMemory(shape);
   if (fits(plan.totalBytes, cap)) return plan;

@@ -31,14 +31,14 @@ test('torch capacity: the machine\'s free memory on the cpu; on cuda unknown, so
 });
 
 test('base refused on wasm: --backend torch first when it fits the machine\'s memory as asked, at a smaller micro-batch when only that fits', () => {
-  // torch runs the fused kernels, so its plan is the fused one.
-  const whole = planTrainingMemory({ ...base, path: 'fused' }).totalBytes;
+  // torch has its own activation model (engine/memory_plan.ts: the fused one scaled to a measured base step).
+  const whole = planTrainingMemory({ ...base, path: 'torch' }).totalBytes;
   const roomy = trainingFixes(base, wasm, true, 'base', { torch: machine(whole + GiB), cpu: machine(whole + GiB, 'cpu') });
   expect(roomy[0]).toBe(`--backend torch (${Math.round((whole + GiB) / GiB)} GiB free here)`);
   expect(roomy.join(', or ')).not.toContain('--backend cpu'); // torch is the better way off the heap
   // Room for micro-batch 2 and a little more, not 3: the largest micro-batch that fits is offered.
-  const room = planTrainingMemory({ ...base, path: 'fused', microBatch: 2 }).totalBytes + 0.05 * GiB;
-  expect(fits(planTrainingMemory({ ...base, path: 'fused', microBatch: 3 }).totalBytes, machine(room))).toBe(false);
+  const room = planTrainingMemory({ ...base, path: 'torch', microBatch: 2 }).totalBytes + 0.05 * GiB;
+  expect(fits(planTrainingMemory({ ...base, path: 'torch', microBatch: 3 }).totalBytes, machine(room))).toBe(false);
   const tight = trainingFixes(base, wasm, true, 'base', { torch: machine(room), cpu: machine(room, 'cpu') });
   expect(tight[0]).toMatch(/^--backend torch --micro-batch 2 \(\d+(\.\d)? GiB free here\)$/);
 });
