@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine for cover: the Debian packages it needs, then `npm ci` and the build.
-# The README's first command and CI (.ci/run) both run this script, so CI proves the README.
+# The system part of cover's set-up on a fresh Debian 12 machine: the Debian packages it needs, installed when missing.
+# The README's first command and CI (.ci/run) both run this script, then `npm ci` and the build, so CI proves the README.
 #
-#   bash scripts/setup.sh            # as root: apt-get install what is missing, npm ci, npm run build
-#   bash scripts/setup.sh --system   # the Debian packages only
+#   bash scripts/setup.sh            # as root: apt-get install what is missing (nothing when all is there)
 #
 # Without root (and without passwordless sudo) it prints the exact apt-get line to run and stops with exit 1.
 set -euo pipefail
@@ -46,10 +45,3 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-[ "${1:-}" = "--system" ] && exit 0
-
-# npm ci: @tensorflow/tfjs-node(-gpu) and ffmpeg-static are optional and fail to install offline; npm drops them and
-# cover uses the wasm backend and Debian's ffmpeg. cover-native (optional too) builds with node-gyp against the Node
-# headers on this machine; cover-torch (optional) builds with g++ against the libtorch it finds (torch/build.js).
-npm ci --no-audit --no-fund
-npm run build
