@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PARITY_FIXTURE } from '../helpers/fixtures';
+import { expectParity, PARITY_FIXTURE } from '../helpers/fixtures';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors';
 import { runParity } from '../../src/tools/parity';
@@ -37,14 +37,7 @@ describe.each(['cpu', 'wasm'] as const)('parity with the reference on %s', (back
   afterAll(() => initAccel('off', 'wasm'));
 
   test('tiny-a: features and logits within 1e-4 with native kernels and fused LayerNorm/GELU/attention', async () => {
-    const before = tf.memory().numTensors;
-    const r = await runParity(FIXTURE);
-    for (const c of r.cases) {
-      expect(c.featuresMaxAbsErr).toBeLessThan(1e-4);
-      expect(c.logitsMaxAbsErr).toBeLessThan(1e-4);
-    }
-    expect(r.pass).toBe(true);
-    expect(tf.memory().numTensors).toBe(before);
+    await expectParity(FIXTURE);
   });
 });
 

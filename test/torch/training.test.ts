@@ -7,10 +7,9 @@ import { getPreset } from '../../src/config/presets';
 import { torchMemory } from '../../src/engine/backends/torch';
 import { FUSED_KERNEL_NAMES } from '../../src/engine/fused';
 import { TimeSformer } from '../../src/model/timesformer';
-import { runParity } from '../../src/tools/parity';
 import { DEFAULT_OPTIMIZER, Optimizer, OptimizerConfig } from '../../src/train/optimizer';
 import { trainStep } from '../../src/train/train_step';
-import { PARITY_FIXTURE } from '../helpers/fixtures';
+import { expectParity } from '../helpers/fixtures';
 import { randomClips, randomizeWeights } from '../helpers/tf';
 import '@tensorflow/tfjs-backend-wasm';
 import { describeTorch, kernelsOf, maxRelDiff, useCpu, useTorch } from './torch_helpers';
@@ -116,15 +115,8 @@ describeTorch('the torch backend trains, evaluates and predicts like the cpu bac
 
   test('parity fixture tiny-a: features and logits within 1e-4 of the reference, no tensor leaked', async () => {
     await useTorch();
-    const before = tf.memory().numTensors;
-    const r = await runParity(PARITY_FIXTURE);
+    const r = await expectParity();
     expect(r.backend).toBe('torch');
-    for (const c of r.cases) {
-      expect(c.featuresMaxAbsErr).toBeLessThan(1e-4);
-      expect(c.logitsMaxAbsErr).toBeLessThan(1e-4);
-    }
-    expect(r.pass).toBe(true);
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   test('50 training steps leave tfjs tensors and native tensors/bytes flat', async () => {

@@ -5,6 +5,15 @@
 namespace cover_torch {
 namespace {
 
+/** Reduces `x` over each axis in turn, the last first (so that the earlier axes keep their numbers without keepDims):
+ * for ATen reductions that take one axis at a time (prod, any, all). */
+template <typename F>
+at::Tensor perAxis(at::Tensor x, std::vector<int64_t> axes, F reduceOne) {
+  std::sort(axes.rbegin(), axes.rend());
+  for (int64_t ax : axes) x = reduceOne(x, ax);
+  return x;
+}
+
 #define REDUCE(name, expr)                                                          \
   REGISTER_OP(name, 1, 1, [](const Tensors& in, const Attrs& a) -> Tensors {       \
     const at::Tensor& x = in[0];                                                    \
@@ -18,27 +27,10 @@ REDUCE("Sum", x.scalar_type() == at::kFloat ? at::sum(x, axes, keep) : at::sum(x
 REDUCE("Mean", at::mean(at::isFloatingType(x.scalar_type()) ? x : x.to(at::kFloat), axes, keep));
 REDUCE("Max", at::amax(x, axes, keep));
 REDUCE("Min", at::amin(x, axes, keep));
-REDUCE("Prod", ([&] {
-         at::Tensor r = x.scalar_type() == at::kFloat ? x : x.to(at::kInt);
-         std::vector<int64_t> sorted = axes;
-         std::sort(sorted.rbegin(), sorted.rend());
-         for (int64_t ax : sorted) r = at::prod(r, ax, keep, r.scalar_type());
-         return r;
-       })());
-REDUCE("Any", ([&] {
-         at::Tensor r = x.to(at::kBool);
-         std::vector<int64_t> sorted = axes;
-         std::sort(sorted.rbegin(), sorted.rend());
-         for (int64_t ax : sorted) r = at::any(r, ax, keep);
-         return r;
-       })());
-REDUCE("All", ([&] {
-         at::Tensor r = x.to(at::kBool);
-         std::vector<int64_t> sorted = axes;
-         std::sort(sorted.rbegin(), sorted.rend());
-         for (int64_t ax : sorted) r = at::all(r, ax, keep);
-         return r;
-       })());
+REDUCE("Prod", perAxis(x.scalar_type() == at::kFloat ? x : x.to(at::kInt), axes,
+                      [&](const at::Tensor& r, int64_t ax) { return at::prod(r, ax, keep, r.scalar_type()); }));
+REDUCE("Any", perAxis(x.to(at::kBool), axes, [&](const at::Tensor& r, int64_t ax) { return at::any(r, ax, keep); }));
+REDUCE("All", perAxis(x.to(at::kBool), axes, [&](const at::Tensor& r, int64_t ax) { return at::all(r, ax, keep); }));
 
 REGISTER_OP("ArgMax", 1, 1, [](const Tensors& in, const Attrs& a) -> Tensors {
   return {at::argmax(in[0], a.i("axis"), false).to(at::kInt)};
