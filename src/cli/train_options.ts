@@ -64,7 +64,7 @@ export function addTrainOptions(cmd: Command, defaults: { steps?: number; lr?: n
     .option('--steps <n>', `optimizer steps (default ${defaults.steps ?? DEFAULT_STEPS})`, intArg('--steps', { min: 1, max: L.maxSteps }))
     .addOption(new Option('--epochs <n>', 'passes over all training samples (instead of --steps)').argParser(numArg('--epochs', { min: 0, minExclusive: true, max: L.maxEpochs })).conflicts('steps'))
     .option('--batch-size <n>', 'clips per step, over all datasets', intArg('--batch-size', { min: 1, max: L.maxBatchSize }), 8)
-    .option('--micro-batch <n>', 'most clips per forward/backward pass (gradients accumulate); default = batch size', intArg('--micro-batch', { min: 1, max: L.maxBatchSize }))
+    .option('--micro-batch <n>', 'most clips per forward/backward pass (gradients accumulate); default: the batch size, or the largest that fits in memory', intArg('--micro-batch', { min: 1, max: L.maxBatchSize }))
     .addOption(new Option('--optimizer <name>', 'adamw, or sgd (Nesterov momentum 0.9, the TimeSformer recipe)').choices(['adamw', 'sgd']).default('adamw'))
     .option('--lr <x>', 'peak learning rate', numArg('--lr', { min: 0, minExclusive: true, max: L.maxLr }), defaults.lr ?? 5e-4)
     .option('--weight-decay <x>', 'weight decay (default: 0.05 adamw, 1e-4 sgd; never on embeddings, CLS, norms, biases)', numArg('--weight-decay', { min: 0, max: L.maxWeightDecay, note: '0 = none' }))
@@ -133,7 +133,7 @@ export function runConfigFrom(kind: RunKind, o: TrainCliOptions, datasets: RunCo
     steps: o.steps ?? DEFAULT_STEPS,
     epochs: o.epochs,
     batchSize: o.batchSize,
-    microBatch: o.microBatch ?? o.batchSize,
+    microBatch: o.microBatch,
     optimizer: o.optimizer,
     lr: o.lr,
     weightDecay: o.weightDecay ?? (o.optimizer === 'sgd' ? 1e-4 : 0.05),

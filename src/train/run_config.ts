@@ -28,8 +28,11 @@ export interface RunConfig {
   /** Passes over all training samples; when set, `steps` is derived from it once the datasets are open. */
   epochs?: number;
   batchSize: number;
-  /** Most clips per forward/backward pass (gradient accumulation above it). */
-  microBatch: number;
+  /**
+   * Most clips per forward/backward pass (gradient accumulation above it). Unset: auto, the batch size or the largest
+   * micro-batch that fits the backend's memory; the trainer fixes it before the first step and saves the number.
+   */
+  microBatch?: number;
   optimizer: OptimizerName;
   lr: number;
   weightDecay: number;
@@ -114,7 +117,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   int('--steps', c.steps, 1, L.maxSteps, 'give --steps N with N >= 1');
   if (c.epochs !== undefined) num('--epochs', c.epochs, 0, L.maxEpochs, 'give a number of passes such as 1 or 0.5, or --steps instead', true);
   int('--batch-size', c.batchSize, 1, L.maxBatchSize, 'give --batch-size N, e.g. 8');
-  int('--micro-batch', c.microBatch, 1, L.maxBatchSize, 'give --micro-batch N with N >= 1');
+  if (c.microBatch !== undefined) int('--micro-batch', c.microBatch, 1, L.maxBatchSize, 'give --micro-batch N with N >= 1');
   if (!OPTIMIZERS.includes(c.optimizer)) bad(`--optimizer '${c.optimizer}' is not one of ${OPTIMIZERS.join(', ')}`, 'use adamw or sgd');
   num('--lr', c.lr, 0, L.maxLr, 'give a learning rate such as 1e-3', true);
   num('--weight-decay', c.weightDecay, 0, L.maxWeightDecay, 'use e.g. 0.05 (adamw) or 1e-4 (sgd), 0 for none');

@@ -30,7 +30,7 @@ import { TimeSformer } from '../model/timesformer';
 import { lrAt } from '../train/lr_schedule';
 import { renderReport, ReportLogEntry } from '../report/html_report';
 import { FeedBatch, MixedFeed } from './mixed_feed';
-import { assertTrainingFits } from './memory_preflight';
+import { fitTraining } from './memory_preflight';
 import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
 import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE } from './run_dir';
@@ -283,7 +283,10 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     validateRunConfig(cfg); // the steps that --epochs makes are held to the same bound as --steps
   }
   const heads = headsFor(data.train);
-  assertTrainingFits(cfg, heads, saved?.model); // before any weight is allocated: one line when it cannot fit
+  // Before any weight is allocated: one line when it cannot fit; an unset (auto) micro-batch is fixed here, and saved.
+  const fit = fitTraining(cfg, heads, saved?.model);
+  if (fit.note) log(fit.note);
+  cfg = { ...cfg, microBatch: fit.microBatch };
   // Only now, with every check passed, is the folder claimed: refused if it holds another run, or (asked to) cleared.
   claimRunDir(cfg.out, { ...opts, inputs: [cfg.init] });
   fs.mkdirSync(cfg.out, { recursive: true });
