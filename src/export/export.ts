@@ -154,9 +154,9 @@ function exportNotes(format: ExportFormat, config: Omit<LoadedCheckpoint, 'weigh
     notes.push(
       `HF's TimesformerLayer reshapes by config.json's num_frames and image_size: give it exactly ${m.numFrames} frames of ${m.imgSize}x${m.imgSize} (cover and the reference resize their embeddings for other sizes)`,
     );
-    if (m.dropPathRate > 0 && m.depth > 1) {
+    if (m.dropPathRate > 0) {
       notes.push(
-        `drop_path_rate ${m.dropPathRate}: HF's TimesformerLayer drops at that full rate in every layer after the first, where cover and the reference ramp it from 0 (training in HF only)`,
+        `drop_path_rate ${m.dropPathRate} is written as 0: transformers 5 takes the field for a whole number and refuses ${m.dropPathRate}, and HF's TimesformerLayer would drop at the full rate in every layer after the first where cover ramps it from 0 (training in HF only)`,
       );
     }
     const p = config.preprocessing;

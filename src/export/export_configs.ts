@@ -38,7 +38,9 @@ export function hfConfig(model: ModelConfig, head: HeadInfo): Record<string, unk
     hidden_act: 'gelu', // exact (erf) GELU, as cover's gelu.ts and the reference's nn.GELU
     hidden_dropout_prob: model.dropRate,
     attention_probs_dropout_prob: model.attnDropRate,
-    drop_path_rate: model.dropPathRate,
+    // Always 0: transformers 5 declares the field `int` and refuses a config.json with 0.1 (StrictDataclassFieldValidationError,
+    // seen with 5.18.0), and stochastic depth only matters to training, which HF would run with another schedule anyway.
+    drop_path_rate: 0,
     initializer_range: INITIALIZER_RANGE,
     layer_norm_eps: model.layerNormEps,
     qkv_bias: model.qkvBias,
