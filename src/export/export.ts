@@ -83,7 +83,7 @@ export function exportCheckpoint(ckpt: string, opts: ExportOptions): ExportResul
 
   const notes = exportNotes(opts.format, config, head);
   json(names.config, opts.format === 'hf' ? hfConfig(config.model, head) : timesformerConfig(config.model, head, config.preprocessing));
-  // HF's loader refuses safetensors without format "pt" in the metadata (modeling_utils.load_state_dict).
+  // transformers 4.x refuses safetensors whose metadata lacks a format ("pt" here): modeling_utils.load_state_dict.
   writeSafetensors(out(names.safetensors), tensors, { format: 'pt', writer: 'cover export' });
   if (names.pth) writeTorchStateDict(out(names.pth), tensors);
   json(MANIFEST_FILE, {

@@ -8,12 +8,13 @@
 // missing or unexpected keys exactly when the safetensors keys and shapes equal TimesformerForVideoClassification(config)
 // .state_dict()'s, which are test/fixtures/export/hf-tiny-keys.txt (written from modeling_timesformer.py at the commit its
 // header names); config.json must give every TimesformerConfig argument (hf-config-fields.txt) and the safetensors
-// metadata must say format "pt" (transformers refuses the file otherwise). The values are checked by the round trip,
+// metadata must say format "pt" (transformers 4.x refuses the file otherwise). The values are checked by the round trip,
 // whose importer reads HF's names with the same key map cover imports Hugging Face checkpoints with. Once, by hand (not
 // repeatable in CI), transformers 5.18.0 under torch 2.14.1, installed from wheels found on the development machine,
 // loaded tiny (divided, joint, no-qkv-bias 3-frame) and base 8x224/400-class exports with no missing, unexpected or
 // mismatched keys, and its logits matched cover's to 1.2e-7; that run is why drop_path_rate is written as 0 (transformers
-// 5 declares it int and refused 0.1). The reference vit.py (a5ef29a) likewise loaded model.pth with strict=True.
+// 5 declares it int and refused 0.1). The reference vit.py (a5ef29a) likewise loaded model.pth with strict=True and
+// matched cover's logits to 1.5e-7.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
