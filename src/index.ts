@@ -22,6 +22,8 @@ export { runDoctor } from './engine/doctor';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint/checkpoint';
 export { loadModel } from './checkpoint/load_model';
 export { importWeights } from './checkpoint/import';
+export { exportCheckpoint } from './export/export';
+export type { ExportOptions, ExportResult } from './export/export';
 export { readSafetensors, writeSafetensors } from './checkpoint/safetensors';
 export { runParity } from './tools/parity';
 export { openDataset } from './data/datasets/registry';
