@@ -188,7 +188,7 @@ export function describeRecipe(c: RunConfig): string[] {
   const lines = [
     `recipe ${recipe} (${SOURCES[recipe]})`,
     `  ${opt}, ${lr}, ${decay}`,
-    `  ${schedule}, ${c.warmupSteps > 0 ? `warm-up ${c.warmupSteps} steps` : 'no warm-up'}, ${c.clipGrad > 0 ? `gradient norm clipped at ${num(c.clipGrad)}` : 'no gradient clipping'}, label smoothing ${num(c.labelSmoothing)}, mixup ${num(c.mixup)}, drop path ${num(c.dropPath)}, no head dropout`,
+    `  ${schedule}, ${c.warmupSteps > 0 ? `warm-up ${c.warmupSteps} steps (at most a fifth of the run)` : 'no warm-up'}, ${c.clipGrad > 0 ? `gradient norm clipped at ${num(c.clipGrad)}` : 'no gradient clipping'}, label smoothing ${num(c.labelSmoothing)}, mixup ${num(c.mixup)}, drop path ${num(c.dropPath)}, no head dropout`,
     `  dense sampling: ${model.numFrames} frames, ${rate}; test views ${c.evalViews}`,
   ];
   if (c.overrides && c.overrides.length > 0) lines.push(`  given explicitly: ${c.overrides.map((k) => RUN_FLAGS[k]).join(', ')}`);
