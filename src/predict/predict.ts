@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { basename } from 'path';
 import { IMAGE_EXT } from '../data/datasets/common';
 import { shownLabels } from '../data/label_names';
-import { decodeImageResized } from '../data/image/decode';
+import { decodeImageResized, imageSize } from '../data/image/decode';
 import { denseIndices, videoStride } from '../data/sampling';
 import { cropFlipNormalize, Frames, normalizeTable, planSpatial, SpatialPlan } from '../data/transforms';
 import { Preprocessing } from '../data/types';
@@ -276,8 +276,8 @@ export async function predictVideo(model: TimeSformer, preprocessing: Preprocess
 
   if (IMAGE_EXT.test(path)) {
     // An image: one single-frame clip, [1, 1, S, S, 3].
-    const img = await decodeImageResized(path, S);
-    const plan = planSpatial(img.width, img.height, planOpts);
+    const plan = planSpatial(...(await imageSize(path)), planOpts);
+    const img = await decodeImageResized(path, plan.resize);
     const x = cropFlipNormalize({ ...img, frames: 1 }, plan.crops[0], false, lut);
     collect(await headProbs(model, { x, shape: [1, 1, S, S, 3] }, heads), [[0, 0]]);
     opts.onProgress?.(1, 1);
