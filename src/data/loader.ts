@@ -24,7 +24,7 @@ import { MAX_WHOLE_CLIP_BYTES, MemoryClipCache, selectFrames, sharedMemoryCache,
 import { decodeImageResized, imageSize } from './image/decode';
 import { DEFAULT_RETRY, isFatalForRun, isTransient, RetryPolicy, withRetry } from './retry';
 import { createRng, permutation, Rng } from './rng';
-import { denseIndices, parseViews, segmentIndices, uniformIndices, Views } from './sampling';
+import { denseIndices, parseViews, segmentIndices, uniformIndices, videoStride, Views } from './sampling';
 import { cropFlipNormalize, Frames, jitterScales, normalizeTable, planSpatial, resizeFrames, shortSideSize, SpatialPlan } from './transforms';
 import { Clip, DatasetIndex, Preprocessing, Sample } from './types';
 import { decodeClip, DecodeRequest } from './video/decode';
@@ -217,13 +217,13 @@ class SampleContext {
   }
 }
 
-/** Frame indices of temporal view k, in the sample's window. */
-function frameIndices(ctx: SampleContext, total: number, k: number, rng: Rng): number[] {
-  const { numFrames, samplingRate } = ctx.opts.preprocessing;
+/** Frame indices of temporal view k, in the sample's window of a video at `fps`. */
+function frameIndices(ctx: SampleContext, total: number, fps: number, k: number, rng: Rng): number[] {
+  const { numFrames, samplingRate, targetFps } = ctx.opts.preprocessing;
   const training = ctx.opts.training;
   switch (ctx.index.sampling) {
     case 'dense':
-      return denseIndices(total, numFrames, samplingRate, training ? 'random' : k, ctx.views.temporal, rng);
+      return denseIndices(total, numFrames, videoStride(samplingRate, fps, targetFps), training ? 'random' : k, ctx.views.temporal, rng);
     case 'segments':
       return segmentIndices(total, numFrames, training, rng);
     case 'uniform':
@@ -277,7 +277,7 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attemp
   const out: ViewSource[] = [];
   const whole = await ctx.wholeClip(sample.path, info);
   for (let k = 0; k < ctx.views.temporal; k++) {
-    const idx = frameIndices(ctx, total, k, rng.fork('time', k));
+    const idx = frameIndices(ctx, total, info.fps, k, rng.fork('time', k));
     const i0 = Math.min(...idx);
     const plan = planSpatial(info.width, info.height, planOpts, rng.fork('spatial', k));
     if (whole) {

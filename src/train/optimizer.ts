@@ -1,7 +1,8 @@
 // Optimizers with per-parameter weight decay: AdamW (decoupled decay, Loshchilov & Hutter) and SGD with Nesterov momentum
-// (the TimeSformer recipe: torch.optim.SGD(momentum=.9, nesterov=True, weight_decay=1e-4), decay added to the gradient).
-// Position/time embeddings, the CLS token, norms and biases get no decay (timm's convention; the reference lists the
-// embeddings in no_weight_decay()). State is plain named tensors so a run can be checkpointed and resumed exactly.
+// (torch.optim.SGD(momentum=.9, nesterov=True), decay added to the gradient). By default position/time embeddings, the
+// CLS token, norms and biases get no decay (timm's convention); with `decayAll` every parameter is decayed, as the
+// TimeSformer reference's optimizer builder does (models/optimizer.py decays all but "bn" names, although vit.py lists
+// the embeddings in no_weight_decay(); recipes.ts 'timesformer'). State is plain named tensors so a run can be checkpointed and resumed exactly.
 // With the native accelerator active, one step updates every parameter and slot in place in one native call
 // (engine/accel/fused_kernels.ts), with the same math as the per-parameter tfjs ops below.
 
@@ -21,6 +22,8 @@ export interface OptimizerConfig {
   beta1: number;
   beta2: number;
   eps: number;
+  /** Decay every parameter (the TimeSformer reference) instead of sparing embeddings, CLS, norms and biases. */
+  decayAll?: boolean;
 }
 
 export const DEFAULT_OPTIMIZER: Record<OptimizerName, OptimizerConfig> = {
@@ -65,7 +68,7 @@ export class Optimizer {
     }
     for (const [name, gIn] of grads) {
       const p = params.get(name)!;
-      const wd = skipsWeightDecay(name, p.rank) ? 0 : c.weightDecay;
+      const wd = this.decayOf(name, p.rank);
       tf.tidy(() => {
         const g = gradScale === 1 ? gIn : tf.mul(gIn, gradScale);
         if (c.name === 'adamw') {
@@ -104,7 +107,7 @@ export class Optimizer {
     const decay: number[] = [];
     for (const [i, name] of names.entries()) {
       const p = ps[i];
-      decay.push(skipsWeightDecay(name, p.rank) ? 0 : c.weightDecay);
+      decay.push(this.decayOf(name, p.rank));
       slotVars.push(nSlots > 0 ? tf.tidy(() => this.slotsFor(name, p, nSlots)) : []);
     }
     if (c.name === 'adamw') {
@@ -114,6 +117,11 @@ export class Optimizer {
       fusedSgd(ps, gs, nSlots > 0 ? slotVars.map((s) => s[0]) : [], decay,
         { lr, momentum: c.momentum, nesterov: c.nesterov, gradScale });
     }
+  }
+
+  /** The weight decay of one parameter. */
+  decayOf(name: string, rank: number): number {
+    return !this.config.decayAll && skipsWeightDecay(name, rank) ? 0 : this.config.weightDecay;
   }
 
   /** The parameter's slot variables (zeros on first use: call inside tf.tidy, which frees the zeros tensor). */

@@ -14,7 +14,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { importWeights } from '../checkpoint/import';
+import { importWeights, isImagePretrained, seedTemporalFromSpatial } from '../checkpoint/import';
 import { CONFIG_FILE, LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint';
 import { writeAtomically } from '../checkpoint/safetensors';
 import { getPreset } from '../config/presets';
@@ -35,6 +35,7 @@ import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
 import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE } from './run_dir';
 import { RunConfig, validateRunConfig } from './run_config';
+import { describeRecipe } from './recipes';
 import { HeadBatch, NonFiniteStepError, trainStep } from './train_step';
 
 
@@ -146,8 +147,8 @@ export function headsFor(train: Map<string, DatasetIndex>): HeadInfo[] {
   return [...train.entries()].map(([name, index]) => ({ name, numClasses: index.labels.length, labels: [...index.labels], ...(index.displayNames ? { displayNames: [...index.displayNames] } : {}) }));
 }
 
-export function preprocessingFor(model: ModelConfig, cfg: Pick<RunConfig, 'mean' | 'std' | 'samplingRate'>): Preprocessing {
-  return { mean: cfg.mean, std: cfg.std, cropSize: model.imgSize, numFrames: model.numFrames, samplingRate: cfg.samplingRate };
+export function preprocessingFor(model: ModelConfig, cfg: Pick<RunConfig, 'mean' | 'std' | 'samplingRate' | 'targetFps'>): Preprocessing {
+  return { mean: cfg.mean, std: cfg.std, cropSize: model.imgSize, numFrames: model.numFrames, samplingRate: cfg.samplingRate, ...(cfg.targetFps ? { targetFps: cfg.targetFps } : {}) };
 }
 
 function sameLabels(a: string[], b: string[]): boolean {
@@ -180,8 +181,11 @@ export async function buildModel(cfg: RunConfig, heads: HeadInfo[], log: (s: str
           log(`  head ${h.name}: new (the checkpoint's head has other labels)`);
         }
       }
+      const seeded = cfg.kind !== 'pretrain' && isImagePretrained(ck.extra) ? seedTemporalFromSpatial(keep) : [];
       model.params.assign(keep);
+      seeded.forEach((t) => t.dispose());
       log(`  backbone: from checkpoint ${cfg.init}`);
+      if (seeded.length > 0) log(`  temporal attention: seeded from each block's spatial attention, as the reference does after image pretraining (${cfg.init} is a pretrain checkpoint: its temporal weights were never trained)`);
       return model;
     } finally {
       ck.weights.forEach((t) => t.dispose());
@@ -189,7 +193,7 @@ export async function buildModel(cfg: RunConfig, heads: HeadInfo[], log: (s: str
     }
   }
   const modelCfg = withDropPath(getPreset(cfg.preset));
-  const { weights, report } = await importWeights(cfg.init, { model: modelCfg, heads }, { seed: cfg.seed });
+  const { weights, report } = await importWeights(cfg.init, { model: modelCfg, heads }, { seed: cfg.seed, log });
   const model = new TimeSformer(modelCfg, heads, cfg.seed);
   model.params.assign(weights);
   weights.forEach((t) => t.dispose());
@@ -282,6 +286,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     cfg = { ...cfg, steps: Math.max(1, Math.ceil((cfg.epochs * total) / cfg.batchSize)) };
     validateRunConfig(cfg); // the steps that --epochs makes are held to the same bound as --steps
   }
+  describeRecipe(cfg).forEach((line) => log(line));
   const heads = headsFor(data.train);
   // Before any weight is allocated: one line when it cannot fit; an unset (auto) micro-batch is fixed here, and saved.
   const fit = fitTraining(cfg, heads, saved?.model);
@@ -292,7 +297,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   fs.mkdirSync(cfg.out, { recursive: true });
   const logFile = path.join(cfg.out, LOG_FILE);
   let model: TimeSformer;
-  const optimizer = new Optimizer({ ...DEFAULT_OPTIMIZER[cfg.optimizer], weightDecay: cfg.weightDecay });
+  const optimizer = new Optimizer({ ...DEFAULT_OPTIMIZER[cfg.optimizer], weightDecay: cfg.weightDecay, decayAll: cfg.decayAll ?? false });
   let startStep = 0;
   if (saved) {
     const run = (saved.extra as { run: SavedRun }).run;

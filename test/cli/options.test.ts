@@ -60,6 +60,7 @@ const SPECS: Record<string, Spec> = {
   '--batch-size': int(1, 1024),
   '--micro-batch': int(1, 1024),
   '--optimizer': CHOICE,
+  '--recipe': CHOICE,
   '--lr': num({ min: 0, above: true, max: 10 }),
   '--weight-decay': num({ min: 0, max: 1 }),
   '--warmup': int(0),

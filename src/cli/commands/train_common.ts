@@ -1,7 +1,7 @@
-// The action shared by `cover pretrain` and `cover cotrain`: resolve datasets (demo suite by default), start the
-// backend, print the resolved configuration, run the training with progress and Ctrl-C handling, print the results.
+// The action shared by `cover pretrain` and `cover cotrain`: resolve the run configuration (recipe, then the options
+// given) and the datasets (demo suite by default), start the backend, print the resolved configuration and recipe, run
+// the training with progress and Ctrl-C handling, print the results and their facts (eval/facts.ts).
 
-import * as fs from 'fs';
 import * as path from 'path';
 import { describeDrops } from '../../data/datasets/drops';
 import { initBackend } from '../../engine/backend';
@@ -10,7 +10,8 @@ import { resolveRunDatasets } from '../../train/run_datasets';
 import { RunKind } from '../../train/run_config';
 import { checkRunDir } from '../../train/run_dir';
 import { runTraining, TrainResult } from '../../train/trainer';
-import { renderEvals, protocolOf } from '../eval_render';
+import { runEvalFacts } from '../../eval/facts';
+import { renderEvals } from '../eval_render';
 import { createProgress, interruptSignal } from '../progress';
 import { duration } from '../render';
 import { runConfigFrom, TrainCliOptions } from '../train_options';
@@ -21,16 +22,17 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   const progress = createProgress({ json: o.json });
   const out = o.out ?? path.join('runs', kind);
   checkRunDir(out, { resume: o.resume, overwrite: o.overwrite, inputs: [o.init] }); // before any work; the trainer claims it before its first write
+  const settings = runConfigFrom(kind, o, { datasets: [], data: {}, out });
   const backend = await initBackend({
     ...engineRequest(o),
-    backend: backendForTraining({ ...o, fromCheckpoint: o.resume || (o.init !== undefined && !o.init.endsWith('.safetensors')) }),
+    backend: backendForTraining({ ...o, ...settings, fromCheckpoint: o.resume || (o.init !== undefined && !o.init.endsWith('.safetensors')) }),
   });
   const { parseDataPaths } = await import('../../data/datasets/registry');
   // A resumed run reads its datasets and settings from its checkpoint; nothing is resolved again.
   const resolved = o.resume
     ? { datasets: [], data: {}, demo: undefined }
     : await resolveRunDatasets(datasetNames, parseDataPaths(o.data), { demoDir: o.demoDir, demoSize: o.demo, log: progress.line });
-  const cfg = runConfigFrom(kind, o, resolved.datasets, resolved.data, out);
+  const cfg = { ...settings, datasets: resolved.datasets, data: resolved.data };
   if (!o.resume) progress.line(
     `cover ${kind}: ${cfg.datasets.map((d) => d.name).join(' + ')}${resolved.demo ? ` (demo suite ${resolved.demo})` : ''} | preset ${cfg.preset} | backend ${backend.name}${backend.device ? ` (${backend.device}, ${backend.precision})` : ''}` +
       `${backend.threads > 1 ? ` x${backend.threads} threads` : ''} | ${cfg.epochs ? `${cfg.epochs} epochs` : `${cfg.steps} steps`} of ${cfg.batchSize} clips | ` +
@@ -56,7 +58,11 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   const model = getPreset(result.config.preset);
   process.stdout.write(`\nfinished ${result.steps} steps in ${duration(result.seconds)}; last loss ${result.lastLoss.toFixed(3)}\n`);
   if (result.evals.length > 0) {
-    process.stdout.write(`${renderEvals(result.evals, { protocol: protocolOf(result.config.evalViews, model.numFrames, model.imgSize), demo: !!resolved.demo || isDemoRun(result), label: 'Validation' })}\n`);
+    const facts = runEvalFacts(
+      { evals: result.evals, views: result.config.evalViews, frames: model.numFrames, resolution: model.imgSize, datasets: result.config.datasets },
+      { demo: !!resolved.demo },
+    );
+    process.stdout.write(`${renderEvals(result.evals, facts, 'Validation')}\n`);
   }
   for (const d of result.dropped.filter((r) => r.split === 'train' && r.dropped > 0)) {
     process.stdout.write(`training data: ${d.dataset}: ${describeDrops(d)}; trained on the ${d.kept} others\n`);
@@ -64,12 +70,4 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   if (result.badSamples.length > 0) process.stdout.write(`skipped ${result.badSamples.length} unreadable samples: ${result.badSamples.slice(0, 5).map((b) => b.path).join(', ')}\n`);
   process.stdout.write(`checkpoint: ${result.checkpoint}\nlog: ${path.join(out, 'log.jsonl')}\nreport: ${path.join(out, 'report.html')}\n`);
   return result;
-}
-
-/** Whether a run's datasets come from a demo suite (a demo.json beside their folders). */
-function isDemoRun(result: TrainResult): boolean {
-  return result.config.datasets.some((d) => {
-    const p = d.spec.replace(/^[a-z]+:/, '');
-    return fs.existsSync(path.join(path.dirname(path.resolve(p)), 'demo.json'));
-  });
 }
