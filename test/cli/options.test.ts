@@ -112,6 +112,7 @@ const ARG_SPECS: Record<string, Spec> = {
   'parity fixture-dir': TEXT,
   'data check name-or-path': TEXT,
   'predict file': TEXT,
+  'export checkpoint': TEXT,
 };
 
 // ---- walking the program ----------------------------------------------------------------------------------------------
@@ -205,7 +206,7 @@ test('every option that takes a value and every argument of every command has a 
   expect(missing).toEqual([]);
   // Every command the user can run is walked: the list is the program's, not this file's.
   expect(LEAVES.map((l) => l.path.join(' ')).sort()).toEqual(
-    ['cotrain', 'data check', 'demo-data', 'doctor', 'eval', 'parity', 'pretrain', 'predict', 'report', 'transfer'].sort(),
+    ['cotrain', 'data check', 'demo-data', 'doctor', 'eval', 'export', 'parity', 'pretrain', 'predict', 'report', 'transfer'].sort(),
   );
 });
 

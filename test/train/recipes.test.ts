@@ -11,7 +11,7 @@ test('demo is the default recipe and keeps the defaults the CLI had', () => {
   const c = resolve({});
   expect(c.recipe).toBe('demo');
   expect(c).toMatchObject({
-    preset: 'small', steps: 2400, batchSize: 8, microBatch: 8, optimizer: 'adamw', lr: 5e-4, weightDecay: 0.05, decayAll: false, warmupSteps: 50,
+    preset: 'small', steps: 2400, batchSize: 8, optimizer: 'adamw', lr: 5e-4, weightDecay: 0.05, decayAll: false, warmupSteps: 50,
     schedule: 'cosine', labelSmoothing: 0, mixup: 0, dropPath: 0.1, clipGrad: 1, seed: 0, temperature: 1, evalEvery: 100, evalSamples: 32,
     evalViews: '1x3', checkpointEvery: 50, samplingRate: 10, targetFps: 30, maxBad: 0.05, concurrency: 2, overrides: [],
   });
