@@ -13,11 +13,11 @@ import { resolveRunDatasets } from '../train/run_datasets';
 import { TrainHooks } from '../train/trainer';
 import { coverVersion } from '../version';
 import { armSteps, describeBudget } from './budget';
-import { StudySpec, planArms } from './plan';
+import { StudySpec, checkSpec, planArms } from './plan';
 import { renderStudyHtml } from './render_html';
 import { renderStudyMarkdown } from './render_md';
 import { runArm } from './run_arm';
-import { claimStudyDir, STUDY_GENERATOR, StudyPlan, writeStudyFiles } from './study_dir';
+import { checkStudyDir, claimStudyDir, STUDY_GENERATOR, StudyPlan, writeStudyFiles } from './study_dir';
 import { ArmRecord, StudyResult, summarize } from './summary';
 
 export interface StudyInput {
@@ -68,6 +68,8 @@ export async function runStudy(input: StudyInput, hooks: TrainHooks = {}): Promi
   const log = hooks.log ?? (() => {});
   const { spec, base } = input;
   const root = base.out;
+  checkSpec(spec);
+  checkStudyDir(root); // a folder that is not a study's is refused before the demo suite is generated or data is read
   const names = [...spec.videos, ...spec.images];
   const resolved = await resolveRunDatasets(names, base.data, { demoDir: input.demoDir, demoSize: input.demoSize, log });
   if (resolved.demo) await checkDemoValSizes(resolved.demo);

@@ -17,7 +17,7 @@ export const STUDY_GENERATOR = 'cover study';
 /** What must be the same for a study folder to be continued: the spec, the shared run settings, the arms. */
 export type StudyPlan = Record<string, unknown>;
 
-interface SavedStudy {
+export interface SavedStudy {
   generator?: unknown;
   plan?: StudyPlan;
   arms?: Array<{ id?: unknown }>;
@@ -48,18 +48,8 @@ function planDifference(was: StudyPlan, now: StudyPlan): string {
  * resumed) or 'replaced' (another study, removed because `overwrite` was given). Throws the one-line refusal otherwise.
  */
 export function claimStudyDir(dir: string, plan: StudyPlan, opts: { overwrite?: boolean; log?: (line: string) => void } = {}): 'new' | 'continue' | 'replaced' {
-  let entries: string[] = [];
-  try {
-    entries = fs.readdirSync(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new UsageError(`--out is not a folder cover can write (${code})`, { path: dir, suggestion: 'choose another --out' });
-  }
-  if (entries.length === 0) return 'new';
-  const saved = readStudy(dir);
-  if (!saved) {
-    throw new UsageError('--out is a folder with other files in it, not a cover study; cover will not write into it', { path: dir, suggestion: 'choose a new or empty folder for --out' });
-  }
+  const saved = checkStudyDir(dir);
+  if (!saved) return 'new';
   if (JSON.stringify(saved.plan) === JSON.stringify(plan)) return 'continue';
   if (!opts.overwrite) {
     throw new UsageError(`already holds another study (${planDifference(saved.plan ?? {}, plan)})`, {
@@ -78,6 +68,26 @@ export function claimStudyDir(dir: string, plan: StudyPlan, opts: { overwrite?: 
   for (const f of [STUDY_FILE, STUDY_MD, STUDY_HTML]) fs.rmSync(path.join(dir, f), { force: true });
   opts.log?.(`replacing the study in ${dir}`);
   return 'replaced';
+}
+
+/**
+ * What `dir` holds, checked before any work: null when it is absent or empty, the study saved there, or the one-line
+ * refusal when it holds anything else.
+ */
+export function checkStudyDir(dir: string): SavedStudy | null {
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new UsageError(`--out is not a folder cover can write (${code})`, { path: dir, suggestion: 'choose another --out' });
+  }
+  if (entries.length === 0) return null;
+  const saved = readStudy(dir);
+  if (!saved) {
+    throw new UsageError('--out is a folder with other files in it, not a cover study; cover will not write into it', { path: dir, suggestion: 'choose a new or empty folder for --out' });
+  }
+  return saved;
 }
 
 /** Writes the study's three files atomically (each one whole or not at all). */

@@ -10,6 +10,7 @@ import { parseDataPaths } from '../../data/datasets/registry';
 import { UsageError } from '../../errors';
 import { BUDGETS, Budget } from '../../study/budget';
 import { renderStudyMarkdown } from '../../study/render_md';
+import { checkSpec } from '../../study/plan';
 import { runStudy } from '../../study/study';
 import { backendForTraining } from '../../train/auto_backend';
 import { engineRequest } from '../options';
@@ -87,6 +88,8 @@ Examples:
       finetuneSteps: o.finetuneSteps ?? Math.max(1, Math.round(steps / 2)),
       budget: o.budget,
     };
+    checkSpec(spec); // before the backend starts
+    // Every training option (a --recipe too, once run_config has one) reaches each arm through the same RunConfig.
     const base = runConfigFrom('cotrain', { ...o, steps }, [], parseDataPaths(o.data), out);
     const progress = createProgress({ json: o.json });
     const backend = await initBackend({ ...engineRequest(o), backend: backendForTraining({ ...o, fromCheckpoint: o.init !== undefined && !o.init.endsWith('.safetensors') }) });
