@@ -48,4 +48,4 @@ test('stopped at step 2 of its first arm, the study resumes that arm and finishe
   expect(second.arms[0].evals?.k400.n).toBe(8);
   expect(second.summary.transfer[0].rows.map((r) => r.top1.n)).toEqual([1, 1, 1]);
   fs.rmSync(tmp, { recursive: true, force: true });
-});
+}, 600_000);
