@@ -16,6 +16,7 @@ import { demoDataCommand } from './commands/demo_data';
 import { evalCommand } from './commands/eval';
 import { predictCommand } from './commands/predict';
 import { exportCommand } from './commands/export';
+import { studyCommand } from './commands/study';
 
 
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   program.addCommand(evalCommand());
   program.addCommand(predictCommand());
   program.addCommand(exportCommand());
+  program.addCommand(studyCommand());
   oneLineErrors(program, []);
   return program;
 }
