@@ -84,6 +84,11 @@ const SPECS: Record<string, Spec> = {
   '--demo': CHOICE,
   '--demo-dir': TEXT,
   '--datasets': NAMES,
+  '--images': NAMES,
+  '--transfer-to': NAMES,
+  '--seeds': int(1, 100),
+  '--budget': CHOICE,
+  '--finetune-steps': int(1),
   '--checkpoint': TEXT,
   '--split': CHOICE,
   '--max-samples': int(1),
@@ -206,7 +211,7 @@ test('every option that takes a value and every argument of every command has a 
   expect(missing).toEqual([]);
   // Every command the user can run is walked: the list is the program's, not this file's.
   expect(LEAVES.map((l) => l.path.join(' ')).sort()).toEqual(
-    ['cotrain', 'data check', 'demo-data', 'doctor', 'eval', 'export', 'parity', 'pretrain', 'predict', 'report', 'transfer'].sort(),
+    ['cotrain', 'data check', 'demo-data', 'doctor', 'eval', 'export', 'parity', 'pretrain', 'predict', 'report', 'study', 'transfer'].sort(),
   );
 });
 
