@@ -2,14 +2,14 @@
 // (torch.optim.SGD(momentum=.9, nesterov=True), decay added to the gradient). By default position/time embeddings, the
 // CLS token, norms and biases get no decay (timm's convention); with `decayAll` every parameter is decayed, as the
 // TimeSformer reference's optimizer builder does (models/optimizer.py decays all but "bn" names, although vit.py lists
-// the embeddings in no_weight_decay(); recipes.ts 'timesformer'). State is plain named tensors so a run can be checkpointed and resumed exactly.
-// With the native accelerator active, one step updates every parameter and slot in place in one native call
-// (engine/accel/fused_kernels.ts), with the same math as the per-parameter tfjs ops below.
+// the embeddings in no_weight_decay(); recipes.ts 'timesformer'). State is plain named tensors so a run can be
+// checkpointed and resumed exactly. Where the backend has a fused step (engine/fused.ts: wasm with the native
+// accelerator, torch), one step updates every parameter and slot in place in one native call, with the same math as the
+// per-parameter tfjs ops below.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors';
-import { activeNative } from '../engine/accel/accel';
-import { fusable, fusedAdamW, fusedSgd } from '../engine/accel/fused_kernels';
+import { FusedStep, fusedStep } from '../engine/fused';
 
 export type OptimizerName = 'adamw' | 'sgd';
 
@@ -62,8 +62,9 @@ export class Optimizer {
       if (!p) throw new Error(`optimizer: gradient for unknown parameter ${name}`);
       ps.push(p);
     }
-    if (activeNative() && fusable(...grads.values(), ...ps)) {
-      this.applyFused(ps, grads, lr, gradScale);
+    const fused = fusedStep(...grads.values(), ...ps);
+    if (fused) {
+      this.applyFused(fused, ps, grads, lr, gradScale);
       return;
     }
     for (const [name, gIn] of grads) {
@@ -98,7 +99,7 @@ export class Optimizer {
   }
 
   /** apply()'s update over every parameter at once, in one native call (ps[i] belongs to the i-th gradient). */
-  private applyFused(ps: tf.Variable[], grads: Map<string, tf.Tensor>, lr: number, gradScale: number): void {
+  private applyFused(fused: FusedStep, ps: tf.Variable[], grads: Map<string, tf.Tensor>, lr: number, gradScale: number): void {
     const c = this.config;
     const names = [...grads.keys()];
     const gs = [...grads.values()];
@@ -111,10 +112,10 @@ export class Optimizer {
       slotVars.push(nSlots > 0 ? tf.tidy(() => this.slotsFor(name, p, nSlots)) : []);
     }
     if (c.name === 'adamw') {
-      fusedAdamW(ps, gs, slotVars.map((s) => s[0]), slotVars.map((s) => s[1]), decay,
+      fused.adamW(ps, gs, slotVars.map((s) => s[0]), slotVars.map((s) => s[1]), decay,
         { lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, step: this.step, gradScale });
     } else {
-      fusedSgd(ps, gs, nSlots > 0 ? slotVars.map((s) => s[0]) : [], decay,
+      fused.sgd(ps, gs, nSlots > 0 ? slotVars.map((s) => s[0]) : [], decay,
         { lr, momentum: c.momentum, nesterov: c.nesterov, gradScale });
     }
   }

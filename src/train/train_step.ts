@@ -6,8 +6,7 @@
 // any checkpoint saved from them, stay the last good ones.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { activeNative } from '../engine/accel/accel';
-import { fusable, fusedGlobalNormSq } from '../engine/accel/fused_kernels';
+import { fusedStep } from '../engine/fused';
 import { trainContext } from '../model/context';
 import { ConfigError } from '../errors';
 import { TimeSformer } from '../model/timesformer';
@@ -110,10 +109,11 @@ export function accumulateGradients(
   return { grads, loss: lossSum / total, perHead, samples: total };
 }
 
-/** Global L2 norm of all gradients (one native call when the accelerator is active). */
+/** Global L2 norm of all gradients (one native call where the backend has a fused step: engine/fused.ts). */
 export function globalNorm(grads: Map<string, tf.Tensor>): number {
   const list = [...grads.values()];
-  if (activeNative() && fusable(...list)) return Math.sqrt(fusedGlobalNormSq(list));
+  const fused = fusedStep(...list);
+  if (fused) return Math.sqrt(fused.globalNormSq(list));
   return tf.tidy(() => {
     const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
     return Math.sqrt(tf.addN(sq).dataSync()[0]);
