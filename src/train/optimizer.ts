@@ -9,8 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors';
 import { activeNative } from '../engine/accel/accel';
 import { fusable, fusedAdamW, fusedSgd } from '../engine/accel/fused_kernels';
-
-export type OptimizerName = 'adamw' | 'sgd';
+import type { OptimizerName } from '../config/optimizer_name';
 
 export interface OptimizerConfig {
   name: OptimizerName;

@@ -10,7 +10,7 @@ import { CheckpointEval, evaluateCheckpoint } from '../../eval/eval_checkpoint';
 import { renderEvals } from '../eval_render';
 import { addEngineOptions, engineRequest, memoryCacheOption, jsonOption } from '../options';
 import { dataArg, intArg, maxBadArg, namesArg, viewsArg } from '../parse';
-import { RUN_LIMITS } from '../../train/run_config';
+import { RUN_LIMITS } from '../../run/run_config';
 import type { AccelMode } from '../../engine/accel/accel';
 
 export const DEFAULT_CHECKPOINT = 'runs/cotrain/checkpoint';

@@ -1,8 +1,8 @@
 // The configuration of a training run (pretrain, cotrain, fine-tune), resolved once by the CLI and saved in every
 // checkpoint of the run so that `--resume` continues with exactly the same settings.
 
+import type { OptimizerName } from '../config/optimizer_name';
 import { ConfigError } from '../errors';
-import { OptimizerName } from './optimizer';
 import { LrScheduleName, validateLrSchedule } from './lr_schedule';
 
 export type RunKind = 'pretrain' | 'cotrain' | 'finetune';
