@@ -9,7 +9,8 @@
 // is remembered, so the sample is not decoded again (`knownBad`).
 //
 // Counting happens when a batch is handed out, in batch order, so the error comes at the same batch whatever the
-// timing of the decodes.
+// timing of the decodes. With several ranks, each counts the samples of its own share against the whole split's limit
+// (a rank sees only its share, so the limit is checked per rank, not on the sum).
 
 import { CoverError, DatasetError } from '../errors';
 import { badLimit, describeLimit } from './datasets/drops';
