@@ -21,15 +21,16 @@ import * as path from 'path';
 import { readCheckpointConfig } from '../checkpoint/checkpoint';
 import { loadModel } from '../checkpoint/load_model';
 import { writeAtomically } from '../checkpoint/safetensors';
-import { badLimit, checkDrops, dropReport } from '../data/datasets/drops';
+import { DEFAULT_MAX_BAD } from '../data/bad_samples';
+import { checkDrops, dropReport } from '../data/datasets/drops';
 import { openDataset } from '../data/datasets/registry';
 import { DEMO_MARKER } from '../data/demo/suite';
 import { DEMO_SIZES, DemoSize } from '../data/demo/plan';
 import { DatasetIndex } from '../data/types';
 import { CheckpointError, ConfigError, DatasetError } from '../errors';
 import { HeadInfo } from '../model/heads';
-import { resolveRunDatasets } from '../train/run_datasets';
-import type { RunConfig, RunDataset } from '../train/run_config';
+import { resolveRunDatasets } from '../run/run_datasets';
+import type { RunConfig, RunDataset } from '../run/run_config';
 import { EvalProtocol } from './baselines';
 import { HeadEval, evaluateHead } from './evaluate';
 import { evalFacts, evalProtocol, HeadComparison, isDemoRoot } from './facts';
@@ -123,12 +124,6 @@ function suiteSize(dir: string): DemoSize | undefined {
   }
 }
 
-/** How many unreadable samples are left of the --max-bad budget once the rows the reader dropped are counted (a count). */
-function unreadableAllowed(index: DatasetIndex, maxBad: number): number {
-  const d = dropReport(index, { labelledOnly: true });
-  return Math.max(0, badLimit(maxBad, d.rows) - d.dropped);
-}
-
 /**
  * Evaluates a checkpoint's heads and writes their confusion matrices as CSV.
  * @example
@@ -184,7 +179,7 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
         suggestion: opts.split === 'val' ? 'check the annotation files (cover data check)' : 'evaluate the val split (--split val)',
       });
     }
-    checkDrops(dropReport(index, { labelledOnly: true }), opts.maxBad ?? 0.05, index);
+    checkDrops(dropReport(index, { labelledOnly: true }), opts.maxBad ?? DEFAULT_MAX_BAD, index);
     indexes.set(d.name, index);
   }
   const demoHeads = names.filter((n) => isDemoRoot(indexes.get(n)!.root));
@@ -206,7 +201,7 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
           concurrency: opts.concurrency,
           cacheDir: opts.cacheDir,
           memoryCacheBytes: opts.memoryCacheBytes,
-          maxBad: unreadableAllowed(indexes.get(n)!, opts.maxBad ?? 0.05),
+          maxBad: opts.maxBad ?? DEFAULT_MAX_BAD,
           seed: 0,
           onProgress: (done, total) => opts.onProgress?.(n, done, total),
         }),

@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DropReport, dropReport } from '../data/datasets/drops';
 import { createLoader } from '../data/loader';
+import { BadReason } from '../data/bad_samples';
+import { Shard } from '../data/shard';
 import { DatasetIndex, Preprocessing } from '../data/types';
 import { shownLabels } from '../data/label_names';
 import { TimeSformer } from '../model/timesformer';
@@ -24,8 +26,13 @@ export interface EvalOptions {
   cacheDir?: string;
   /** In-memory whole-video cache cap in bytes (loader.ts SampleOptions.memoryCacheBytes). */
   memoryCacheBytes?: number;
-  /** Unreadable samples tolerated: a count (>= 1) or a fraction (< 1) of the samples evaluated. */
+  /**
+   * Rows the reader dropped plus unreadable samples tolerated (--max-bad): a count (>= 1) or a fraction (< 1) of the
+   * rows evaluated (samples + dropped rows).
+   */
   maxBad?: number;
+  /** This rank and the world size: the rank evaluates its share of the samples; the shares together are all of them. */
+  shard?: Shard;
   seed?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -35,8 +42,8 @@ export interface HeadEval extends EvalMetrics {
   dataset: string;
   split: string;
   views: { min: number; max: number };
-  /** Samples that could not be read (skipped). */
-  bad: { count: number; paths: string[] };
+  /** Samples that could not be read (skipped), by reason. */
+  bad: { count: number; paths: string[]; byReason: Record<BadReason, number> };
   /** Rows of the split the dataset reader dropped before evaluation (missing files, unknown labels, bad lines, no label). */
   dropped: DropReport;
 }
@@ -51,6 +58,7 @@ export async function evaluateHead(model: TimeSformer, head: string, index: Data
       ? Array.from({ length: opts.maxSamples }, (_, i) => labelled[Math.floor((i * labelled.length) / opts.maxSamples!)])
       : labelled;
   const subset: DatasetIndex = { ...index, samples };
+  const dropped = dropReport(index, { labelledOnly: true });
   // Per-class rows and the confusion matrix show class names (a checkpoint without names takes the dataset's).
   const acc = new MetricAccumulator(shownLabels({ labels: info.labels, displayNames: info.displayNames ?? index.displayNames }));
   const loader = createLoader(subset, {
@@ -65,7 +73,8 @@ export async function evaluateHead(model: TimeSformer, head: string, index: Data
     cacheDir: opts.cacheDir,
     memoryCacheBytes: opts.memoryCacheBytes,
     maxBad: opts.maxBad,
-    droppedRows: index.problems.length,
+    droppedRows: dropped.dropped,
+    shard: opts.shard,
   });
   let done = 0;
   try {
@@ -94,7 +103,7 @@ export async function evaluateHead(model: TimeSformer, head: string, index: Data
     head,
     dataset: index.name,
     split: index.split,
-    bad: { count: stats.bad.count, paths: stats.bad.paths },
-    dropped: dropReport(index, { labelledOnly: true }),
+    bad: { count: stats.bad.count, paths: stats.bad.paths, byReason: stats.bad.byReason },
+    dropped,
   };
 }

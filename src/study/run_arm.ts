@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CONFIG_FILE } from '../checkpoint/checkpoint';
-import { RunConfig, RunDataset } from '../train/run_config';
-import { CHECKPOINT_DIR, RESULT_FILE } from '../train/run_dir';
+import { RunConfig, RunDataset } from '../run/run_config';
+import { CHECKPOINT_DIR, RESULT_FILE } from '../run/run_dir';
 import { runTraining, TrainHooks, TrainResult } from '../train/trainer';
 import { finetuneConfig } from '../train/transfer';
 import { Arm } from './plan';

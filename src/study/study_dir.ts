@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeAtomically } from '../checkpoint/safetensors';
 import { UsageError } from '../errors';
-import { claimRunDir } from '../train/run_dir';
+import { claimRunDir } from '../run/run_dir';
 
 export const STUDY_FILE = 'study.json';
 export const STUDY_MD = 'study.md';

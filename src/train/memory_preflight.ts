@@ -13,11 +13,11 @@ import { fusedKernelsAvailable } from '../engine/fused';
 import { BackendCapacity, MemoryPlan, StepPath, TrainingShape, backendCapacity, fits, gib, planTrainingMemory } from '../engine/memory_plan';
 import { OutOfMemoryError } from '../errors';
 import { HeadInfo } from '../model/heads';
-import { RunConfig } from './run_config';
+import { RunConfig } from '../run/run_config';
 
 const OPTIMIZER_LABEL = { adamw: 'AdamW slots', sgd: 'SGD momentum' } as const;
 
-/** The model a run will build (trainer.ts buildModel): a resumed or --init checkpoint's config, else the preset's. */
+/** The model a run will build (model_source.ts buildModel): a resumed or --init checkpoint's config, else the preset's. */
 function runModel(cfg: RunConfig, resumed?: ModelConfig): { model: ModelConfig; fromPreset: boolean } {
   if (resumed) return { model: resumed, fromPreset: false };
   if (cfg.init && fs.existsSync(path.join(cfg.init, CONFIG_FILE))) return { model: readCheckpointConfig(cfg.init).model, fromPreset: false };

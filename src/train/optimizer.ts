@@ -10,8 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors';
 import { FusedStep, fusedStep } from '../engine/fused';
-
-export type OptimizerName = 'adamw' | 'sgd';
+import type { OptimizerName } from '../config/optimizer_name';
 
 export interface OptimizerConfig {
   name: OptimizerName;

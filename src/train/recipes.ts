@@ -21,9 +21,9 @@
 import { PRESET_SAMPLING_RATE, PresetName, getPreset } from '../config/presets';
 import { ConfigError } from '../errors';
 import { DEFAULT_OPTIMIZER } from './optimizer';
-import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_FLAGS, RunConfig, RunDataset, RunKind, RunSettings, TARGET_FPS } from './run_config';
+import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_FLAGS, RunConfig, RunDataset, RunKind, RunSettings, TARGET_FPS, RecipeName } from '../run/run_config';
 
-export type RecipeName = 'demo' | 'timesformer' | 'cover';
+export type { RecipeName };
 export const RECIPE_NAMES: readonly RecipeName[] = ['demo', 'timesformer', 'cover'];
 export const DEFAULT_RECIPE: RecipeName = 'demo';
 

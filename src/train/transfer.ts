@@ -7,8 +7,8 @@ import * as path from 'path';
 import { writeAtomically } from '../checkpoint/safetensors';
 import { UsageError } from '../errors';
 import { HeadEval } from '../eval/evaluate';
-import { RunConfig } from './run_config';
-import { claimRunDir, TRANSFER_FILE, TRANSFER_GENERATOR } from './run_dir';
+import { RunConfig } from '../run/run_config';
+import { claimRunDir, TRANSFER_FILE, TRANSFER_GENERATOR } from '../run/run_dir';
 import { runTraining, TrainHooks, TrainResult } from './trainer';
 
 export interface TransferPlan {

@@ -11,7 +11,7 @@ import { OutOfMemoryError } from '../../src/errors';
 import { TimeSformer } from '../../src/model/timesformer';
 import { fitTraining } from '../../src/train/memory_preflight';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../../src/train/optimizer';
-import { RunConfig } from '../../src/train/run_config';
+import { RunConfig } from '../../src/run/run_config';
 import { trainStep } from '../../src/train/train_step';
 
 const head = (name: string, n: number) => ({ name, numClasses: n, labels: Array.from({ length: n }, (_, i) => `c${i}`) });

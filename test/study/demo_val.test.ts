@@ -7,7 +7,7 @@ import { SIZE_PRESETS } from '../../src/data/demo/plan';
 import { UsageError } from '../../src/errors';
 import { binomialStdErr } from '../../src/study/stats';
 import { runStudy } from '../../src/study/study';
-import { RunConfig } from '../../src/train/run_config';
+import { RunConfig } from '../../src/run/run_config';
 
 test("the small suite's val sets resolve about 3 points at 50% top-1", () => {
   const p = SIZE_PRESETS.small;

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../../src/engine/backend';
 import { runStudy, StudyInput } from '../../src/study/study';
-import { RunConfig } from '../../src/train/run_config';
+import { RunConfig } from '../../src/run/run_config';
 
 test('stopped at step 2 of its first arm, the study resumes that arm and finishes the rest', async () => {
   await initBackend({ backend: 'wasm' });

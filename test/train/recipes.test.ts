@@ -1,7 +1,7 @@
 // Named recipes and the one resolution of a run's configuration (train/recipes.ts): the library holds every default,
 // an explicit setting wins over the recipe, the reference LR is scaled to the run's batch, the stride follows the preset.
 import { describeRecipe, resolveRunConfig, RunInput } from '../../src/train/recipes';
-import { validateRunConfig } from '../../src/train/run_config';
+import { validateRunConfig } from '../../src/run/run_config';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../../src/train/optimizer';
 
 const where = { datasets: [{ name: 'k400', spec: 'k400' }], data: {}, out: 'runs/x' };

@@ -11,7 +11,7 @@ import { renderEvals } from '../eval_render';
 import { describeRecipe } from '../../train/recipes';
 import { addEngineOptions, engineRequest, memoryCacheOption, jsonOption } from '../options';
 import { dataArg, intArg, maxBadArg, namesArg, viewsArg } from '../parse';
-import { RUN_LIMITS } from '../../train/run_config';
+import { RUN_LIMITS } from '../../run/run_config';
 import type { AccelMode } from '../../engine/accel/accel';
 
 export const DEFAULT_CHECKPOINT = 'runs/cotrain/checkpoint';

@@ -6,13 +6,13 @@ import { Command } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { parseDataPaths } from '../../data/datasets/registry';
 import { runTransfer, transferStages } from '../../train/transfer';
-import { checkRunDir } from '../../train/run_dir';
-import { resolveRunDatasets } from '../../train/run_datasets';
+import { checkRunDir } from '../../run/run_dir';
+import { resolveRunDatasets } from '../../run/run_datasets';
 import { UsageError } from '../../errors';
 import { createProgress, interruptSignal } from '../progress';
 import { pct, table, duration } from '../render';
 import { intArg, nameArg, namesArg } from '../parse';
-import { RUN_LIMITS } from '../../train/run_config';
+import { RUN_LIMITS } from '../../run/run_config';
 import { addTrainOptions, runConfigFrom, TrainCliOptions } from '../train_options';
 import { isDemoSpec, transferFacts } from '../../eval/facts';
 

@@ -4,12 +4,14 @@
 // (recipes.ts resolveRunConfig); the result is saved in every checkpoint of the run so that `--resume` continues with
 // exactly the same settings.
 
+import type { OptimizerName } from '../config/optimizer_name';
 import { ConfigError } from '../errors';
-import { OptimizerName } from './optimizer';
 import { LrScheduleName, validateLrSchedule } from './lr_schedule';
-import type { RecipeName } from './recipes';
 
 export type RunKind = 'pretrain' | 'cotrain' | 'finetune';
+
+/** The named training recipes (train/recipes.ts says what each one sets). */
+export type RecipeName = 'demo' | 'timesformer' | 'cover';
 
 export interface RunDataset {
   /** Head name, e.g. `k400`. */
