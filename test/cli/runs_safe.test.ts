@@ -65,9 +65,9 @@ test('`--demo tiny` after a `--demo small` run leaves that run\'s suite as it wa
   const r = ok(['pretrain', '--datasets', 'imnet', '--demo', 'tiny', ...FAST, '--steps', '1', '--out', 'runs/tiny']);
   expect(snapshot(smallSuite)).toEqual(before);
 
-  // The first run's checkpoint still evaluates on the data it was trained on (5 classes x 20 val images).
+  // The first run's checkpoint still evaluates on the data it was trained on (5 classes x 50 val images).
   const ev = ok(['eval', '--checkpoint', 'runs/small/checkpoint', '--views', '1x1', '--json']);
-  expect(JSON.parse(ev.stdout).evals.map((e: { head: string; n: number }) => [e.head, e.n])).toEqual([['imnet', 100]]);
+  expect(JSON.parse(ev.stdout).evals.map((e: { head: string; n: number }) => [e.head, e.n])).toEqual([['imnet', 250]]);
   // Each size in its own folder.
   expect(smallSuite).toBe(path.join(tmp, '.cover', 'demo', 'small'));
   expect(r.stdout).toContain(`(demo suite ${tinyDir})`);
