@@ -54,3 +54,34 @@ export function memory(): { tensors: number; bytes: number };
 export function run(op: string, ids: number[], attrs?: Record<string, unknown>): number[];
 /** Names of every op run() knows. */
 export function ops(): string[];
+
+/** This process's place in a c10d process group. */
+export interface DistInfo {
+  rank: number;
+  world: number;
+  backend: 'gloo' | 'nccl';
+}
+
+/**
+ * Data-parallel collectives on c10d (dist.cc): one process group per process, joined through a TCPStore that rank 0
+ * serves on `port`. Every call blocks until done; a dead peer or a timeout throws an Error "dist.<fn>: <c10d's line>".
+ */
+export const dist: {
+  /** Joins the group: Gloo on the cpu, NCCL on cuda (when built with it). */
+  init(rank: number, world: number, addr: string, port: number, timeoutMs: number): DistInfo;
+  /** The group joined, or null. */
+  info(): DistInfo | null;
+  /** New tensors: the sum over ranks of scale * each float32 tensor, reduced in buckets of up to bucketBytes (25 MiB). */
+  allreduce(ids: number[], opts?: { scale?: number; bucketBytes?: number }): number[];
+  /** Every rank's copy of the tensor (same shape and dtype on every rank), in rank order. */
+  allgather(id: number): number[];
+  /** A new tensor with root's values. */
+  broadcast(id: number, root: number): number;
+  barrier(): void;
+  storeSet(key: string, value: string): void;
+  /** The value, or null when the key did not appear within timeoutMs. */
+  storeGet(key: string, timeoutMs: number): string | null;
+  storeAdd(key: string, n: number): number;
+  /** Leaves the group. */
+  destroy(): void;
+};
