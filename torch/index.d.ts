@@ -82,6 +82,8 @@ export const dist: {
   /** The value, or null when the key did not appear within timeoutMs. */
   storeGet(key: string, timeoutMs: number): string | null;
   storeAdd(key: string, n: number): number;
-  /** Leaves the group. */
+  /** Closes the group's connections (peers blocked with this rank get an error at once); the store stays. */
+  leave(): void;
+  /** Leaves the group and the store (on rank 0, the store's server stops). */
   destroy(): void;
 };

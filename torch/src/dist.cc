@@ -4,7 +4,7 @@
 // when this libtorch has CUDA, the build found NCCL's headers and the device is cuda.
 //
 // Exported as `dist` on the addon: init, allreduce (a list of tensor ids flattened into buckets, summed over ranks,
-// returned as new ids), allgather, broadcast, barrier, the store's set/get/add (failure reports), destroy. Every call
+// returned as new ids), allgather, broadcast, barrier, the store's set/get/add (failure reports), leave, destroy. Every call
 // blocks until the collective is done; a peer that died or a timeout throws an Error "dist.<fn>: <c10d's first line>".
 #include "common.h"
 
@@ -93,8 +93,8 @@ auto guarded(Napi::Env env, const char* where, F fn) -> decltype(fn()) {
   }
 }
 
-State& joined(Napi::Env env, const char* where) {
-  if (!state) throw Napi::Error::New(env, std::string("dist.") + where + ": not initialised (call dist.init first)");
+State& joined(Napi::Env env, const char* where, bool needGroup = true) {
+  if (!state || (needGroup && !state->group)) throw Napi::Error::New(env, std::string("dist.") + where + ": not initialised (call dist.init first)");
   return *state;
 }
 
@@ -271,7 +271,7 @@ Napi::Value Barrier(const Napi::CallbackInfo& info) {
 // storeSet(key, value): a string under cover's prefix of the rendezvous store.
 Napi::Value StoreSet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  State& s = joined(env, "storeSet");
+  State& s = joined(env, "storeSet", false);
   std::string key = strArg(info, 0, "storeSet", "key");
   std::string value = strArg(info, 1, "storeSet", "value");
   guarded(env, "storeSet", [&]() { s.store->set(key, std::vector<uint8_t>(value.begin(), value.end())); return 0; });
@@ -281,7 +281,7 @@ Napi::Value StoreSet(const Napi::CallbackInfo& info) {
 // storeGet(key, timeoutMs) -> string, or null when the key did not appear within timeoutMs.
 Napi::Value StoreGet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  State& s = joined(env, "storeGet");
+  State& s = joined(env, "storeGet", false);
   std::string key = strArg(info, 0, "storeGet", "key");
   auto wait = std::chrono::milliseconds(intArg(info, 1, "storeGet", "timeoutMs"));
   return guarded(env, "storeGet", [&]() -> Napi::Value {
@@ -301,10 +301,17 @@ Napi::Value StoreGet(const Napi::CallbackInfo& info) {
 // storeAdd(key, n) -> the counter's new value.
 Napi::Value StoreAdd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  State& s = joined(env, "storeAdd");
+  State& s = joined(env, "storeAdd", false);
   std::string key = strArg(info, 0, "storeAdd", "key");
   int64_t n = intArg(info, 1, "storeAdd", "n");
   return guarded(env, "storeAdd", [&]() -> Napi::Value { return Napi::Number::New(env, static_cast<double>(s.store->add(key, n))); });
+}
+
+// leave(): closes the process group's connections (peers blocked in a collective with this rank get an error at once)
+// and keeps the store, so a failing rank 0 can still serve its failure report to the others.
+Napi::Value Leave(const Napi::CallbackInfo& info) {
+  if (state) state->group.reset();
+  return info.Env().Undefined();
 }
 
 // destroy(): leaves the group (the store's server, on rank 0, stops with it).
@@ -332,6 +339,7 @@ void registerDist(Napi::Env env, Napi::Object exports) {
   d.Set("storeSet", Napi::Function::New(env, StoreSet, "storeSet"));
   d.Set("storeGet", Napi::Function::New(env, StoreGet, "storeGet"));
   d.Set("storeAdd", Napi::Function::New(env, StoreAdd, "storeAdd"));
+  d.Set("leave", Napi::Function::New(env, Leave, "leave"));
   d.Set("destroy", Napi::Function::New(env, Destroy, "destroy"));
   exports.Set("dist", d);
 }
