@@ -7,6 +7,7 @@ import { UsageError } from '../errors';
 import { LR_SCHEDULES } from '../train/lr_schedule';
 import { RUN_LIMITS as L, RunConfig, RunKind } from '../train/run_config';
 import { addEngineOptions, memoryCacheOption, jsonOption } from './options';
+import { MAX_NPROC } from '../dist/launcher';
 import { dataArg, fixedCountsArg, intArg, maxBadArg, numArg, parseFixedCountsOrThrow, viewsArg } from './parse';
 import type { AccelMode } from '../engine/accel/accel';
 
@@ -50,6 +51,7 @@ export interface TrainCliOptions {
   accel: AccelMode;
   json?: boolean;
   report?: boolean;
+  nproc?: number;
 }
 
 export const DEFAULT_STEPS = 2400;
@@ -90,6 +92,7 @@ export function addTrainOptions(cmd: Command, defaults: { steps?: number; lr?: n
     .option('--overwrite', "replace the run already in --out (cover's files of it only)")
     .addOption(new Option('--demo <size>', 'demo suite used when no --data is given').choices([...DEMO_SIZES]).default('small'))
     .option('--demo-dir <dir>', "the demo suite's folder (default .cover/demo/<size>)")
+    .option('--nproc <n>', 'data parallel on this machine: start N ranks (torch backend), as torchrun --standalone --nproc_per_node N would', intArg('--nproc', { min: 1, max: MAX_NPROC }))
     .hook('preAction', (cmd) => checkTrainOptions(cmd.opts() as TrainCliOptions & { datasets?: string }))
     .addOption(jsonOption());
 }

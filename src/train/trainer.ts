@@ -29,7 +29,8 @@ import { HeadInfo } from '../model/heads';
 import { TimeSformer } from '../model/timesformer';
 import { lrAt } from '../train/lr_schedule';
 import { renderReport, ReportLogEntry } from '../report/html_report';
-import { FeedBatch, MixedFeed } from './mixed_feed';
+import type { DataParallel } from '../dist/data_parallel';
+import { FeedBatch, FeedGroup, MixedFeed } from './mixed_feed';
 import { assertTrainingFits } from './memory_preflight';
 import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
@@ -55,6 +56,8 @@ export interface TrainHooks {
   progress?: (p: StepProgress) => void;
   /** Aborting it stops the run after the current step, with a checkpoint (Ctrl-C). */
   signal?: AbortSignal;
+  /** Data parallel (src/dist): this rank's share of each batch, gradients averaged over ranks, rank 0 writes. */
+  dist?: DataParallel;
 }
 
 export interface TrainResult {
@@ -198,7 +201,7 @@ export async function buildModel(cfg: RunConfig, heads: HeadInfo[], log: (s: str
 }
 
 /** Appends one JSON line to the run's log. */
-function appendLog(file: string, entry: object): void {
+function appendEntry(file: string, entry: object): void {
   fs.appendFileSync(file, `${JSON.stringify(entry)}\n`);
 }
 
@@ -239,6 +242,30 @@ export function readLog(file: string): ReportLogEntry[] {
   return out;
 }
 
+/** The parameters a step trains, in the model's order (the same list on every rank). */
+function trainedParams(model: TimeSformer, trainable?: (name: string) => boolean): { name: string; shape: number[] }[] {
+  return [...model.namedWeights()].filter(([name, v]) => v.trainable && (!trainable || trainable(name))).map(([name, v]) => ({ name, shape: v.shape }));
+}
+
+/** TEMPORARY until the feed's shard option: rank r's contiguous rows of the global batch. */
+function shareOfBatch(batch: FeedBatch, shard: { rank: number; world: number }): FeedBatch {
+  const n = batch.groups.reduce((k, g) => k + g.labels.length, 0);
+  const lo = Math.floor((shard.rank * n) / shard.world);
+  const hi = Math.floor(((shard.rank + 1) * n) / shard.world);
+  const groups = [];
+  let at = 0;
+  for (const g of batch.groups) {
+    const b = g.labels.length;
+    const a = Math.max(lo, at) - at;
+    const e = Math.min(hi, at + b) - at;
+    at += b;
+    if (e <= a) continue;
+    const per = g.x.length / b;
+    groups.push({ ...g, x: g.x.subarray(a * per, e * per), shape: [e - a, ...g.shape.slice(1)] as FeedGroup['shape'], labels: g.labels.subarray(a, e), paths: g.paths.slice(a, e) });
+  }
+  return { ...batch, groups };
+}
+
 /** Turns a feed batch into per-head tensors, applying mixup where asked. The caller disposes `x`. */
 function toHeadBatches(batch: FeedBatch, model: TimeSformer, cfg: RunConfig): HeadBatch[] {
   return batch.groups.map((g) => {
@@ -258,6 +285,10 @@ function toHeadBatches(batch: FeedBatch, model: TimeSformer, cfg: RunConfig): He
 export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?: boolean; overwrite?: boolean; extendSteps?: number } = {}): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
+  const dist = opts.dist;
+  /** Rank 0 alone writes the run's files; every rank reads them on resume. */
+  const writes = !dist || dist.isWriter;
+  const appendLog = (file: string, entry: object) => writes && appendEntry(file, entry);
   const ckDir = path.join(input.out, CHECKPOINT_DIR);
   let saved: LoadedCheckpoint | null = null;
   let cfg = input;
@@ -285,8 +316,10 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   const heads = headsFor(data.train);
   assertTrainingFits(cfg, heads, saved?.model); // before any weight is allocated: one line when it cannot fit
   // Only now, with every check passed, is the folder claimed: refused if it holds another run, or (asked to) cleared.
-  claimRunDir(cfg.out, { ...opts, inputs: [cfg.init] });
-  fs.mkdirSync(cfg.out, { recursive: true });
+  if (writes) {
+    claimRunDir(cfg.out, { ...opts, inputs: [cfg.init] });
+    fs.mkdirSync(cfg.out, { recursive: true });
+  }
   const logFile = path.join(cfg.out, LOG_FILE);
   let model: TimeSformer;
   const optimizer = new Optimizer({ ...DEFAULT_OPTIMIZER[cfg.optimizer], weightDecay: cfg.weightDecay });
@@ -307,7 +340,8 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     saved.weights.forEach((t) => t.dispose());
     optimizer.loadState(run.optimizerStep, saved.state!, model.namedWeights());
     startStep = run.step;
-    truncateLog(logFile, startStep);
+    if (writes) truncateLog(logFile, startStep);
+    dist?.checkpointAt(startStep, true);
     log(`resuming ${cfg.kind} from step ${startStep} of ${cfg.steps} (${ckDir})`);
   } else {
     model = await buildModel(cfg, heads, log);
@@ -337,6 +371,11 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
 
   let lastSaved: number | null = saved ? startStep : null;
   const save = async (step: number) => {
+    dist?.checkpointAt(step);
+    if (!writes) {
+      lastSaved = step;
+      return;
+    }
     const state = optimizer.stateTensors();
     try {
       await saveCheckpoint(ckDir, {
@@ -372,7 +411,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
       const dataMs = performance.now() - tData;
       for (const b of batch.bad) log(`  skipped unreadable sample ${b.path}: ${b.problem}`);
       const lr = lrAt(step, schedule);
-      const hb = toHeadBatches(batch, model, cfg);
+      const hb = toHeadBatches(dist ? shareOfBatch(batch, dist.shard) : batch, model, cfg);
       let res;
       const tStep = performance.now();
       try {
@@ -384,6 +423,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
           clipGradNorm: cfg.clipGrad,
           seed: hashKeys([cfg.seed, 'step', step]),
           trainable,
+          reduce: dist?.reducer(trainedParams(model, trainable), model.heads.names()),
         });
       } catch (err) {
         if (!(err instanceof NonFiniteStepError)) throw err;
@@ -415,7 +455,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     if (!interrupted) {
       evals.push(...(await evaluateAll(model, data, preprocessing, cfg, { views: cfg.evalViews })));
       appendLog(logFile, { type: 'eval', step, final: true, views: cfg.evalViews, evals: Object.fromEntries(evals.map((e) => [e.head, { top1: e.top1, top5: e.top5, meanClassAccuracy: e.meanClassAccuracy, n: e.n }])) });
-      writeReport(cfg, model, evals);
+      if (writes) writeReport(cfg, model, evals);
     }
   } finally {
     feed.close();
@@ -435,7 +475,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     badSamples: [...feed.badSamples()].map(([p, problem]) => ({ path: p, problem })),
     dropped: dropList(data),
   };
-  writeAtomically(path.join(cfg.out, RESULT_FILE), (fd) => fs.writeSync(fd, `${JSON.stringify(result, null, 2)}\n`));
+  if (writes) writeAtomically(path.join(cfg.out, RESULT_FILE), (fd) => fs.writeSync(fd, `${JSON.stringify(result, null, 2)}\n`));
   return result;
 }
 
