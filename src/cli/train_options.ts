@@ -92,9 +92,15 @@ export function addTrainOptions(cmd: Command, defaults: { steps?: number; lr?: n
     .option('--overwrite', "replace the run already in --out (cover's files of it only)")
     .addOption(new Option('--demo <size>', 'demo suite used when no --data is given').choices([...DEMO_SIZES]).default('small'))
     .option('--demo-dir <dir>', "the demo suite's folder (default .cover/demo/<size>)")
-    .option('--nproc <n>', 'data parallel on this machine: start N ranks (torch backend), as torchrun --standalone --nproc_per_node N would', intArg('--nproc', { min: 1, max: MAX_NPROC }))
     .hook('preAction', (cmd) => checkTrainOptions(cmd.opts() as TrainCliOptions & { datasets?: string }))
     .addOption(jsonOption());
+}
+
+/** `--nproc N` of pretrain and cotrain (their action, train_common.ts, starts the ranks). */
+export function nprocOption(): Option {
+  return new Option('--nproc <n>', 'data parallel on this machine: start N ranks (torch backend), as torchrun --standalone --nproc_per_node N would').argParser(
+    intArg('--nproc', { min: 1, max: MAX_NPROC }),
+  );
 }
 
 export function parseFixedCounts(s: string | undefined): Record<string, number> | undefined {
