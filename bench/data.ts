@@ -1,7 +1,9 @@
 // Data-pipeline benchmark: how many 8x224 clips per second decoding keeps up with, printed next to the training
-// clips/s by bench/index.ts (the loader must stay ahead of the trainer). Three measurements:
+// clips/s by bench/index.ts (the feed must stay ahead of the trainer). Three measurements:
 //   decode    decodeClip alone (one ffmpeg per clip, recipe C) on Debian opencv-doc's vtest.avi and cup.mp4
-//   loader    the whole loader (probe, sampling, decode, crop/flip/normalise, batching) on a generated set
+//   loader    the split loader over the data feed (probe, sampling, decode, crop/flip/normalise, batching) on a
+//             generated set, in training mode
+//   feed      the co-training feed the trainer reads (MixedFeed over the same data feed), same set
 // each with 1 and 2 clips in flight. Runnable alone: `node dist/bench/data.js [--clips N] [--json]`.
 
 import { spawnSync, execFileSync } from 'child_process';
@@ -10,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { createLoader } from '../src/data/loader';
+import { MixedFeed } from '../src/train/mixed_feed';
 import { createRng } from '../src/data/rng';
 import { DatasetIndex, Preprocessing } from '../src/data/types';
 import { decodeClip } from '../src/data/video/decode';
@@ -17,7 +20,7 @@ import { requireFfmpeg } from '../src/data/video/find_ffmpeg';
 import { probeVideo, totalFrames } from '../src/data/video/probe';
 
 export interface DataBenchRow {
-  what: 'decode' | 'loader';
+  what: 'decode' | 'loader' | 'feed';
   source: string;
   concurrency: number;
   clips: number;
@@ -147,6 +150,22 @@ export async function benchData(opts: DataBenchOptions = {}): Promise<DataBenchR
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       rows.push(row('loader', `generated ${files.length} x 10 s 320x240`, c, counted, ms));
       log(`loader generated x${c}: ${(ms / counted).toFixed(1)} ms/clip`);
+    }
+    // 3. The co-training feed the trainer reads, on the same set (one dataset, batches of 4).
+    for (const c of [1, 2]) {
+      const feed = new MixedFeed([{ name: 'gen', index, sample: { preprocessing: pre, training: true } }], { batchSize: 4, seed: c, concurrency: c });
+      try {
+        let seen = 0;
+        while (seen < files.length) seen += (await feed.next()).groups.reduce((n, g) => n + g.labels.length, 0); // warm-up: probes
+        let counted = 0;
+        const t0 = process.hrtime.bigint();
+        while (counted < clips) counted += (await feed.next()).groups.reduce((n, g) => n + g.labels.length, 0);
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        rows.push(row('feed', `generated ${files.length} x 10 s 320x240`, c, counted, ms));
+        log(`feed generated x${c}: ${(ms / counted).toFixed(1)} ms/clip`);
+      } finally {
+        await feed.close();
+      }
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

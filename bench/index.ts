@@ -4,7 +4,8 @@
 // Rows: 'wasm' is plain tfjs-wasm (--accel off), 'wasm+native' the same with the native accelerator, 'pytorch' the same
 // model and step in PyTorch (bench/torch_step.py, when a python3 with torch is importable; COVER_PYTHON picks one),
 // 'wasm2' the threaded wasm build, 'torch' cover's libtorch backend (torch/, when built), 'cpu' plain JS. `base` (the
-// reference TimeSformer-B) is timed on torch and PyTorch only: it does not fit the wasm heap. GFLOP/s are set against the machine's sgemm peak: the best plain
+// reference TimeSformer-B) is timed on torch and PyTorch only: it does not fit the wasm heap; torch runs it at the micro-batch
+// a training run would pick here (the largest that fits the machine's memory), shown in the B x T column. GFLOP/s are set against the machine's sgemm peak: the best plain
 // 1024^3 GEMM rate measured in the run (native BLAS, torch, or wasm).
 // Options: --json (one JSON object), --quick (fewer steps), --threads N (wasm threads), --backends wasm,wasm+native,cpu,
 // --no-base (skip the `base` rows: a step takes tens of seconds on 2 cores).
@@ -13,6 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { table } from '../src/cli/render';
 import { initBackend } from '../src/engine/backend';
 import { measureGemm } from '../src/engine/gemm_rate';
+import { backendCapacity, fits, planTrainingMemory } from '../src/engine/memory_plan';
+import { getPreset } from '../src/config/presets';
 import { benchTrainStep, lossTrajectory, TrainBenchResult } from './train';
 import { benchData, renderDataBench } from './data';
 import { benchTorch } from './torch';
@@ -24,6 +27,19 @@ interface BenchReport {
   /** 20 `small` steps from one seed on plain wasm and with the accelerator: the largest loss difference. */
   accelLossCheck?: { steps: number; maxAbsDiff: number; off: number[]; native: number[] };
   data?: unknown;
+}
+
+/**
+ * The micro-batch a torch training run picks for `preset` at batch `B` here (the trainer's auto micro-batch): `B` when
+ * the step fits the machine's free memory, else the largest that does (`base` at batch 8 on a 24 GiB machine: 4).
+ */
+function torchMicroBatch(preset: string, B: number): number {
+  const cap = backendCapacity('torch');
+  for (let m = B; m > 1; m--) {
+    const plan = planTrainingMemory({ model: getPreset(preset), headClasses: [10], optimizer: 'adamw', batchSize: B, microBatch: m, path: 'torch' });
+    if (fits(plan.totalBytes, cap)) return m;
+  }
+  return 1;
 }
 
 function arg(name: string): string | undefined {
@@ -64,7 +80,8 @@ async function main(): Promise<void> {
     const slow = backend === 'cpu';
     for (const preset of name === 'torch' && withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small']) {
       const steps = (slow && preset === 'small') || preset === 'base' ? (quick ? 1 : 2) : quick ? 2 : 10;
-      const r = { ...(await benchTrainStep({ preset, batch: 8, steps, profile: (name === 'wasm' || name === 'wasm+native') && preset === 'small' })), backend: name };
+      const microBatch = name === 'torch' ? torchMicroBatch(preset, 8) : undefined;
+      const r = { ...(await benchTrainStep({ preset, batch: 8, steps, microBatch, profile: (name === 'wasm' || name === 'wasm+native') && preset === 'small' })), backend: name };
       report.train.push(r);
       log(`  ${preset}: ${r.msPerStep.toFixed(0)} ms/step, ${r.gflops.toFixed(1)} GFLOP/s, ${r.clipsPerSec.toFixed(1)} clips/s trained`);
     }
@@ -101,7 +118,8 @@ async function main(): Promise<void> {
   for (const r of report.train) {
     const torch = report.train.find((q) => q.backend === 'pytorch' && q.preset === r.preset);
     const ratio = torch ? `${(r.msPerStep / torch.msPerStep).toFixed(2)}x` : '-';
-    t.push([r.backend, r.preset, `${r.batch} x ${r.frames}`, r.msPerStep.toFixed(0), ratio, r.gflopPerStep.toFixed(2), r.gflops.toFixed(1), peak ? `${((100 * r.gflops) / peak).toFixed(0)}%` : '-', r.clipsPerSec.toFixed(1)]);
+    const micro = r.microBatch < r.batch ? ` (${Math.ceil(r.batch / r.microBatch)} passes of ${r.microBatch})` : '';
+    t.push([r.backend, r.preset, `${r.batch} x ${r.frames}${micro}`, r.msPerStep.toFixed(0), ratio, r.gflopPerStep.toFixed(2), r.gflops.toFixed(1), peak ? `${((100 * r.gflops) / peak).toFixed(0)}%` : '-', r.clipsPerSec.toFixed(1)]);
   }
   const peaks = Object.entries(report.gemm).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
   process.stdout.write(`\nTraining step (matmul FLOPs counted analytically, fwd + bwd = 3x fwd; sgemm peak ${peak.toFixed(0)} GFLOP/s = best of: ${peaks})\n${t.toString()}\n`);

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { getPreset } from '../src/config/presets';
 import { trainStepFlops } from '../src/model/flops';
-import type { TrainBenchResult } from './train';
+import { TrainBenchResult, warmupSteps } from './train';
 
 const SCRIPT = path.join(__dirname, '..', '..', 'bench', 'torch_step.py');
 
@@ -40,7 +40,7 @@ export async function benchTorch(
     const steps = preset === 'base' ? Math.min(opts.steps, 2) : opts.steps; // a base step takes tens of seconds here
     const r = spawnSync(
       found.python,
-      [SCRIPT, '--config', JSON.stringify(cfg), '--batch', String(opts.batch), '--steps', String(steps), '--classes', '10', '--torch-threads', torchThreads],
+      [SCRIPT, '--config', JSON.stringify(cfg), '--batch', String(opts.batch), '--steps', String(steps), '--warmup', String(warmupSteps(preset)), '--classes', '10', '--torch-threads', torchThreads],
       // PyTorch's fastest setting here: glibc keeps freed memory for reuse instead of unmapping and re-faulting every large
       // activation (libtorch-probe.md: base 91 s -> 45 s a step); cover-torch's addon does the same with mallopt.
       {

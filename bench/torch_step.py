@@ -4,7 +4,7 @@
 Builds the model described by --config (cover's ModelConfig JSON: divided space-time attention as the reference
 vit.py does it: temporal attention + temporal_fc, then spatial attention with the CLS token repeated per frame and
 averaged back, then the MLP), runs forward + backward + AdamW on a random batch, and prints one JSON line:
-ms per step (median after a warm-up step), the torch version and threads, and torch's own sgemm rate at 1024^3.
+ms per step (median after --warmup untimed steps), the torch version and threads, and torch's own sgemm rate at 1024^3.
 Threads: torch.set_num_threads(--torch-threads); the BLAS reads OPENBLAS_NUM_THREADS from the environment (the bench
 sets it). The probe's fastest setting on 2 cores: 1 torch thread, 2 OpenBLAS threads.
 """
@@ -117,6 +117,7 @@ def main():
     ap.add_argument("--config", required=True, help="cover ModelConfig as JSON")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=1, help="untimed steps first (kernels, allocator, caches settle)")
     ap.add_argument("--classes", type=int, default=10)
     ap.add_argument("--torch-threads", type=int, default=1)
     ap.add_argument("--device", default="cpu", help="cpu or cuda (bench/gpu_check.sh)")
@@ -146,7 +147,8 @@ def main():
         value = loss.item()  # synchronises the device, so the step's time is all of its work
         return value
 
-    step()
+    for _ in range(a.warmup):
+        step()
     times = []
     for _ in range(a.steps):
         t0 = time.perf_counter()

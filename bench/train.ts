@@ -23,7 +23,12 @@ export interface TrainBenchResult {
   kernels?: { kernel: string; ms: number; share: number }[];
 }
 
-export async function benchTrainStep(opts: { preset: string; batch: number; steps: number; microBatch?: number; profile?: boolean }): Promise<TrainBenchResult> {
+/** Untimed steps before the timed ones, the same for every backend and PyTorch: tiny settles (JIT, allocator) after ~15. */
+export function warmupSteps(preset: string): number {
+  return preset === 'base' ? 1 : preset === 'tiny' ? 15 : 5;
+}
+
+export async function benchTrainStep(opts: { preset: string; batch: number; steps: number; microBatch?: number; profile?: boolean; warmup?: number }): Promise<TrainBenchResult> {
   const cfg = getPreset(opts.preset);
   const heads = [{ name: 'bench', numClasses: 10, labels: Array.from({ length: 10 }, (_, i) => `c${i}`) }];
   const model = new TimeSformer(cfg, heads, 0);
@@ -35,7 +40,8 @@ export async function benchTrainStep(opts: { preset: string; batch: number; step
   const batch: HeadBatch[] = [{ head: 'bench', x, labels }];
   const micro = opts.microBatch ?? B;
   try {
-    trainStep(model, batch, optimizer, { lr: 1e-4, seed: 0, microBatch: micro }); // warm-up: kernels compiled, memory grown
+    const warmup = opts.warmup ?? warmupSteps(opts.preset);
+    for (let i = 0; i < warmup; i++) trainStep(model, batch, optimizer, { lr: 1e-4, seed: 1000 + i, microBatch: micro }); // kernels compiled, memory grown
     const times: number[] = [];
     for (let i = 0; i < opts.steps; i++) {
       const t0 = performance.now();

@@ -87,3 +87,16 @@ export const dist: {
   /** Leaves the group and the store (on rank 0, the store's server stops). */
   destroy(): void;
 };
+
+/**
+ * One AdamW update of every parameter in place (the math of src/train/optimizer.ts's unfused path, in float32): params,
+ * m and v are written in the table (each made contiguous and exclusive first), grads are read. weightDecay[i] belongs
+ * to params[i]; step is the 1-based update count; gradScale multiplies every gradient first.
+ */
+export function adamw(params: number[], grads: number[], m: number[], v: number[], weightDecay: number[], lr: number, beta1: number,
+  beta2: number, eps: number, step: number, gradScale: number): void;
+/** One SGD (optionally Nesterov-momentum) update of every parameter in place; bufs is empty without momentum. */
+export function sgd(params: number[], grads: number[], bufs: number[], weightDecay: number[], lr: number, momentum: number,
+  nesterov: boolean, gradScale: number): void;
+/** Sum of squares of every element of every tensor, accumulated in double: the global gradient norm squared. */
+export function sumSquares(ids: number[]): number;

@@ -324,6 +324,9 @@ function checkPreprocessing(raw: unknown, bad: (problem: string, fix?: string) =
   };
   const std = triple('std');
   if (std.some((s) => s <= 0)) bad('preprocessing.std has a value <= 0');
-  return { mean: triple('mean'), std, cropSize: posInt('cropSize'), numFrames: posInt('numFrames'), samplingRate: posInt('samplingRate') };
+  const out: Preprocessing = { mean: triple('mean'), std, cropSize: posInt('cropSize'), numFrames: posInt('numFrames'), samplingRate: posInt('samplingRate') };
+  if (p.targetFps === undefined) return out; // written before the stride counted at 30 fps: the video's own rate
+  if (typeof p.targetFps !== 'number' || !(p.targetFps > 0)) bad('preprocessing.targetFps is not a number above 0');
+  return { ...out, targetFps: p.targetFps as number };
 }
 

@@ -46,6 +46,8 @@ export interface ImportOptions {
   headName?: string;
   /** Seed of the parameters the source does not provide (per parameter: paramSeed(seed, name)). */
   seed?: number;
+  /** Says each resize of a position or time embedding, one line each, as it happens. */
+  log?: (line: string) => void;
 }
 
 export interface ImportReport {
@@ -148,8 +150,10 @@ export async function importWeights(src: string, target: ImportTarget, opts: Imp
         weights.set(spec.name, tf.tensor(toInternal(plan.data, spec.refShape, spec.layout), shape, 'float32'));
         report.copied.push(spec.name);
         if (plan.resizedFrom) {
+          const note = `${spec.name}: resized from ${plan.resizedFrom} to ${shapeText(spec.refShape)} (${spec.name === 'pos_embed' ? '2-D' : '1-D'} nearest)`;
           report.resized.push(spec.name);
-          report.notes.push(`${spec.name}: resized from ${plan.resizedFrom} to ${shapeText(spec.refShape)} (nearest)`);
+          report.notes.push(note);
+          opts.log?.(`  ${note} on import`);
         }
       } else if (plan.how === 'seed') {
         const from = plans.get(plan.from);
@@ -229,6 +233,39 @@ function receivingHead(heads: ImportTarget['heads'], headName: string | undefine
     });
   }
   return h;
+}
+
+/** Parameters of a divided-attention block's temporal branch that the spatial branch seeds: temporal_X from X. */
+const SEEDED_TEMPORAL = /^blocks\.\d+\.temporal_(norm1|attn)\./;
+
+/**
+ * Whether a cover checkpoint's weights come from image pretraining (`cover pretrain`: its run trained only the
+ * non-temporal parameters, so its temporal attention still holds the untouched initial weights).
+ */
+export function isImagePretrained(extra: unknown): boolean {
+  const cfg = (extra as { run?: { config?: { kind?: unknown; freezeTemporal?: unknown } } } | undefined)?.run?.config;
+  return cfg?.kind === 'pretrain' || cfg?.freezeTemporal === true;
+}
+
+/**
+ * Seeds each block's temporal attention and temporal norm from its spatial attention and norm1, in place, as the
+ * reference does after image pretraining (cover-spec.md §1.8; TimeSformer App. A: "Temporal and spatial attention layers
+ * in each block are initialized with the same weights"); importWeights does the same for a ViT file. The tensors put
+ * into `weights` are new: the returned ones are the caller's to dispose (the replaced ones stay the caller's too).
+ * @example
+ * seedTemporalFromSpatial(weights).length // 8 per block (qkv, proj, norm: weights and biases) with qkv_bias
+ */
+export function seedTemporalFromSpatial(weights: Map<string, tf.Tensor>): tf.Tensor[] {
+  const made: tf.Tensor[] = [];
+  for (const name of [...weights.keys()]) {
+    if (!SEEDED_TEMPORAL.test(name)) continue;
+    const from = weights.get(name.replace('.temporal_', '.'));
+    if (!from) throw new Error(`seedTemporalFromSpatial: ${name} has no spatial counterpart`);
+    const t = tf.clone(from);
+    made.push(t);
+    weights.set(name, t);
+  }
+  return made;
 }
 
 /** Reads a parameter's source tensor(s), concatenating along axis 0, and checks or resizes it to the target shape. */

@@ -1,20 +1,16 @@
-// Accuracy tables: one summary row per head (top-1, top-5, mean class accuracy), then, for K400, SSv2 and MiT, the
-// published CoVeR comparison table with a row for this checkpoint and both protocols stated. Other datasets (and the
-// demo suite, whatever its names) get a plain sentence that their numbers are not comparable with published ones.
-// `dropped` counts the rows the dataset reader left out and `skipped` the samples that could not be read; when either is
-// not 0, a line under the table says by reason what the numbers were computed over.
+// Accuracy tables, formatted from an evaluation's facts (eval/facts.ts): one summary row per head (top-1, top-5, mean
+// class accuracy), then for each head its comparison: the published CoVeR table with a row for this checkpoint and both
+// protocols stated, or the sentence saying why its numbers are not comparable. `dropped` counts the rows the dataset
+// reader left out and `skipped` the samples that could not be read; when either is not 0, a line under the table says by
+// reason what the numbers were computed over.
 
 import { describeReasons } from '../data/datasets/drops';
-import { baselinesFor, comparisonLine, describeProtocol, EvalProtocol } from '../eval/baselines';
+import { describeProtocol } from '../eval/baselines';
 import { HeadEval } from '../eval/evaluate';
+import { EvalFacts } from '../eval/facts';
 import { pct, table } from './render';
 
-export function protocolOf(views: string, frames: number, resolution: number): EvalProtocol {
-  const [t, s] = views.split('x').map(Number);
-  return { temporalClips: t || 1, spatialCrops: s || 1, frames, resolution };
-}
-
-export function renderEvals(evals: HeadEval[], opts: { protocol: EvalProtocol; demo: boolean; label?: string }): string {
+export function renderEvals(evals: HeadEval[], facts: Pick<EvalFacts, 'protocol' | 'comparisons'>, label = 'Evaluation'): string {
   const lines: string[] = [];
   const t = table(['head', 'dataset split', 'clips', 'top-1 %', 'top-5 %', 'mean class acc %', 'chance %', 'dropped', 'skipped'], {
     colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
@@ -22,25 +18,23 @@ export function renderEvals(evals: HeadEval[], opts: { protocol: EvalProtocol; d
   for (const e of evals) {
     t.push([e.head, `${e.dataset} ${e.split}`, e.n, pct(e.top1), pct(e.top5), pct(e.meanClassAccuracy), pct(1 / e.confusion.length), e.dropped?.dropped ?? 0, e.bad.count]);
   }
-  lines.push(`${opts.label ?? 'Evaluation'} (${describeProtocol(opts.protocol)})`, t.toString());
+  lines.push(`${label} (${describeProtocol(facts.protocol)})`, t.toString());
   for (const e of evals) {
     const line = subsetLine(e);
     if (line) lines.push(line);
   }
   for (const e of evals) {
-    const base = opts.demo ? null : baselinesFor(e.head);
+    const c = facts.comparisons.find((x) => x.head === e.head);
+    if (!c) continue;
+    const base = c.published;
     if (!base) {
-      lines.push(
-        opts.demo
-          ? `${e.head}: demo-suite data, so these numbers are not comparable with the published ${e.head.toUpperCase()} results.`
-          : `${e.head}: no published baseline for this dataset; its numbers are not comparable with published ones.`,
-      );
+      lines.push(c.note);
       continue;
     }
     const bt = table(['model', 'pretrain', 'finetune', 'top-1 %'], { colAligns: ['left', 'left', 'left', 'right'] });
     for (const r of base.rows) bt.push([r.model, r.pretrain, r.finetune, r.top1.toFixed(1)]);
     bt.push(['this checkpoint', '-', e.head, pct(e.top1)]);
-    lines.push(`\n${base.dataset} (published top-1)`, bt.toString(), comparisonLine(base, { top1: e.top1, protocol: opts.protocol }));
+    lines.push(`\n${base.dataset} (published top-1)`, bt.toString(), c.note);
     base.footnotes.forEach((f, i) => lines.push(`  [${i + 1}] ${f}`));
   }
   return lines.join('\n');

@@ -15,6 +15,8 @@ import { dataCommand } from './commands/data';
 import { demoDataCommand } from './commands/demo_data';
 import { evalCommand } from './commands/eval';
 import { predictCommand } from './commands/predict';
+import { exportCommand } from './commands/export';
+import { studyCommand } from './commands/study';
 
 
 export function buildProgram(): Command {
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   program.addCommand(demoDataCommand());
   program.addCommand(evalCommand());
   program.addCommand(predictCommand());
+  program.addCommand(exportCommand());
+  program.addCommand(studyCommand());
   oneLineErrors(program, []);
   return program;
 }

@@ -1,7 +1,7 @@
 // Shared options of cover's commands: the compute backend, its threads and accelerator, and machine-readable output.
 
 import { Command, Option } from 'commander';
-import { RUN_LIMITS } from '../train/run_config';
+import { RUN_LIMITS } from '../run/run_config';
 import { AUTO_ORDER, BackendRequest, BackendRequestOptions, DEVICES, PRECISIONS, TorchDevice, TorchPrecision } from '../engine/backend';
 import type { AccelMode } from '../engine/accel/accel';
 import { intArg, MAX_THREADS, numArg } from './parse';

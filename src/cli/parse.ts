@@ -5,7 +5,7 @@
 
 import { InvalidArgumentError } from 'commander';
 import { DATASET_FORMATS, SHORT_NAMES } from '../data/datasets/registry';
-import { RUN_LIMITS } from '../train/run_config';
+import { RUN_LIMITS } from '../run/run_config';
 
 /** A whole number in plain decimal digits: no sign, point, exponent or 0x. */
 const DIGITS = /^\d+$/;

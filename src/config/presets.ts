@@ -21,6 +21,14 @@ export const PRESETS: Record<PresetName, ModelConfig> = {
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
+/**
+ * Each preset's default stride of dense (Kinetics-style) sampling, in frames at 30 fps as the reference counts them
+ * (DATA.TARGET_FPS 30): 8 frames 32 apart for 8x224 (configs/Kinetics/TimeSformer_divST_8x32_224.yaml, a clip spans
+ * 8 x 32 / 30 = 8.5 s) and 16 frames 16 apart for the 16x448 HR model (TimeSformer_divST_16x16_448.yaml, 8.5 s too).
+ * `tiny` and `small` take 10: 4 frames of the demo suite's 12 fps Kinetics clips, the stride they were made for.
+ */
+export const PRESET_SAMPLING_RATE: Record<PresetName, number> = { tiny: 10, small: 10, base: 32, large: 16 };
+
 export function getPreset(name: string): ModelConfig {
   if (!(name in PRESETS)) {
     throw new ConfigError(`unknown preset '${name}'`, { suggestion: `use one of ${PRESET_NAMES.join(', ')}` });

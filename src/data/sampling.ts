@@ -64,9 +64,23 @@ export function startEndIdx(
 }
 
 /**
+ * The stride of dense sampling in frames of a video at `fps`. The reference resamples every video to TARGET_FPS 30 and
+ * takes frames SAMPLING_RATE apart there (decoder.py: clip_size = sampling_rate * num_frames / target_fps * fps), which
+ * is samplingRate * fps / targetFps frames at the video's own rate. Without targetFps (checkpoints written before it),
+ * samplingRate counts frames at the video's own rate.
+ * @example
+ * videoStride(32, 25, 30) // 26.666666666666668: 8 frames then span 8.5 s of a 25 fps video, as of a 30 fps one
+ * videoStride(10, 12, 30) // 4
+ */
+export function videoStride(samplingRate: number, fps: number, targetFps?: number): number {
+  if (!targetFps || !(fps > 0)) return samplingRate;
+  return (samplingRate * fps) / targetFps;
+}
+
+/**
  * Kinetics-style dense sampling: a window of numFrames*samplingRate frames, numFrames indices spread evenly in it
  * (torch.linspace, clamped to the video, truncated to integers as `.long()` does). A video shorter than the window
- * repeats its last frame.
+ * repeats its last frame. `samplingRate` is in frames of this video (videoStride) and may be fractional.
  * @example
  * denseIndices(300, 8, 32, 0, 1) // [0, 36, 72, 109, 145, 182, 218, 255]
  */

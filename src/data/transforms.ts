@@ -35,13 +35,22 @@ export interface SpatialPlan {
 }
 
 /**
- * The reference's training scale range, proportional to the crop: [256, 320] for 224 (TimeSformer TRAIN_JITTER_SCALES),
- * i.e. [crop*8/7, crop*10/7].
+ * The reference's training scale ranges (DATA.TRAIN_JITTER_SCALES) by crop: [256, 320] for 224
+ * (configs/Kinetics/TimeSformer_divST_8x32_224.yaml) and [448, 512] for the 448 HR model (TimeSformer_divST_16x16_448.yaml).
+ */
+const REFERENCE_JITTER: Record<number, [number, number]> = { 224: [256, 320], 448: [448, 512] };
+
+/**
+ * The training scale range of a crop size: the reference's where it has one, else proportional to its 224 one,
+ * [crop*8/7, crop*10/7]. Its low end is also the short side of a single-crop test view (kinetics.py: with
+ * NUM_SPATIAL_CROPS 1, min_scale = TRAIN_JITTER_SCALES[0]).
  * @example
  * jitterScales(224) // [256, 320]
+ * jitterScales(448) // [448, 512]
+ * jitterScales(64)  // [73, 91]
  */
 export function jitterScales(cropSize: number): [number, number] {
-  return [Math.round((cropSize * 8) / 7), Math.round((cropSize * 10) / 7)];
+  return REFERENCE_JITTER[cropSize] ?? [Math.round((cropSize * 8) / 7), Math.round((cropSize * 10) / 7)];
 }
 
 /**
@@ -89,7 +98,9 @@ export interface PlanOptions {
 
 /**
  * Where and how to cut a frame of srcW x srcH. Training: random short side in the jitter range, one random crop, a
- * coin-flip for the mirror. Test: short side = crop size, then 1 or 3 uniform crops, no flip.
+ * coin-flip for the mirror. Test, as the reference's kinetics.py: with 3 crops the short side is the crop size and the
+ * crops run along the long side; with 1 crop the short side is the jitter range's low end (256 for a 224 crop, i.e.
+ * 256/224 of it; 448 for 448) and the crop is central. No flip at test.
  */
 export function planSpatial(srcW: number, srcH: number, opts: PlanOptions, rng?: Rng): SpatialPlan {
   const size = opts.cropSize;
@@ -102,8 +113,9 @@ export function planSpatial(srcW: number, srcH: number, opts: PlanOptions, rng?:
     const flip = opts.flipAllowed && rng.fork('flip').next() < 0.5;
     return { resize: [w, h], crops: [{ x, y, size }], flip };
   }
-  const [w, h] = shortSideSize(srcW, srcH, size);
-  const crops = spatialCropIndices(opts.spatialCrops ?? 1).map((i) => {
+  const spatial = opts.spatialCrops ?? 1;
+  const [w, h] = shortSideSize(srcW, srcH, spatial === 1 ? (opts.jitter ?? jitterScales(size))[0] : size);
+  const crops = spatialCropIndices(spatial).map((i) => {
     const [x, y] = uniformCropOffset(w, h, size, i);
     return { x, y, size };
   });

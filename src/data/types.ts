@@ -61,8 +61,10 @@ export interface Preprocessing {
   cropSize: number;
   /** Frames per clip. */
   numFrames: number;
-  /** Frame stride for dense sampling, in frames at the video's own rate. */
+  /** Frame stride for dense sampling, in frames at targetFps (sampling.ts videoStride). */
   samplingRate: number;
+  /** The rate samplingRate counts frames in (the reference's 30); absent in older checkpoints: each video's own rate. */
+  targetFps?: number;
 }
 
 /** A decoded, transformed clip ready for the model: frames x height x width x RGB, normalised float32. */

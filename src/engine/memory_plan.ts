@@ -29,7 +29,7 @@ import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfig, gridSize } from '../config/model_config';
 import { backboneParamSpecs, countParams, headParamSpecs, headPrefix } from '../model/param_spec';
-import type { OptimizerName } from '../train/optimizer';
+import type { OptimizerName } from '../config/optimizer_name';
 
 /** emscripten's getHeapMax() in both wasm builds of tfjs 4.22: 4 GiB less one 64 KiB page. */
 export const WASM_HEAP_MAX_BYTES = 4294901760;

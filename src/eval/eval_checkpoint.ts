@@ -1,7 +1,8 @@
 // `cover eval`'s library side: a checkpoint's heads evaluated on their datasets' val (or test/train) split, with top-1,
 // top-5, mean class accuracy and the confusion matrix per head (evaluate.ts, metrics.ts), confusion CSVs written next to
-// the checkpoint, and, for K400, SSv2 and MiT on real data, the published CoVeR comparison (baselines.ts,
-// cover-spec.md §3.0) with both protocols stated.
+// the checkpoint, and the facts of the evaluation (facts.ts): its protocol, which heads are on demo-suite data, and for
+// K400, SSv2 and MiT on real data the published CoVeR comparison (baselines.ts, cover-spec.md §3.0) with both protocols
+// stated. The run configuration the checkpoint was trained with (its recipe) comes back too, when it holds one.
 //
 // Where the data comes from: `data` (`--data NAME=[FORMAT:]PATH`) when given; else the datasets the checkpoint was
 // trained on (its saved run config), so `cover eval` after `cover cotrain` needs no arguments; else, or when a demo
@@ -20,18 +21,19 @@ import * as path from 'path';
 import { readCheckpointConfig } from '../checkpoint/checkpoint';
 import { loadModel } from '../checkpoint/load_model';
 import { writeAtomically } from '../checkpoint/safetensors';
-import { badLimit, checkDrops, dropReport } from '../data/datasets/drops';
+import { DEFAULT_MAX_BAD } from '../data/bad_samples';
+import { checkDrops, dropReport } from '../data/datasets/drops';
 import { openDataset } from '../data/datasets/registry';
 import { DEMO_MARKER } from '../data/demo/suite';
 import { DEMO_SIZES, DemoSize } from '../data/demo/plan';
-import { parseViews } from '../data/sampling';
 import { DatasetIndex } from '../data/types';
 import { CheckpointError, ConfigError, DatasetError } from '../errors';
 import { HeadInfo } from '../model/heads';
-import { resolveRunDatasets } from '../train/run_datasets';
-import { RunDataset } from '../train/run_config';
-import { BaselineTable, baselinesFor, comparisonLine, EvalProtocol } from './baselines';
+import { resolveRunDatasets } from '../run/run_datasets';
+import type { RunConfig, RunDataset } from '../run/run_config';
+import { EvalProtocol } from './baselines';
 import { HeadEval, evaluateHead } from './evaluate';
+import { evalFacts, evalProtocol, HeadComparison, isDemoRoot } from './facts';
 import { confusionCsv } from './metrics';
 
 export interface EvaluateCheckpointOptions {
@@ -69,15 +71,6 @@ export interface EvaluateCheckpointOptions {
   onProgress?: (head: string, done: number, total: number) => void;
 }
 
-/** What a head's numbers can be compared with. */
-export interface HeadComparison {
-  head: string;
-  /** The published table (cover-spec.md §3.0); null when none applies. */
-  published: BaselineTable | null;
-  /** The comparison line, or the sentence saying why the numbers are not comparable. */
-  note: string;
-}
-
 export interface CheckpointEval {
   checkpoint: string;
   /** How this checkpoint was evaluated: views, frames, resolution. */
@@ -94,15 +87,11 @@ export interface CheckpointEval {
   comparisons: HeadComparison[];
   /** Confusion CSV path per head. */
   csv: Record<string, string>;
+  /** The run configuration the checkpoint was trained with (its recipe included), when it holds one. */
+  trainedWith?: RunConfig;
 }
 
 export const EVAL_DIR = 'eval';
-
-/** The protocol of a views spec at a model's frames and resolution. */
-export function evalProtocol(views: string, frames: number, resolution: number): EvalProtocol {
-  const v = parseViews(views);
-  return { temporalClips: v.temporal, spatialCrops: v.spatial, frames, resolution };
-}
 
 /** Why a head cannot score a dataset, or null when their labels agree. */
 export function labelMismatch(head: HeadInfo, labels: string[]): string | null {
@@ -133,27 +122,6 @@ function suiteSize(dir: string): DemoSize | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isDemoData(index: DatasetIndex): boolean {
-  return fs.existsSync(path.join(path.dirname(index.root), DEMO_MARKER));
-}
-
-function compare(e: HeadEval, demo: boolean, protocol: EvalProtocol): HeadComparison {
-  const table = demo ? null : baselinesFor(e.head);
-  if (demo) {
-    return { head: e.head, published: null, note: `${e.head}: demo-suite data, so these numbers are not comparable with the published ${e.head.toUpperCase()} results.` };
-  }
-  if (!table) {
-    return { head: e.head, published: null, note: `${e.head}: no published baseline for this dataset; its numbers are not comparable with published ones.` };
-  }
-  return { head: e.head, published: table, note: comparisonLine(table, { top1: e.top1, protocol }) };
-}
-
-/** How many unreadable samples are left of the --max-bad budget once the rows the reader dropped are counted (a count). */
-function unreadableAllowed(index: DatasetIndex, maxBad: number): number {
-  const d = dropReport(index, { labelledOnly: true });
-  return Math.max(0, badLimit(maxBad, d.rows) - d.dropped);
 }
 
 /**
@@ -211,10 +179,10 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
         suggestion: opts.split === 'val' ? 'check the annotation files (cover data check)' : 'evaluate the val split (--split val)',
       });
     }
-    checkDrops(dropReport(index, { labelledOnly: true }), opts.maxBad ?? 0.05, index);
+    checkDrops(dropReport(index, { labelledOnly: true }), opts.maxBad ?? DEFAULT_MAX_BAD, index);
     indexes.set(d.name, index);
   }
-  const demoHeads = names.filter((n) => isDemoData(indexes.get(n)!));
+  const demoHeads = names.filter((n) => isDemoRoot(indexes.get(n)!.root));
   log(
     `evaluating ${opts.checkpoint} on the ${opts.split} split, views ${opts.views}${saved ? ' (the data it was trained on)' : ''}: ` +
       names.map((n) => `${n} ${indexes.get(n)!.root}${demoHeads.includes(n) ? ' (demo)' : ''}`).join(', '),
@@ -233,7 +201,7 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
           concurrency: opts.concurrency,
           cacheDir: opts.cacheDir,
           memoryCacheBytes: opts.memoryCacheBytes,
-          maxBad: unreadableAllowed(indexes.get(n)!, opts.maxBad ?? 0.05),
+          maxBad: opts.maxBad ?? DEFAULT_MAX_BAD,
           seed: 0,
           onProgress: (done, total) => opts.onProgress?.(n, done, total),
         }),
@@ -261,16 +229,19 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
     csv[e.head] = file;
   }
 
+  const facts = evalFacts(evals, protocol, demoHeads);
+  const trainedWith = (ck.extra as { run?: { config?: RunConfig } } | undefined)?.run?.config;
   return {
     checkpoint: opts.checkpoint,
-    protocol,
+    protocol: facts.protocol,
     views: opts.views,
     split: opts.split,
-    demo: demoHeads.length === names.length,
-    demoHeads,
+    demo: facts.demo,
+    demoHeads: facts.demoHeads,
     datasets: resolved.datasets,
     evals,
-    comparisons: evals.map((e) => compare(e, demoHeads.includes(e.head), protocol)),
+    comparisons: facts.comparisons,
     csv,
+    ...(trainedWith ? { trainedWith } : {}),
   };
 }

@@ -14,7 +14,7 @@ import { ModelConfig, gridSize } from '../config/model_config';
 export type Layout = 'linear' | 'patch' | 'same';
 
 /** How a parameter is initialised, following VisionTransformer.__init__ and _init_weights. */
-export type Init = 'trunc_normal' | 'zeros' | 'ones' | 'normal';
+export type Init = 'trunc_normal' | 'zeros' | 'ones' | 'normal' | 'uniform';
 
 export interface ParamSpec {
   /** Name in the reference state_dict, e.g. `blocks.3.temporal_attn.qkv.weight`. */
@@ -25,6 +25,8 @@ export interface ParamSpec {
   init: Init;
   /** Std for init 'normal'. */
   std?: number;
+  /** Half-width for init 'uniform': U(-bound, bound). */
+  bound?: number;
   /** Part of the temporal machinery (absent from an image ViT); `cover pretrain` freezes these. */
   temporal: boolean;
 }
@@ -80,8 +82,10 @@ export function backboneParamSpecs(cfg: ModelConfig): ParamSpec[] {
     specs.push({ name: 'time_embed', refShape: [1, cfg.numFrames, D], layout: 'same', init: std > 0 ? 'normal' : 'zeros', std, temporal: true });
   }
   specs.push(
-    { name: 'patch_embed.proj.weight', refShape: [D, cfg.inChans, p, p], layout: 'patch', init: 'trunc_normal', temporal: false },
-    { name: 'patch_embed.proj.bias', refShape: [D], layout: 'same', init: 'zeros', temporal: false },
+    // The reference's _init_weights re-initialises only Linear and LayerNorm, so the patch Conv2d keeps PyTorch's default:
+    // weight kaiming_uniform_(a=sqrt(5)), i.e. U(±sqrt(6 / ((1 + 5) fan_in))) = U(±1/sqrt(fan_in)), bias U(±1/sqrt(fan_in)).
+    { name: 'patch_embed.proj.weight', refShape: [D, cfg.inChans, p, p], layout: 'patch', init: 'uniform', bound: 1 / Math.sqrt(cfg.inChans * p * p), temporal: false },
+    { name: 'patch_embed.proj.bias', refShape: [D], layout: 'same', init: 'uniform', bound: 1 / Math.sqrt(cfg.inChans * p * p), temporal: false },
   );
   for (let i = 0; i < cfg.depth; i++) {
     const b = `blocks.${i}`;

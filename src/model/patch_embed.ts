@@ -1,6 +1,7 @@
 // Patch embedding (vit.py PatchEmbed): a Conv2d(3 -> D, kernel p, stride p) on every frame, computed here as
 // reshape + transpose + dense. The weight is stored as the reference conv weight [D, 3, p, p] in checkpoints and kept as
 // [p*p*3, D] inside cover (param_spec.ts 'patch' layout); conv2d is avoided because wasm lacks its filter gradient.
+// Its init is PyTorch's default Conv2d init, as in the reference (param_spec.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { linear } from './linear';

@@ -1,8 +1,8 @@
 // `cover predict`'s library side: the top-k labels of one video or image for each dataset head of a checkpoint.
 //
 // A video is cut into windows, each one test clip as the checkpoint was trained on: numFrames frames spread over
-// numFrames*samplingRate frames of the video at its own rate (Kinetics-style dense sampling, sampling.ts), short side
-// scaled to the crop size, center crop (TimeSformer's test transform with 1 spatial crop). Windows slide over the whole
+// numFrames*samplingRate frames at the checkpoint's targetFps (Kinetics-style dense sampling, sampling.ts), short side
+// scaled to 256/224 of the crop size, center crop (TimeSformer's test transform with 1 spatial crop, transforms.ts). Windows slide over the whole
 // video with a stride (default: the window length, so they tile it); when the stride leaves a tail uncovered, a last
 // window is aligned to the end of the video. Each window's probabilities are the softmax of the head's logits; the
 // overall prediction is their mean over windows. A video cut short (a broken download: fewer frames in the file than
@@ -19,8 +19,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { basename } from 'path';
 import { IMAGE_EXT } from '../data/datasets/common';
 import { shownLabels } from '../data/label_names';
-import { decodeImageResized } from '../data/image/decode';
-import { denseIndices } from '../data/sampling';
+import { decodeImageResized, imageSize } from '../data/image/decode';
+import { denseIndices, videoStride } from '../data/sampling';
 import { cropFlipNormalize, Frames, normalizeTable, planSpatial, SpatialPlan } from '../data/transforms';
 import { Preprocessing } from '../data/types';
 import { decodeClip } from '../data/video/decode';
@@ -81,7 +81,7 @@ export interface PredictOptions {
   heads: string[] | 'all';
   /** Labels per head (capped at the head's class count). */
   top: number;
-  /** Window length in seconds; default numFrames*samplingRate frames at the video's rate. */
+  /** Window length in seconds; default one training clip, numFrames*samplingRate frames at the checkpoint's targetFps. */
   windowS?: number;
   /** Seconds between window starts; default the window length. */
   strideS?: number;
@@ -276,8 +276,8 @@ export async function predictVideo(model: TimeSformer, preprocessing: Preprocess
 
   if (IMAGE_EXT.test(path)) {
     // An image: one single-frame clip, [1, 1, S, S, 3].
-    const img = await decodeImageResized(path, S);
-    const plan = planSpatial(img.width, img.height, planOpts);
+    const plan = planSpatial(...(await imageSize(path)), planOpts);
+    const img = await decodeImageResized(path, plan.resize);
     const x = cropFlipNormalize({ ...img, frames: 1 }, plan.crops[0], false, lut);
     collect(await headProbs(model, { x, shape: [1, 1, S, S, 3] }, heads), [[0, 0]]);
     opts.onProgress?.(1, 1);
@@ -287,7 +287,7 @@ export async function predictVideo(model: TimeSformer, preprocessing: Preprocess
   const info = await probeVideo(path, { timeoutMs: opts.decodeTimeoutMs });
   const total = totalFrames(info);
   const T = preprocessing.numFrames;
-  const windowFrames = opts.windowS ? Math.max(1, Math.round(opts.windowS * info.fps)) : T * preprocessing.samplingRate;
+  const windowFrames = opts.windowS ? Math.max(1, Math.round(opts.windowS * info.fps)) : Math.max(1, Math.round(T * videoStride(preprocessing.samplingRate, info.fps, preprocessing.targetFps)));
   const strideFrames = opts.strideS ? Math.max(1, Math.round(opts.strideS * info.fps)) : windowFrames;
   const plans = planWindows(total, T, windowFrames, strideFrames);
   const plan = planSpatial(info.width, info.height, planOpts);

@@ -7,16 +7,10 @@
 // Long runs stay small: each curve is averaged into at most `maxPoints` buckets, and a confusion matrix with many classes
 // shows the `maxConfusionClasses` classes with the most errors (the full matrix is the CSV `cover eval` writes).
 
-export interface ReportLogEntry {
-  step: number;
-  /** The batch loss (mean over all samples of the step). */
-  loss: number;
-  /** Loss per dataset head; a head with no sample in the step may be missing. */
-  perHead: Record<string, number>;
-  lr: number;
-  /** Evaluations made at this step, per head; accuracies are fractions in [0, 1]. */
-  evals?: Record<string, { top1: number; top5: number }>;
-}
+import type { LogStep } from '../run/run_log';
+
+/** What the report draws of each step: a step of the run's log (run/run_log.ts). */
+export type ReportLogEntry = LogStep;
 
 export interface ReportConfusion {
   labels: string[];

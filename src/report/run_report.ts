@@ -5,8 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeAtomically } from '../checkpoint/safetensors';
 import { ConfigError } from '../errors';
-import { LOG_FILE, REPORT_FILE, RESULT_FILE } from '../train/run_dir';
-import { readLog } from '../train/trainer';
+import { LOG_FILE, REPORT_FILE, RESULT_FILE } from '../run/run_dir';
+import { readLog } from '../run/run_log';
 import { renderReport, ReportConfusion } from './html_report';
 
 export function writeRunReport(runDir: string, outFile = path.join(runDir, REPORT_FILE)): { file: string; steps: number; heads: string[] } {

@@ -10,7 +10,7 @@
 import { getPreset, PRESET_NAMES } from '../config/presets';
 import { BackendRequest, probeTorchBackend } from '../engine/backend';
 import { fits, backendCapacity, planTrainingMemory } from '../engine/memory_plan';
-import type { OptimizerName } from './optimizer';
+import type { OptimizerName } from '../config/optimizer_name';
 
 export interface AutoBackendInput {
   backend: BackendRequest;

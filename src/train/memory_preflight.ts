@@ -13,11 +13,11 @@ import { fusedKernelsAvailable } from '../engine/fused';
 import { BackendCapacity, MemoryPlan, StepPath, TrainingShape, backendCapacity, fits, gib, planTrainingMemory } from '../engine/memory_plan';
 import { OutOfMemoryError } from '../errors';
 import { HeadInfo } from '../model/heads';
-import { RunConfig } from './run_config';
+import { RunConfig } from '../run/run_config';
 
 const OPTIMIZER_LABEL = { adamw: 'AdamW slots', sgd: 'SGD momentum' } as const;
 
-/** The model a run will build (trainer.ts buildModel): a resumed or --init checkpoint's config, else the preset's. */
+/** The model a run will build (model_source.ts buildModel): a resumed or --init checkpoint's config, else the preset's. */
 function runModel(cfg: RunConfig, resumed?: ModelConfig): { model: ModelConfig; fromPreset: boolean } {
   if (resumed) return { model: resumed, fromPreset: false };
   if (cfg.init && fs.existsSync(path.join(cfg.init, CONFIG_FILE))) return { model: readCheckpointConfig(cfg.init).model, fromPreset: false };
@@ -89,16 +89,29 @@ export function trainingFixes(s: TrainingShape, cap: BackendCapacity, fromPreset
   return out;
 }
 
+/** The memory plan of a run that fits, and the micro-batch it runs at. */
+export interface TrainingFit {
+  plan: MemoryPlan;
+  /** The run's micro-batch: the one asked for, or, when none was (auto), the largest up to the batch size that fits. */
+  microBatch: number;
+  /** Set when auto chose a micro-batch below the batch size: one line saying why. */
+  note?: string;
+}
+
 /**
- * Throws OutOfMemoryError (exit 2) when the run cannot fit in the active backend. `resumed` is a resumed checkpoint's
- * model config. Allocates nothing.
+ * Plans the run's memory before any weight is allocated. With `cfg.microBatch` unset (auto), the micro-batch is the
+ * batch size when that fits, else the largest that does (gradients then accumulate over several passes, with the same
+ * result up to float rounding). Throws OutOfMemoryError (exit 2) when the run cannot fit in the active backend even
+ * so, naming only the fixes that would fit. `resumed` is a resumed checkpoint's model config.
  *
  * @example
- * assertTrainingFits({ ...cfg, preset: 'base', batchSize: 8, microBatch: 8 }, heads)
+ * fitTraining({ ...cfg, preset: 'base', batchSize: 8, microBatch: 8 }, heads)   // on wasm:
  * // OutOfMemoryError: --preset base needs about 44 GiB to train (weights 0.45, grads 1.4, AdamW slots 0.91, activations at
  * //   micro-batch 8 41) but on the wasm backend the wasm heap holds at most 4 GiB (fix: --preset small)
+ * fitTraining({ ...cfg, preset: 'base', batchSize: 8, microBatch: undefined }, heads) // on torch, 23 GiB free:
+ * // { microBatch: 4, note: 'micro-batch 4 (auto): batch 8 in one pass needs about 42 GiB, ...' }
  */
-export function assertTrainingFits(cfg: RunConfig, heads: HeadInfo[], resumed?: ModelConfig): MemoryPlan {
+export function fitTraining(cfg: RunConfig, heads: HeadInfo[], resumed?: ModelConfig): TrainingFit {
   const { model, fromPreset } = runModel(cfg, resumed);
   const backend = tf.getBackend();
   const gpu = backend === 'torch' ? activeTorchDevice() === 'cuda' : Boolean((tf.findBackend(backend) as { isUsingGpuDevice?: boolean } | null)?.isUsingGpuDevice);
@@ -108,15 +121,27 @@ export function assertTrainingFits(cfg: RunConfig, heads: HeadInfo[], resumed?: 
     headClasses: heads.map((h) => h.numClasses),
     optimizer: cfg.optimizer,
     batchSize: cfg.batchSize,
-    microBatch: cfg.microBatch,
+    microBatch: cfg.microBatch ?? cfg.batchSize,
     freezeTemporal: cfg.freezeTemporal,
     path: backend === 'torch' ? 'torch' : fusedKernelsAvailable() ? 'fused' : 'tfjs',
   };
   const plan = planTrainingMemory(shape);
-  if (fits(plan.totalBytes, cap)) return plan;
+  if (fits(plan.totalBytes, cap)) return { plan, microBatch: shape.microBatch };
+  if (cfg.microBatch === undefined) {
+    for (let m = shape.microBatch - 1; m >= 1; m--) {
+      const p = planTrainingMemory({ ...shape, microBatch: m });
+      if (!fits(p.totalBytes, cap)) continue;
+      const passes = Math.ceil(shape.batchSize / m);
+      const note =
+        `micro-batch ${m} (auto): batch ${shape.batchSize} in one pass needs about ${gib(plan.totalBytes)} GiB and ${cap.limit}; ` +
+        `gradients accumulate over ${passes} passes (about ${gib(p.totalBytes)} GiB; --micro-batch N sets it)`;
+      return { plan: p, microBatch: m, note };
+    }
+  }
   const what = fromPreset ? `--preset ${cfg.preset}` : `the model of ${resumed ? 'the checkpoint' : cfg.init}`;
-  const found = trainingFixes(shape, cap, fromPreset, cfg.preset, alternatives(backend));
-  throw new OutOfMemoryError(describe(what, plan, shape, cap), {
+  const worst = cfg.microBatch === undefined ? { ...shape, microBatch: 1 } : shape;
+  const found = trainingFixes(worst, cap, fromPreset, cfg.preset, alternatives(backend));
+  throw new OutOfMemoryError(describe(what, planTrainingMemory(worst), worst, cap), {
     suggestion: found.length > 0 ? found.join(', or ') : 'none of --micro-batch 1, --optimizer sgd, a smaller --preset or --backend cpu fits here: use a machine with more memory',
   });
 }

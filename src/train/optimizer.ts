@@ -1,16 +1,16 @@
 // Optimizers with per-parameter weight decay: AdamW (decoupled decay, Loshchilov & Hutter) and SGD with Nesterov momentum
-// (the TimeSformer recipe: torch.optim.SGD(momentum=.9, nesterov=True, weight_decay=1e-4), decay added to the gradient).
-// Position/time embeddings, the CLS token, norms and biases get no decay (timm's convention; the reference lists the
-// embeddings in no_weight_decay()). State is plain named tensors so a run can be checkpointed and resumed exactly.
-// With the native accelerator active, one step updates every parameter and slot in place in one native call
-// (engine/accel/fused_kernels.ts), with the same math as the per-parameter tfjs ops below.
+// (torch.optim.SGD(momentum=.9, nesterov=True), decay added to the gradient). By default position/time embeddings, the
+// CLS token, norms and biases get no decay (timm's convention); with `decayAll` every parameter is decayed, as the
+// TimeSformer reference's optimizer builder does (models/optimizer.py decays all but "bn" names, although vit.py lists
+// the embeddings in no_weight_decay(); recipes.ts 'timesformer'). State is plain named tensors so a run can be
+// checkpointed and resumed exactly. Where the backend has a fused step (engine/fused.ts: wasm with the native
+// accelerator, torch), one step updates every parameter and slot in place in one native call, with the same math as the
+// per-parameter tfjs ops below.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors';
-import { activeNative } from '../engine/accel/accel';
-import { fusable, fusedAdamW, fusedSgd } from '../engine/accel/fused_kernels';
-
-export type OptimizerName = 'adamw' | 'sgd';
+import { FusedStep, fusedStep } from '../engine/fused';
+import type { OptimizerName } from '../config/optimizer_name';
 
 export interface OptimizerConfig {
   name: OptimizerName;
@@ -21,6 +21,8 @@ export interface OptimizerConfig {
   beta1: number;
   beta2: number;
   eps: number;
+  /** Decay every parameter (the TimeSformer reference) instead of sparing embeddings, CLS, norms and biases. */
+  decayAll?: boolean;
 }
 
 export const DEFAULT_OPTIMIZER: Record<OptimizerName, OptimizerConfig> = {
@@ -59,13 +61,14 @@ export class Optimizer {
       if (!p) throw new Error(`optimizer: gradient for unknown parameter ${name}`);
       ps.push(p);
     }
-    if (activeNative() && fusable(...grads.values(), ...ps)) {
-      this.applyFused(ps, grads, lr, gradScale);
+    const fused = fusedStep(...grads.values(), ...ps);
+    if (fused) {
+      this.applyFused(fused, ps, grads, lr, gradScale);
       return;
     }
     for (const [name, gIn] of grads) {
       const p = params.get(name)!;
-      const wd = skipsWeightDecay(name, p.rank) ? 0 : c.weightDecay;
+      const wd = this.decayOf(name, p.rank);
       tf.tidy(() => {
         const g = gradScale === 1 ? gIn : tf.mul(gIn, gradScale);
         if (c.name === 'adamw') {
@@ -95,7 +98,7 @@ export class Optimizer {
   }
 
   /** apply()'s update over every parameter at once, in one native call (ps[i] belongs to the i-th gradient). */
-  private applyFused(ps: tf.Variable[], grads: Map<string, tf.Tensor>, lr: number, gradScale: number): void {
+  private applyFused(fused: FusedStep, ps: tf.Variable[], grads: Map<string, tf.Tensor>, lr: number, gradScale: number): void {
     const c = this.config;
     const names = [...grads.keys()];
     const gs = [...grads.values()];
@@ -104,16 +107,21 @@ export class Optimizer {
     const decay: number[] = [];
     for (const [i, name] of names.entries()) {
       const p = ps[i];
-      decay.push(skipsWeightDecay(name, p.rank) ? 0 : c.weightDecay);
+      decay.push(this.decayOf(name, p.rank));
       slotVars.push(nSlots > 0 ? tf.tidy(() => this.slotsFor(name, p, nSlots)) : []);
     }
     if (c.name === 'adamw') {
-      fusedAdamW(ps, gs, slotVars.map((s) => s[0]), slotVars.map((s) => s[1]), decay,
+      fused.adamW(ps, gs, slotVars.map((s) => s[0]), slotVars.map((s) => s[1]), decay,
         { lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, step: this.step, gradScale });
     } else {
-      fusedSgd(ps, gs, nSlots > 0 ? slotVars.map((s) => s[0]) : [], decay,
+      fused.sgd(ps, gs, nSlots > 0 ? slotVars.map((s) => s[0]) : [], decay,
         { lr, momentum: c.momentum, nesterov: c.nesterov, gradScale });
     }
+  }
+
+  /** The weight decay of one parameter. */
+  decayOf(name: string, rank: number): number {
+    return !this.config.decayAll && skipsWeightDecay(name, rank) ? 0 : this.config.weightDecay;
   }
 
   /** The parameter's slot variables (zeros on first use: call inside tf.tidy, which frees the zeros tensor). */

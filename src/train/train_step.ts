@@ -6,8 +6,7 @@
 // any checkpoint saved from them, stay the last good ones.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { activeNative } from '../engine/accel/accel';
-import { fusable, fusedGlobalNormSq } from '../engine/accel/fused_kernels';
+import { fusedStep } from '../engine/fused';
 import { trainContext } from '../model/context';
 import { ConfigError } from '../errors';
 import { TimeSformer } from '../model/timesformer';
@@ -123,10 +122,11 @@ export function accumulateGradients(
   return { grads, loss: lossSum / total, perHead, samples: total };
 }
 
-/** Global L2 norm of all gradients (one native call when the accelerator is active). */
+/** Global L2 norm of all gradients (one native call where the backend has a fused step: engine/fused.ts). */
 export function globalNorm(grads: Map<string, tf.Tensor>): number {
   const list = [...grads.values()];
-  if (activeNative() && fusable(...list)) return Math.sqrt(fusedGlobalNormSq(list));
+  const fused = fusedStep(...list);
+  if (fused) return Math.sqrt(fused.globalNormSq(list));
   return tf.tidy(() => {
     const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
     return Math.sqrt(tf.addN(sq).dataSync()[0]);
@@ -151,7 +151,9 @@ export class NonFiniteStepError extends ConfigError {
 
 /** One optimizer step on a co-training batch; a non-finite loss or gradient norm throws before any weight changes. */
 export function trainStep(model: TimeSformer, batches: HeadBatch[], optimizer: Optimizer, opts: StepOptions): StepResult {
-  const local = accumulateGradients(model, batches, opts);
+  // A rank of a data-parallel job whose share of the batch was all unreadable still joins the all-reduce, with nothing.
+  const local: BatchGradients =
+    batches.length === 0 && opts.reduce ? { grads: new Map(), loss: 0, perHead: {}, samples: 0 } : accumulateGradients(model, batches, opts);
   const { grads, loss, perHead, samples } = opts.reduce ? opts.reduce(local) : local;
   try {
     const gradNorm = globalNorm(grads);

@@ -1,43 +1,51 @@
 // The training loop behind `cover pretrain`, `cover cotrain` and the fine-tuning stage of `cover transfer`: one
-// TimeSformer, one head per dataset, CoVeR batches mixed in proportion to dataset size (mixed_feed.ts), a step with
-// micro-batches (train_step.ts), periodic evaluation, a JSONL log, and checkpoints written atomically every N steps.
+// TimeSformer, one head per dataset, CoVeR batches mixed in proportion to dataset size (run_data.ts, mixed_feed.ts), a
+// step with micro-batches (train_step.ts), periodic evaluation, a JSONL log (run/run_log.ts), and checkpoints written
+// atomically every N steps.
 //
-// Resume is exact: a checkpoint holds the weights, the optimizer's slots and step, and the run config; the data feed is
-// replayed to the checkpoint's step and every random choice of step s is seeded by (seed, s), so a run killed at any
-// point and resumed with `--resume` produces the same weights as one that never stopped.
+// Resume is exact: a checkpoint holds the weights, the optimizer's slots and step, the run config and the batch
+// sampler's position after its step; the feed continues from that position and every random choice of step s is seeded
+// by (seed, s), so a run killed at any point and resumed with `--resume` produces the same weights as one that never
+// stopped.
+//
+// Data parallel (src/dist, when a launcher started several ranks): the feed reads this rank's share of every batch and
+// of every evaluation (data/shard.ts); the step's gradients and losses are averaged over the ranks before clipping and
+// the update; each evaluation is gathered so every rank holds the whole split's metrics; rank 0 alone writes the
+// checkpoint, log, report and result, and every rank resumes from them.
 //
 // Nothing is lost in silence: the rows each dataset reader dropped (missing files, unknown labels, bad lines) are counted
-// by reason, logged at the start, checked against --max-bad before the first step, and kept in result.json; a NaN or
+// by reason, logged at the start, checked against --max-bad before the first step, and kept in result.json; samples that
+// turn out unreadable are skipped, counted by reason against the same limit, and listed in result.json; a NaN or
 // infinite loss or gradient norm stops the run before the weights change and before anything is saved, so the last
 // checkpoint stays the last good one.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { importWeights } from '../checkpoint/import';
 import { CONFIG_FILE, LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint';
 import { writeAtomically } from '../checkpoint/safetensors';
-import { getPreset } from '../config/presets';
-import { ModelConfig } from '../config/model_config';
-import { checkDrops, describeDrops, describeLimit, DropReport, dropReport } from '../data/datasets/drops';
-import { openDataset } from '../data/datasets/registry';
+import { BadReason } from '../data/bad_samples';
+import { DropReport } from '../data/datasets/drops';
 import { createRng, hashKeys } from '../data/rng';
-import { DatasetIndex, Preprocessing } from '../data/types';
+import { Preprocessing } from '../data/types';
 import { CheckpointError, ConfigError, DatasetError } from '../errors';
 import { HeadEval, evaluateHead } from '../eval/evaluate';
-import { HeadInfo } from '../model/heads';
 import { TimeSformer } from '../model/timesformer';
-import { lrAt } from '../train/lr_schedule';
-import { renderReport, ReportLogEntry } from '../report/html_report';
+import { renderReport } from '../report/html_report';
+import { lrAt } from '../run/lr_schedule';
+import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE } from '../run/run_dir';
+import { RunConfig, validateRunConfig } from '../run/run_config';
+import { appendLog as appendEntry, readLog, truncateLog } from '../run/run_log';
 import type { DataParallel } from '../dist/data_parallel';
-import { FeedBatch, FeedGroup, MixedFeed } from './mixed_feed';
-import { assertTrainingFits } from './memory_preflight';
+import { fitTraining } from './memory_preflight';
+import { describeRecipe } from './recipes';
+import { MixedFeed, TrainBatch } from './mixed_feed';
+import { MixSamplerState } from './mix_sampler';
+import { buildModel, resumeModel } from './model_source';
 import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
-import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE } from './run_dir';
-import { RunConfig, validateRunConfig } from './run_config';
+import { checkRunData, dropList, headsFor, openRunData, openTrainFeed, preprocessingFor, RunData } from './run_data';
 import { HeadBatch, NonFiniteStepError, trainStep } from './train_step';
-
 
 export interface StepProgress {
   step: number;
@@ -56,7 +64,10 @@ export interface TrainHooks {
   progress?: (p: StepProgress) => void;
   /** Aborting it stops the run after the current step, with a checkpoint (Ctrl-C). */
   signal?: AbortSignal;
-  /** Data parallel (src/dist): this rank's share of each batch, gradients averaged over ranks, rank 0 writes. */
+  /**
+   * Data parallel (src/dist): this rank's share (rank and world size) of every batch and evaluation, the gradient
+   * averaging, the gathering of evaluations; rank 0 writes.
+   */
   dist?: DataParallel;
 }
 
@@ -71,8 +82,8 @@ export interface TrainResult {
   seconds: number;
   lastLoss: number;
   evals: HeadEval[];
-  /** Samples skipped in training because they could not be read (and were not read since). */
-  badSamples: { path: string; problem: string }[];
+  /** Samples skipped in training because they could not be read (and were not read since), with the reason. */
+  badSamples: { path: string; problem: string; reason: BadReason; dataset: string }[];
   /** Rows the dataset readers dropped, per dataset and split (train, and val where there is one), by reason. */
   dropped: DropReport[];
 }
@@ -82,164 +93,8 @@ interface SavedRun {
   config: RunConfig;
   step: number;
   optimizerStep: number;
-}
-
-export interface RunData {
-  train: Map<string, DatasetIndex>;
-  val: Map<string, DatasetIndex | null>;
-  /** What the readers dropped: train and val split of each dataset (unlabelled rows included). */
-  dropped: Map<string, { train: DropReport; val: DropReport | null }>;
-}
-
-/** Opens the train (and, where there is one, val) split of every dataset of a run. */
-export async function openRunData(cfg: RunConfig): Promise<RunData> {
-  const train = new Map<string, DatasetIndex>();
-  const val = new Map<string, DatasetIndex | null>();
-  const dropped = new Map<string, { train: DropReport; val: DropReport | null }>();
-  for (const d of cfg.datasets) {
-    const index = await openDataset(d.spec, { split: 'train', data: cfg.data, name: d.name });
-    const labelled = index.samples.filter((s) => s.label >= 0);
-    if (labelled.length === 0) {
-      throw new DatasetError(`dataset '${d.name}' has no labelled training sample`, {
-        path: index.root,
-        suggestion: 'check the annotation files (run `cover data check`)',
-      });
-    }
-    if (new Set(labelled.map((s) => s.kind)).size > 1) {
-      throw new DatasetError(`dataset '${d.name}' mixes images and videos, which cannot share a batch`, {
-        path: index.root,
-        suggestion: 'split it into an image dataset and a video dataset',
-      });
-    }
-    train.set(d.name, { ...index, samples: labelled });
-    let v: DatasetIndex | null = null;
-    try {
-      v = await openDataset(d.spec, { split: 'val', data: cfg.data, name: d.name });
-    } catch (err) {
-      if (!(err instanceof DatasetError)) throw err;
-    }
-    val.set(d.name, v);
-    dropped.set(d.name, { train: dropReport(index, { labelledOnly: true }), val: v && dropReport(v, { labelledOnly: true }) });
-  }
-  return { train, val, dropped };
-}
-
-/**
- * Says what the readers dropped, and stops before the first step when a split lost more rows than --max-bad allows
- * (the same limit then covers the samples that turn out unreadable during training).
- */
-export function checkRunData(data: RunData, cfg: Pick<RunConfig, 'datasets' | 'maxBad'>, log: (s: string) => void): void {
-  for (const d of cfg.datasets) {
-    const drops = data.dropped.get(d.name);
-    if (!drops) continue;
-    for (const [report, index] of [[drops.train, data.train.get(d.name)], [drops.val, data.val.get(d.name)]] as const) {
-      if (!report || !index || report.dropped === 0) continue;
-      checkDrops(report, cfg.maxBad, index);
-      log(`  ${d.name}: ${describeDrops(report)}, within ${describeLimit(cfg.maxBad, report.rows)}; first: ${report.examples[0]}`);
-    }
-  }
-}
-
-/** Every drop report of a run, train then val per dataset. */
-function dropList(data: RunData): DropReport[] {
-  return [...data.dropped.values()].flatMap((d) => (d.val ? [d.train, d.val] : [d.train]));
-}
-
-export function headsFor(train: Map<string, DatasetIndex>): HeadInfo[] {
-  return [...train.entries()].map(([name, index]) => ({ name, numClasses: index.labels.length, labels: [...index.labels], ...(index.displayNames ? { displayNames: [...index.displayNames] } : {}) }));
-}
-
-export function preprocessingFor(model: ModelConfig, cfg: Pick<RunConfig, 'mean' | 'std' | 'samplingRate'>): Preprocessing {
-  return { mean: cfg.mean, std: cfg.std, cropSize: model.imgSize, numFrames: model.numFrames, samplingRate: cfg.samplingRate };
-}
-
-function sameLabels(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/**
- * The model a run starts from: a fresh preset, a cover checkpoint (its backbone, and the heads whose name and labels
- * match), or imported weights (reference TimeSformer, HF, timm ViT). Heads of the run that the source lacks start fresh.
- */
-export async function buildModel(cfg: RunConfig, heads: HeadInfo[], log: (s: string) => void): Promise<TimeSformer> {
-  const withDropPath = (m: ModelConfig): ModelConfig => ({ ...m, dropPathRate: cfg.dropPath });
-  if (!cfg.init) return new TimeSformer(withDropPath(getPreset(cfg.preset)), heads, cfg.seed);
-  const isCheckpoint = fs.existsSync(path.join(cfg.init, CONFIG_FILE));
-  if (isCheckpoint) {
-    const ck = await loadCheckpoint(cfg.init, { trainState: false });
-    try {
-      const model = new TimeSformer(withDropPath(ck.model), heads, cfg.seed);
-      const keep = new Map<string, tf.Tensor>();
-      for (const [name, t] of ck.weights) {
-        if (!name.startsWith('heads.')) keep.set(name, t);
-      }
-      for (const h of ck.heads) {
-        const mine = heads.find((x) => x.name === h.name);
-        if (mine && sameLabels(mine.labels, h.labels)) {
-          keep.set(`heads.${h.name}.weight`, ck.weights.get(`heads.${h.name}.weight`)!);
-          keep.set(`heads.${h.name}.bias`, ck.weights.get(`heads.${h.name}.bias`)!);
-          log(`  head ${h.name}: from ${cfg.init}`);
-        } else if (mine) {
-          log(`  head ${h.name}: new (the checkpoint's head has other labels)`);
-        }
-      }
-      model.params.assign(keep);
-      log(`  backbone: from checkpoint ${cfg.init}`);
-      return model;
-    } finally {
-      ck.weights.forEach((t) => t.dispose());
-      ck.state?.forEach((t) => t.dispose());
-    }
-  }
-  const modelCfg = withDropPath(getPreset(cfg.preset));
-  const { weights, report } = await importWeights(cfg.init, { model: modelCfg, heads }, { seed: cfg.seed });
-  const model = new TimeSformer(modelCfg, heads, cfg.seed);
-  model.params.assign(weights);
-  weights.forEach((t) => t.dispose());
-  log(`  backbone: imported ${report.source} weights from ${cfg.init} (${report.copied.length} copied, ${report.seeded.length} seeded, ${report.initialised.length} initialised)`);
-  return model;
-}
-
-/** Appends one JSON line to the run's log. */
-function appendEntry(file: string, entry: object): void {
-  fs.appendFileSync(file, `${JSON.stringify(entry)}\n`);
-}
-
-/** Keeps the log lines up to `step` (a resumed run rewrites what the steps after its checkpoint had logged). */
-function truncateLog(file: string, step: number): void {
-  if (!fs.existsSync(file)) return;
-  const keep = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .filter((l) => {
-      try {
-        const e = JSON.parse(l) as { step?: number };
-        return typeof e.step !== 'number' || e.step <= step;
-      } catch {
-        return false;
-      }
-    });
-  writeAtomically(file, (fd) => fs.writeSync(fd, keep.map((l) => `${l}\n`).join('')));
-}
-
-export function readLog(file: string): ReportLogEntry[] {
-  if (!fs.existsSync(file)) return [];
-  const out: ReportLogEntry[] = [];
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const e = JSON.parse(line) as ReportLogEntry & { type?: string };
-      if (e.type === 'step') out.push({ step: e.step, loss: e.loss, perHead: e.perHead, lr: e.lr });
-      else if (e.type === 'eval' && out.length > 0) {
-        const last = out[out.length - 1];
-        last.evals = { ...(last.evals ?? {}), ...(e.evals ?? {}) };
-      }
-    } catch {
-      // a line cut by a kill: ignore it
-    }
-  }
-  return out;
+  /** The batch sampler after `step` batches (absent from checkpoints written before cover stored it: replayed then). */
+  sampler?: MixSamplerState;
 }
 
 /** The parameters a step trains, in the model's order (the same list on every rank). */
@@ -247,27 +102,8 @@ function trainedParams(model: TimeSformer, trainable?: (name: string) => boolean
   return [...model.namedWeights()].filter(([name, v]) => v.trainable && (!trainable || trainable(name))).map(([name, v]) => ({ name, shape: v.shape }));
 }
 
-/** TEMPORARY until the feed's shard option: rank r's contiguous rows of the global batch. */
-function shareOfBatch(batch: FeedBatch, shard: { rank: number; world: number }): FeedBatch {
-  const n = batch.groups.reduce((k, g) => k + g.labels.length, 0);
-  const lo = Math.floor((shard.rank * n) / shard.world);
-  const hi = Math.floor(((shard.rank + 1) * n) / shard.world);
-  const groups = [];
-  let at = 0;
-  for (const g of batch.groups) {
-    const b = g.labels.length;
-    const a = Math.max(lo, at) - at;
-    const e = Math.min(hi, at + b) - at;
-    at += b;
-    if (e <= a) continue;
-    const per = g.x.length / b;
-    groups.push({ ...g, x: g.x.subarray(a * per, e * per), shape: [e - a, ...g.shape.slice(1)] as FeedGroup['shape'], labels: g.labels.subarray(a, e), paths: g.paths.slice(a, e) });
-  }
-  return { ...batch, groups };
-}
-
 /** Turns a feed batch into per-head tensors, applying mixup where asked. The caller disposes `x`. */
-function toHeadBatches(batch: FeedBatch, model: TimeSformer, cfg: RunConfig): HeadBatch[] {
+function toHeadBatches(batch: TrainBatch, model: TimeSformer, cfg: RunConfig): HeadBatch[] {
   return batch.groups.map((g) => {
     let targets: Float32Array | undefined;
     if (cfg.mixup > 0 && g.labels.length > 1) {
@@ -313,8 +149,12 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     cfg = { ...cfg, steps: Math.max(1, Math.ceil((cfg.epochs * total) / cfg.batchSize)) };
     validateRunConfig(cfg); // the steps that --epochs makes are held to the same bound as --steps
   }
+  describeRecipe(cfg).forEach((line) => log(line));
   const heads = headsFor(data.train);
-  assertTrainingFits(cfg, heads, saved?.model); // before any weight is allocated: one line when it cannot fit
+  // Before any weight is allocated: one line when it cannot fit; an unset (auto) micro-batch is fixed here, and saved.
+  const fit = fitTraining(cfg, heads, saved?.model);
+  if (fit.note) log(fit.note);
+  cfg = { ...cfg, microBatch: fit.microBatch };
   // Only now, with every check passed, is the folder claimed: refused if it holds another run, or (asked to) cleared.
   if (writes) {
     claimRunDir(cfg.out, { ...opts, inputs: [cfg.init] });
@@ -322,24 +162,15 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   }
   const logFile = path.join(cfg.out, LOG_FILE);
   let model: TimeSformer;
-  const optimizer = new Optimizer({ ...DEFAULT_OPTIMIZER[cfg.optimizer], weightDecay: cfg.weightDecay });
+  const optimizer = new Optimizer({ ...DEFAULT_OPTIMIZER[cfg.optimizer], weightDecay: cfg.weightDecay, decayAll: cfg.decayAll ?? false });
   let startStep = 0;
+  let resumeSampler: MixSamplerState | undefined;
   if (saved) {
     const run = (saved.extra as { run: SavedRun }).run;
-    for (const h of heads) {
-      const s = saved.heads.find((x) => x.name === h.name);
-      if (!s || !sameLabels(s.labels, h.labels)) {
-        throw new CheckpointError(`the checkpoint's head '${h.name}' does not match the dataset's labels`, {
-          path: ckDir,
-          suggestion: 'resume with the same datasets, or start a new run',
-        });
-      }
-    }
-    model = new TimeSformer(saved.model, heads, cfg.seed);
-    model.params.assign(saved.weights);
-    saved.weights.forEach((t) => t.dispose());
+    model = resumeModel(saved, heads, cfg, ckDir);
     optimizer.loadState(run.optimizerStep, saved.state!, model.namedWeights());
     startStep = run.step;
+    resumeSampler = run.sampler;
     if (writes) truncateLog(logFile, startStep);
     dist?.checkpointAt(startStep, true);
     log(`resuming ${cfg.kind} from step ${startStep} of ${cfg.steps} (${ckDir})`);
@@ -349,28 +180,19 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
 
   const preprocessing = preprocessingFor(model.config, cfg);
   const trainable = cfg.freezeTemporal ? (name: string) => !model.params.spec(name).temporal : undefined;
-  const feed = new MixedFeed(
-    [...data.train.entries()].map(([name, index]) => ({
-      name,
-      index,
-      sample: { preprocessing, training: true, cacheDir: cfg.cacheDir, memoryCacheBytes: (cfg.memoryCacheMiB ?? 0) * 2 ** 20 },
-      droppedRows: data.dropped.get(name)?.train.dropped ?? 0,
-    })),
-    {
-      batchSize: cfg.batchSize,
-      seed: cfg.seed,
-      temperature: cfg.fixedCounts ? undefined : cfg.temperature,
-      fixedCounts: cfg.fixedCounts,
-      startStep,
-      concurrency: cfg.concurrency,
-      maxBad: cfg.maxBad,
-    },
-  );
+  let feed: MixedFeed;
+  try {
+    feed = openTrainFeed(data, cfg, preprocessing, { resume: resumeSampler ?? { batches: startStep }, resumeSource: ckDir, shard: dist?.shard });
+  } catch (err) {
+    optimizer.dispose();
+    model.dispose();
+    throw err;
+  }
   // Warm-up never takes more than a fifth of a short run.
   const schedule = { base: cfg.lr, warmupSteps: Math.min(cfg.warmupSteps, Math.floor(cfg.steps / 5)), totalSteps: cfg.steps, schedule: cfg.schedule };
 
   let lastSaved: number | null = saved ? startStep : null;
-  const save = async (step: number) => {
+  const save = async (step: number, sampler: MixSamplerState) => {
     dist?.checkpointAt(step);
     if (!writes) {
       lastSaved = step;
@@ -384,7 +206,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
         preprocessing,
         weights: model.namedWeights(),
         state,
-        extra: { run: { config: cfg, step, optimizerStep: optimizer.step } satisfies SavedRun },
+        extra: { run: { config: cfg, step, optimizerStep: optimizer.step, sampler } satisfies SavedRun },
       });
     } finally {
       state.forEach((t) => t.dispose());
@@ -411,11 +233,13 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
       const dataMs = performance.now() - tData;
       for (const b of batch.bad) log(`  skipped unreadable sample ${b.path}: ${b.problem}`);
       const lr = lrAt(step, schedule);
-      const hb = toHeadBatches(dist ? shareOfBatch(batch, dist.shard) : batch, model, cfg);
+      const hb = toHeadBatches(batch, model, cfg);
       let res;
       const tStep = performance.now();
       try {
-        if (hb.length === 0) throw new DatasetError(`step ${step}: every sample of the batch was unreadable`, { suggestion: 'run `cover data check`' });
+        // In a job, a rank whose share was all unreadable still takes part (zero gradients); data_parallel.ts stops
+        // when the whole batch was.
+        if (hb.length === 0 && !dist) throw new DatasetError(`step ${step}: every sample of the batch was unreadable`, { suggestion: 'run `cover data check`' });
         res = trainStep(model, hb, optimizer, {
           lr,
           microBatch: cfg.microBatch,
@@ -442,26 +266,29 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
       opts.progress?.({ step, steps: cfg.steps, loss: res.loss, perHead, lr, clipsPerSec, etaSeconds: ((cfg.steps - step) * elapsed) / (step - startStep) });
 
       if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps) {
-        const quick = await evaluateAll(model, data, preprocessing, cfg, { views: '1x1', maxSamples: cfg.evalSamples });
+        const quick = await evaluateAll(model, data, preprocessing, cfg, { views: '1x1', maxSamples: cfg.evalSamples, dist });
         appendLog(logFile, { type: 'eval', step, evals: Object.fromEntries(quick.map((e) => [e.head, { top1: e.top1, top5: e.top5, n: e.n }])) });
         log(`  step ${step}: ${quick.map((e) => `${e.head} top-1 ${(100 * e.top1).toFixed(1)}% (n=${e.n})`).join(', ')}`);
       }
-      if (step % cfg.checkpointEvery === 0 || step === cfg.steps || opts.signal?.aborted) await save(step);
+      if (step % cfg.checkpointEvery === 0 || step === cfg.steps || opts.signal?.aborted) await save(step, batch.sampler);
       if (opts.signal?.aborted && step < cfg.steps) {
         interrupted = true;
         break;
       }
     }
     if (!interrupted) {
-      evals.push(...(await evaluateAll(model, data, preprocessing, cfg, { views: cfg.evalViews })));
+      evals.push(...(await evaluateAll(model, data, preprocessing, cfg, { views: cfg.evalViews, dist })));
       appendLog(logFile, { type: 'eval', step, final: true, views: cfg.evalViews, evals: Object.fromEntries(evals.map((e) => [e.head, { top1: e.top1, top5: e.top5, meanClassAccuracy: e.meanClassAccuracy, n: e.n }])) });
       if (writes) writeReport(cfg, model, evals);
     }
   } finally {
-    feed.close();
+    await feed.close();
     optimizer.dispose();
     model.dispose();
   }
+  // Every rank's unreadable training samples, in rank order (a job's last collective before finish()).
+  const mine = feed.badSamples().map((b) => ({ path: b.path, problem: b.problem, reason: b.reason, dataset: b.dataset }));
+  const badSamples = dist ? dist.gatherJson(mine).flat() : mine;
   const result: TrainResult = {
     out: cfg.out,
     checkpoint: ckDir,
@@ -472,7 +299,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     seconds: (Date.now() - t0) / 1000,
     lastLoss,
     evals,
-    badSamples: [...feed.badSamples()].map(([p, problem]) => ({ path: p, problem })),
+    badSamples,
     dropped: dropList(data),
   };
   if (writes) writeAtomically(path.join(cfg.out, RESULT_FILE), (fd) => fs.writeSync(fd, `${JSON.stringify(result, null, 2)}\n`));
@@ -493,7 +320,7 @@ export async function evaluateAll(
   data: RunData,
   preprocessing: Preprocessing,
   cfg: Pick<RunConfig, 'seed' | 'cacheDir' | 'memoryCacheMiB' | 'concurrency' | 'maxBad'>,
-  opts: { views: string; maxSamples?: number },
+  opts: { views: string; maxSamples?: number; dist?: DataParallel },
 ): Promise<HeadEval[]> {
   const out: HeadEval[] = [];
   for (const [name, val] of data.val) {
@@ -507,7 +334,9 @@ export async function evaluateAll(
         cacheDir: cfg.cacheDir,
         memoryCacheBytes: (cfg.memoryCacheMiB ?? 0) * 2 ** 20,
         concurrency: cfg.concurrency,
-        maxBad: cfg.maxBad >= 1 ? cfg.maxBad : Math.max(cfg.maxBad, 0.5),
+        maxBad: cfg.maxBad,
+        shard: opts.dist?.shard,
+        gather: opts.dist && ((part) => opts.dist!.gatherJson(part)),
       }),
     );
   }

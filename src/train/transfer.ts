@@ -7,8 +7,8 @@ import * as path from 'path';
 import { writeAtomically } from '../checkpoint/safetensors';
 import { UsageError } from '../errors';
 import { HeadEval } from '../eval/evaluate';
-import { RunConfig } from './run_config';
-import { claimRunDir, TRANSFER_FILE, TRANSFER_GENERATOR } from './run_dir';
+import { RunConfig } from '../run/run_config';
+import { claimRunDir, TRANSFER_FILE, TRANSFER_GENERATOR } from '../run/run_dir';
 import { runTraining, TrainHooks, TrainResult } from './trainer';
 
 export interface TransferPlan {
@@ -72,6 +72,11 @@ export function transferStages(p: TransferNames): string[] {
   return [...(p.from ? [] : [`train_${a}`]), `${a}_to_${p.target}`, `train_${p.target}`, `${p.target}_to_${p.target}`, ...(p.cotrained ? [`cotrained_to_${p.target}`] : [])];
 }
 
+/** How every start is fine-tuned on B, the same way (A → B, B → B, co-trained → B, and `cover study`'s transfer arms). */
+export function finetuneConfig(base: RunConfig, target: RunConfig['datasets'][number], from: string, steps: number): Partial<RunConfig> {
+  return { kind: 'finetune', datasets: [target], init: from, steps, warmupSteps: Math.min(base.warmupSteps, Math.floor(steps / 5)) };
+}
+
 /**
  * @param base settings shared by every stage (optimizer, batch, preset, data, seed, eval views); `out` is the transfer's
  * folder, each stage gets a subfolder. The folder is claimed as one run: one that holds a run is refused unless
@@ -96,7 +101,7 @@ export async function runTransfer(plan: TransferPlan, base: RunConfig, hooks: Tr
     return r;
   };
   const finetune = async (name: string, from: string) => {
-    const r = await stage(name, { kind: 'finetune', datasets: [B], init: from, steps: plan.steps, warmupSteps: Math.min(base.warmupSteps, Math.floor(plan.steps / 5)) });
+    const r = await stage(name, finetuneConfig(base, B, from, plan.steps));
     const ev = r.evals.find((e) => e.head === B.name);
     if (!ev) throw new Error(`no evaluation of ${B.name} (it needs a val split)`);
     return { ev, run: r.out };

@@ -60,6 +60,7 @@ const SPECS: Record<string, Spec> = {
   '--batch-size': int(1, 1024),
   '--micro-batch': int(1, 1024),
   '--optimizer': CHOICE,
+  '--recipe': CHOICE,
   '--lr': num({ min: 0, above: true, max: 10 }),
   '--weight-decay': num({ min: 0, max: 1 }),
   '--warmup': int(0),
@@ -83,6 +84,11 @@ const SPECS: Record<string, Spec> = {
   '--demo': CHOICE,
   '--demo-dir': TEXT,
   '--datasets': NAMES,
+  '--images': NAMES,
+  '--transfer-to': NAMES,
+  '--seeds': int(1, 100),
+  '--budget': CHOICE,
+  '--finetune-steps': int(1),
   '--checkpoint': TEXT,
   '--split': CHOICE,
   '--max-samples': int(1),
@@ -111,6 +117,7 @@ const ARG_SPECS: Record<string, Spec> = {
   'parity fixture-dir': TEXT,
   'data check name-or-path': TEXT,
   'predict file': TEXT,
+  'export checkpoint': TEXT,
 };
 
 // ---- walking the program ----------------------------------------------------------------------------------------------
@@ -204,7 +211,7 @@ test('every option that takes a value and every argument of every command has a 
   expect(missing).toEqual([]);
   // Every command the user can run is walked: the list is the program's, not this file's.
   expect(LEAVES.map((l) => l.path.join(' ')).sort()).toEqual(
-    ['cotrain', 'data check', 'demo-data', 'doctor', 'eval', 'parity', 'pretrain', 'predict', 'report', 'transfer'].sort(),
+    ['cotrain', 'data check', 'demo-data', 'doctor', 'eval', 'export', 'parity', 'pretrain', 'predict', 'report', 'study', 'transfer'].sort(),
   );
 });
 

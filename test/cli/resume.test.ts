@@ -52,9 +52,12 @@ test('SIGKILL mid-training, then --resume, matches an uninterrupted run exactly'
     });
   });
   await new Promise((r) => child.once('exit', r));
-  const saved = JSON.parse(fs.readFileSync(path.join(killed, 'checkpoint', 'config.json'), 'utf8')).extra.run.step;
+  const savedRun = JSON.parse(fs.readFileSync(path.join(killed, 'checkpoint', 'config.json'), 'utf8')).extra.run;
+  const saved = savedRun.step;
   expect(saved).toBeGreaterThanOrEqual(8);
   expect(saved).toBeLessThan(24);
+  // The checkpoint stores where the batch sampler stands (resume restores it; nothing is replayed).
+  expect(savedRun.sampler).toMatchObject({ version: 1, batches: saved, batchSize: 4 });
 
   const r2 = run(['cotrain', '--resume', '--out', killed, '--backend', 'wasm']);
   expect(r2.status).toBe(0);

@@ -1,6 +1,7 @@
-// The loader on a few small clips generated with ffmpeg's lavfi sources, plus a truncated and an empty one: bad samples
-// skipped and counted, identical batches whatever the concurrency, exact resume with startAt, test views, images as
-// T=1 clips, and the on-disk clip cache (hits, invalidation, LRU eviction).
+// The loader (one split over the one data feed) on a few small clips generated with ffmpeg's lavfi sources, plus a
+// truncated and an empty one: bad samples left out of their batch and counted by reason, identical batches whatever the
+// concurrency, exact resume with startAt, test views, images as T=1 clips, and the on-disk clip cache (hits,
+// invalidation, LRU eviction).
 
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -9,7 +10,8 @@ import * as path from 'path';
 import sharp from 'sharp';
 import { DatasetError, UsageError } from '../../src/errors';
 import { ClipCache } from '../../src/data/clip_cache';
-import { Batch, createLoader, loadSample, loadSampleViews, LoaderOptions } from '../../src/data/loader';
+import { Batch, createLoader, LoaderOptions } from '../../src/data/loader';
+import { loadSample, loadSampleViews } from '../../src/data/sample_decode';
 import { createRng } from '../../src/data/rng';
 import { planSpatial, transformClip } from '../../src/data/transforms';
 import { DatasetIndex, Preprocessing, Sample } from '../../src/data/types';
@@ -88,10 +90,11 @@ describe('training loader', () => {
     expect(one.batches.map(strip)).toEqual(two.batches.map(strip));
 
     const { batches, stats } = two;
-    expect(batches).toHaveLength(5); // 2 epochs x 5 good samples / 2
+    expect(batches).toHaveLength(7); // 2 epochs x 7 positions / 2; a bad sample leaves its batch one short
+    expect(batches.reduce((n, b) => n + b.shape[0], 0)).toBe(10); // 2 epochs x 5 good samples
     for (const b of batches) {
-      expect(b.shape).toEqual([2, 4, 32, 32, 3]);
-      expect(b.x).toHaveLength(2 * 4 * 32 * 32 * 3);
+      expect(b.shape).toEqual([b.sampleIdx.length, 4, 32, 32, 3]);
+      expect(b.x).toHaveLength(b.sampleIdx.length * 4 * 32 * 32 * 3);
       expect(b.sampleIdx.every((i) => i !== 2 && i !== 5)).toBe(true);
       expect(Array.from(b.labels)).toEqual(b.sampleIdx.map((i) => videos.samples[i].label));
       expect(b.x.every(Number.isFinite)).toBe(true);
@@ -100,11 +103,12 @@ describe('training loader', () => {
     expect([...order.slice(0, 5)].sort()).toEqual([0, 1, 3, 4, 6]);
     expect([...order.slice(5)].sort()).toEqual([0, 1, 3, 4, 6]);
     expect(order.slice(0, 5)).not.toEqual(order.slice(5)); // a new order each epoch
-    expect(batches[4].position).toBe(14);
+    expect(batches[6].position).toBe(14);
     expect(stats.bad.count).toBe(2);
-    expect(stats.bad.paths).toEqual([videos.samples[2].path, videos.samples[5].path]);
-    expect(stats.bad.problems[0]).toMatch(/truncated\.mp4: cannot be read as a video: moov atom not found/);
-    expect(stats.bad.problems[1]).toMatch(/empty\.mp4: video file is empty/);
+    expect([...stats.bad.paths].sort()).toEqual([videos.samples[5].path, videos.samples[2].path]);
+    expect(stats.bad.problems.find((p) => p.includes('truncated'))).toMatch(/truncated\.mp4: cannot be read as a video: moov atom not found/);
+    expect(stats.bad.problems.find((p) => p.includes('empty'))).toMatch(/empty\.mp4: video file is empty/);
+    expect(stats.bad.byReason).toEqual({ 'missing-file': 0, 'empty-file': 1, undecodable: 1, temporary: 0, error: 0 });
     expect(stats.decoded).toBe(10); // known-bad files are not retried in epoch 2
     expect(stats.delivered).toBe(10);
     expect(stats.clipsPerSec).toBeGreaterThan(0);
@@ -151,9 +155,9 @@ describe('training loader', () => {
   test('next() asked again before the last batch arrived: still the same batches, in order', async () => {
     const full = await collect({ ...base, concurrency: 2 });
     const loader = createLoader(videos, { ...base, concurrency: 2 });
-    const all = await Promise.all(Array.from({ length: 6 }, () => loader.next()));
-    expect(all.slice(0, 5).map((r) => strip(r.value as Batch))).toEqual(full.batches.map(strip));
-    expect(all[5].done).toBe(true);
+    const all = await Promise.all(Array.from({ length: 8 }, () => loader.next()));
+    expect(all.slice(0, 7).map((r) => strip(r.value as Batch))).toEqual(full.batches.map(strip));
+    expect(all[7].done).toBe(true);
   });
 
   test('more bad samples than maxBad stops with one DatasetError listing them', async () => {
@@ -166,22 +170,27 @@ describe('training loader', () => {
     }
     expect(err).toBeInstanceOf(DatasetError);
     const line = (err as DatasetError).oneLine();
-    expect(line).toMatch(/2 samples could not be decoded, more than the 1 allowed; first: .*truncated\.mp4.*; .*empty\.mp4/);
+    expect(line).toMatch(/dataset 'tiny': 2 unreadable samples \(1 empty file, 1 undecodable file\), more than --max-bad 1 allows; first: .*(truncated|empty)\.mp4.*; .*(truncated|empty)\.mp4/);
     expect(line).not.toMatch(/\n/);
     expect((await loader.next()).done).toBe(true);
-    // As a fraction: 0.2 of 7 samples allows 1.
-    await expect(collect({ ...base, maxBad: 0.2 })).rejects.toThrow(/more than the 1 \(maxBad 0.2 of 7\) allowed/);
+    // As a fraction: 0.2 of 7 rows allows 1; the rows the reader dropped count against the same limit.
+    await expect(collect({ ...base, maxBad: 0.2 })).rejects.toThrow(/more than --max-bad 0.2 \(1 of 7 rows\) allows/);
+    await expect(collect({ ...base, maxBad: 0.3, droppedRows: 1 })).rejects.toThrow(
+      /2 unreadable samples \(1 empty file, 1 undecodable file\) and 1 rows dropped when its index was read, more than --max-bad 0.3 \(2 of 8 rows\) allows/,
+    );
   });
 
   test('breaking out of for-await closes the loader', async () => {
     const loader = createLoader(videos, { ...base, epochs: Infinity, concurrency: 2 });
     let n = 0;
+    let delivered = 0;
     for await (const b of loader) {
-      expect(b.shape[0]).toBe(2);
+      expect(b.shape[0]).toBeLessThanOrEqual(2);
+      delivered += b.shape[0];
       if (++n === 3) break;
     }
     expect((await loader.next()).done).toBe(true);
-    expect(loader.stats().delivered).toBe(6);
+    expect(loader.stats().delivered).toBe(delivered);
   });
 });
 
@@ -190,21 +199,35 @@ describe('evaluation loader', () => {
 
   test('1x3 views: [B*3, T, S, S, 3] in index order, three different crops, the center one = loadSample', async () => {
     const { batches } = await collect(evalOpts);
-    expect(batches.map((b) => b.sampleIdx)).toEqual([
-      [0, 1, 3],
-      [4, 6],
-    ]);
-    expect(batches[0].shape).toEqual([9, 4, 32, 32, 3]);
-    expect(batches[1].shape).toEqual([6, 4, 32, 32, 3]);
+    expect(batches.map((b) => b.sampleIdx)).toEqual([[0, 1], [3, 4], [6]]); // samples 2 and 5 are unreadable
+    expect(batches[0].shape).toEqual([6, 4, 32, 32, 3]);
+    expect(batches[2].shape).toEqual([3, 4, 32, 32, 3]);
     expect(batches[0].views).toBe(3);
     const per = 4 * 32 * 32 * 3;
     const view = (b: Batch, i: number): Float32Array => b.x.subarray(i * per, (i + 1) * per);
     expect(view(batches[0], 0)).not.toEqual(view(batches[0], 2));
+    // 1x1 is the reference's single-crop view (kinetics.py): short side round(32 * 8/7) = 37 then the centre crop, where
+    // 1x3 scales the short side to the crop itself; so the centre of three is not the single view.
     const single = await loadSample(videos.samples[1], videos, { preprocessing: PRE, training: false }, createRng(0));
     expect(single.shape).toEqual([4, 32, 32, 3]);
-    expect(view(batches[0], 4)).toEqual(single.data); // sample 1, view 1 (center)
+    expect(view(batches[0], 4)).not.toEqual(single.data); // sample 1, view 1 (center)
     const views = await loadSampleViews(videos.samples[1], videos, { preprocessing: PRE, training: false, views: '1x3' }, createRng(0));
     expect(views.map((v) => v.data)).toEqual([0, 1, 2].map((i) => view(batches[0], 3 + i)));
+  });
+
+  test('sharded by rank: the ranks read disjoint shares whose union is the whole split, with the same pixels', async () => {
+    const whole = await collect({ ...evalOpts, batchSize: 2 });
+    const ranks = await Promise.all([0, 1].map((rank) => collect({ ...evalOpts, batchSize: 2, shard: { rank, world: 2 } })));
+    const bySample = (bs: Batch[]) =>
+      new Map(bs.flatMap((b) => b.sampleIdx.map((si, i) => [si, strip({ ...b, x: b.x.slice(i * 3 * 4 * 32 * 32 * 3, (i + 1) * 3 * 4 * 32 * 32 * 3) }).x] as const)));
+    const [r0, r1] = ranks.map((r) => bySample(r.batches));
+    expect([...r0.keys()].some((k) => r1.has(k))).toBe(false);
+    expect(new Map([...r0, ...r1])).toEqual(bySample(whole.batches));
+    expect([...r0.keys(), ...r1.keys()].sort()).toEqual([0, 1, 3, 4, 6]);
+    // Global batches of 2 x 2 positions: rank 0 reads positions 0-1 and 4-5, rank 1 positions 2-3 and 6.
+    expect(ranks[0].batches.map((b) => b.sampleIdx)).toEqual([[0, 1], [4]]);
+    expect(ranks[1].batches.map((b) => b.sampleIdx)).toEqual([[3], [6]]);
+    expect(ranks.map((r) => r.stats.bad.count)).toEqual([0, 2]); // positions 2 and 5 (samples 2 and 5) are rank 1's
   });
 
   test("a manifest's start/end window restricts the frames to it", async () => {

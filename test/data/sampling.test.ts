@@ -5,6 +5,7 @@ import { ConfigError } from '../../src/errors';
 import { createRng, permutation } from '../../src/data/rng';
 import {
   denseIndices,
+  videoStride,
   linspace,
   parseViews,
   roundHalfEven,
@@ -128,5 +129,19 @@ describe('views and spatial crops', () => {
     expect(uniformCropOffset(224, 224, 224, 2)).toEqual([0, 0]);
     expect(spatialCropIndices(1)).toEqual([1]);
     expect(() => uniformCropOffset(100, 300, 224, 1)).toThrow(/larger/);
+  });
+});
+
+describe('stride at 30 fps (the reference decodes at TARGET_FPS 30 before it samples)', () => {
+  test('samplingRate counts frames at targetFps: the window spans the same seconds at any frame rate', () => {
+    expect(videoStride(32, 30, 30)).toBe(32);
+    expect(videoStride(10, 12, 30)).toBe(4); // tiny/small's 10 on the demo suite's 12 fps clips: 4 frames, as before
+    expect(videoStride(16, 60, 30)).toBe(32);
+    expect(videoStride(4, 25)).toBe(4); // checkpoints from before targetFps: the video's own rate
+    // 8 frames 32 apart at 30 fps of a 10 s, 25 fps video: a window of 8 x 26.67 = 213 frames (8.5 s), not 256.
+    const idx = denseIndices(250, 8, videoStride(32, 25, 30), 0, 1);
+    expect(idx[0]).toBe(0);
+    expect(idx[7]).toBe(212);
+    expect(idx[7] / 25).toBeCloseTo((8 * 32) / 30 - 1 / 25, 1);
   });
 });

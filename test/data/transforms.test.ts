@@ -34,9 +34,9 @@ function ramp(T: number, W: number, H: number): Frames {
 const norm = (v: number, c = 0): number => (v / 255 - PRE.mean[c]) / PRE.std[c];
 
 describe('scale geometry', () => {
-  test('jitter range is [crop*8/7, crop*10/7]: the reference 256-320 at 224', () => {
+  test("jitter range is the reference's where it has one (256-320 at 224, 448-512 for HR 448), else [crop*8/7, crop*10/7]", () => {
     expect(jitterScales(224)).toEqual([256, 320]);
-    expect(jitterScales(448)).toEqual([512, 640]);
+    expect(jitterScales(448)).toEqual([448, 512]); // configs/Kinetics/TimeSformer_divST_16x16_448.yaml, not [512, 640]
     expect(jitterScales(32)).toEqual([37, 46]);
   });
 
@@ -104,9 +104,11 @@ describe('planSpatial', () => {
       [37, 0],
       [74, 0],
     ]);
+    // One crop: short side 256/224 of the crop (the jitter's low end, kinetics.py), then the centre crop.
     const one = planSpatial(480, 640, { cropSize: 224, training: false, flipAllowed: true });
-    expect(one.resize).toEqual([224, 298]);
-    expect(one.crops).toEqual([{ x: 0, y: 37, size: 224 }]);
+    expect(one.resize).toEqual([256, 341]);
+    expect(one.crops).toEqual([{ x: 16, y: 59, size: 224 }]);
+    expect(planSpatial(640, 480, { cropSize: 448, training: false, flipAllowed: true }).resize).toEqual([597, 448]); // HR: 448
   });
 });
 

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, UsageError } from '../../src/errors';
 import { doctorFailure, runDoctor, torchFix, torchReport } from '../../src/engine/doctor';
 import { NOT_INSTALLED_REASON, probeTorchBackend, TORCH_FIX } from '../../src/engine/backend';
+import { NOT_INSTALLED as NOT_INSTALLED_REASON_FULL } from '../../src/engine/backends/torch/addon';
 import { resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
 import { renderDoctor } from '../../src/cli/commands/doctor';
 import { shutdownThreads } from '../../src/engine/wasm_threads';
@@ -128,12 +129,18 @@ describe('the libtorch section', () => {
     expect(torchReport({ ok: true, info: built }, active, { ...row, active: true })).toMatchObject({ status: 'ACTIVE', device: 'cpu', precision: 'fp32', threads: 1 });
   });
 
-  (torchPresent ? test.skip : test)('without the addon: absent in the report and the advice, with the fix', async () => {
-    const r = await runDoctor({ backend: 'wasm', gemmMs: 0 });
-    expect(r.torch).toMatchObject({ status: 'absent', reason: (torchProbe as { reason: string }).reason, fix: TORCH_FIX });
-    expect(r.backends.find((b) => b.name === 'torch')).toMatchObject({ available: false, active: false, package: 'cover-torch' });
-    expect(r.advice.some((a) => a.startsWith('The torch backend (libtorch: no 4 GiB heap') && a.includes(`To fix: ${TORCH_FIX}.`))).toBe(true);
-    expect(renderDoctor(r)).toMatch(/│ why absent │ .+│\n/);
+  // Runs whether or not the addon is built: COVER_TORCH_PATH at a missing build is how a machine without it looks.
+  test('without the addon: absent in the report and the advice, with the fix; --backend torch is refused in one line', () => {
+    const missing = { COVER_TORCH_PATH: path.join(ROOT, 'no-such-torch-build') };
+    const r = JSON.parse(cli(['doctor', '--json'], missing).stdout);
+    expect(r.torch).toMatchObject({ status: 'absent', reason: NOT_INSTALLED_REASON_FULL, fix: TORCH_FIX });
+    expect(r.backends.find((b: { name: string }) => b.name === 'torch')).toMatchObject({ available: false, active: false, package: 'cover-torch' });
+    expect(r.advice.some((a: string) => a.startsWith('The torch backend (libtorch: no 4 GiB heap') && a.includes(`To fix: ${TORCH_FIX}.`))).toBe(true);
+    expect(cli(['doctor'], missing).stdout).toMatch(/│ why absent │ .+│\n/);
+    const refused = cli(['doctor', '--backend', 'torch'], missing);
+    expect(refused.status).toBe(3);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^cover: error: the torch backend is not available \(cover-torch: not installed .*\(fix: apt-get install libtorch-dev/);
   });
 
   (torchPresent ? test : test.skip)('with the addon: available next to wasm, ACTIVE with --backend torch on the cpu', async () => {

@@ -9,9 +9,9 @@ import { initBackend } from '../../src/engine/backend';
 import { WASM_HEAP_MAX_BYTES, backendCapacity, fits, planTrainingMemory, TrainingShape } from '../../src/engine/memory_plan';
 import { OutOfMemoryError } from '../../src/errors';
 import { TimeSformer } from '../../src/model/timesformer';
-import { assertTrainingFits } from '../../src/train/memory_preflight';
+import { fitTraining } from '../../src/train/memory_preflight';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../../src/train/optimizer';
-import { RunConfig } from '../../src/train/run_config';
+import { RunConfig } from '../../src/run/run_config';
 import { trainStep } from '../../src/train/train_step';
 
 const head = (name: string, n: number) => ({ name, numClasses: n, labels: Array.from({ length: n }, (_, i) => `c${i}`) });
@@ -84,16 +84,16 @@ describe.each([['off'], ['auto']] as const)('the estimate against a real step on
   });
 });
 
-describe('assertTrainingFits', () => {
+describe('fitTraining', () => {
   const run = (over: Partial<RunConfig>): RunConfig =>
     ({ preset: 'tiny', batchSize: 8, microBatch: 8, optimizer: 'adamw', freezeTemporal: false, ...over }) as RunConfig;
 
   test('a tiny run fits; base does not, and only fixes that fit are offered', async () => {
     await initBackend({ backend: 'wasm', accel: 'off' });
-    expect(assertTrainingFits(run({}), [head('k400', 4)]).totalBytes).toBeLessThan(2 ** 30);
+    expect(fitTraining(run({}), [head('k400', 4)]).plan.totalBytes).toBeLessThan(2 ** 30);
     let err: OutOfMemoryError | undefined;
     try {
-      assertTrainingFits(run({ preset: 'base' }), [head('k400', 400)]);
+      fitTraining(run({ preset: 'base' }), [head('k400', 400)]);
     } catch (e) {
       err = e as OutOfMemoryError;
     }
@@ -109,7 +109,7 @@ describe('assertTrainingFits', () => {
     await initBackend({ backend: 'wasm', accel: 'off' });
     let err: OutOfMemoryError | undefined;
     try {
-      assertTrainingFits(run({ preset: 'small', batchSize: 64, microBatch: 64 }), [head('k400', 5)]);
+      fitTraining(run({ preset: 'small', batchSize: 64, microBatch: 64 }), [head('k400', 5)]);
     } catch (e) {
       err = e as OutOfMemoryError;
     }
@@ -119,5 +119,25 @@ describe('assertTrainingFits', () => {
     const at = (micro: number) => planTrainingMemory(shape('small', { headClasses: [5], batchSize: 64, microBatch: micro })).totalBytes;
     expect(fits(at(m), cap)).toBe(true);
     expect(fits(at(m + 1), cap)).toBe(false);
+  });
+
+  test('with no --micro-batch (auto) the largest micro-batch that fits is chosen and said; an explicit one is kept or refused', async () => {
+    await initBackend({ backend: 'wasm', accel: 'off' });
+    const heads = [head('k400', 5)];
+    // Fits as asked: the batch size, no note.
+    const asked = fitTraining(run({ microBatch: undefined }), heads);
+    expect(asked.microBatch).toBe(8);
+    expect(asked.note).toBeUndefined();
+    const auto = fitTraining(run({ preset: 'small', batchSize: 64, microBatch: undefined }), heads);
+    const cap = backendCapacity('wasm');
+    const at = (micro: number) => planTrainingMemory(shape('small', { headClasses: [5], batchSize: 64, microBatch: micro })).totalBytes;
+    expect(auto.microBatch).toBeLessThan(64);
+    expect(fits(at(auto.microBatch), cap)).toBe(true);
+    expect(fits(at(auto.microBatch + 1), cap)).toBe(false);
+    expect(auto.note).toMatch(new RegExp(`^micro-batch ${auto.microBatch} \\(auto\\): batch 64 in one pass needs about \\d+(\\.\\d+)? GiB and the wasm heap holds at most 4 GiB; gradients accumulate over \\d+ passes`));
+    // An explicit micro-batch is the user's: refused when it does not fit, never changed.
+    expect(() => fitTraining(run({ preset: 'small', batchSize: 64, microBatch: 64 }), heads)).toThrow(OutOfMemoryError);
+    // base fits wasm at no micro-batch: auto refuses too, with the numbers at micro-batch 1.
+    expect(() => fitTraining(run({ preset: 'base', microBatch: undefined }), [head('k400', 400)])).toThrow(/activations at micro-batch 1 /);
   });
 });

@@ -8,7 +8,7 @@ import { demoSuitePaths } from '../../src/data/demo/suite';
 import { Preprocessing } from '../../src/data/types';
 import { HeadInfo } from '../../src/model/heads';
 import { TimeSformer } from '../../src/model/timesformer';
-import { resolveRunDatasets } from '../../src/train/run_datasets';
+import { resolveRunDatasets } from '../../src/run/run_datasets';
 import { randomizeWeights } from './tf';
 
 export const TINY_PREPROCESSING: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 2, samplingRate: 4 };

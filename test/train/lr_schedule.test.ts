@@ -2,7 +2,7 @@
 // TimeSformer configs: BASE_LR 0.005, STEPS [0, 11, 14], LRS [1, 0.1, 0.01], MAX_EPOCH 15) and the cosine formula.
 
 import { ConfigError } from '../../src/errors';
-import { describeLrSchedule, lrAt, LrScheduleConfig, stepBoundaries, validateLrSchedule } from '../../src/train/lr_schedule';
+import { describeLrSchedule, lrAt, LrScheduleConfig, stepBoundaries, validateLrSchedule } from '../../src/run/lr_schedule';
 
 describe('lrAt', () => {
   test("'step' with one update per epoch reproduces the reference's 15 epochs exactly", () => {

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ConfigError } from '../../src/errors';
-import { RunConfig, validateRunConfig } from '../../src/train/run_config';
+import { RunConfig, validateRunConfig } from '../../src/run/run_config';
 import { runTraining } from '../../src/train/trainer';
 
 const good: RunConfig = {

@@ -4,9 +4,9 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
-import { resolveRunDatasets } from '../../src/train/run_datasets';
+import { resolveRunDatasets } from '../../src/run/run_datasets';
 import { runTraining } from '../../src/train/trainer';
-import { RunConfig } from '../../src/train/run_config';
+import { RunConfig } from '../../src/run/run_config';
 
 test('runTraining leaks no tensors and writes checkpoint, log, result and report', async () => {
   await initBackend({ backend: 'wasm' });

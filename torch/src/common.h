@@ -18,6 +18,10 @@ namespace cover_torch {
 int64_t store(at::Tensor t);
 /** The tensor with this id; throws RangeError "<where>: no tensor with id N" when there is none. */
 const at::Tensor& fetch(Napi::Env env, int64_t id, const char* where);
+/** The table's own entry for id, to update in place (the fused optimizer); the same RangeError as fetch(). */
+at::Tensor& fetchEntry(Napi::Env env, int64_t id, const char* where);
+/** The id argument info[i] (an integer >= 1); TypeError "<where>: a tensor id must be an integer >= 1". */
+int64_t readId(Napi::Env env, Napi::Value v, const char* where);
 void registerTable(Napi::Env env, Napi::Object exports);
 
 // ---- device, threads, precision (state.cc) ----
@@ -63,6 +67,7 @@ struct OpDef {
 };
 bool registerOp(const char* name, OpDef def);
 void registerDispatch(Napi::Env env, Napi::Object exports);
+void registerOptimizer(Napi::Env env, Napi::Object exports);  // ops_optimizer.cc
 
 // ---- c10d collectives for data parallel (dist.cc) ----
 void registerDist(Napi::Env env, Napi::Object exports);

@@ -54,12 +54,18 @@ at::Tensor mergeHeads(const at::Tensor& x, const Heads& h) {
   return x.view({h.Bx, h.H, h.S, h.Dh}).permute({0, 2, 1, 3}).reshape({h.Bx, h.S, h.H * h.Dh});
 }
 
+/** out = a @ b for batches of matrices, written straight into `out` (a contiguous slice) unless bf16 needs a cast. */
+void matmulInto(at::Tensor out, const at::Tensor& a, const at::Tensor& b) {
+  if (currentPrecision() == Precision::bf16) out.copy_(precisionMatmul(a, b));
+  else at::bmm_out(out, a, b);
+}
+
 // qkv [Bx, S, 3D] -> out [Bx, S, D] (heads merged), probs [Bx, H, S, S]
 REGISTER_OP("CoverAttention", 1, 1, [](const Tensors& in, const Attrs& a) -> Tensors {
   Heads h = dims(in[0], a);
   double scale = a.f("scale");
   auto qkv = split(in[0], h);
-  at::Tensor probs = at::softmax(precisionMatmul(qkv[0] * scale, qkv[1].transpose(-1, -2)), -1);  // [Bx*H, S, S]
+  at::Tensor probs = at::_softmax(precisionMatmul(qkv[0], qkv[1].transpose(-1, -2)).mul_(scale), -1, false);  // [Bx*H, S, S]
   at::Tensor o = precisionMatmul(probs, qkv[2]);                                                  // [Bx*H, S, Dh]
   return {mergeHeads(o, h), probs.view({h.Bx, h.H, h.S, h.S})};
 });
@@ -72,10 +78,10 @@ REGISTER_OP("CoverAttentionGrad", 3, 3, [](const Tensors& in, const Attrs& a) ->
   at::Tensor P = in[2].reshape({h.Bx * h.H, h.S, h.S});
   at::Tensor dO = in[0].reshape({h.Bx, h.S, h.H, h.Dh}).permute({0, 2, 1, 3}).reshape({h.Bx * h.H, h.S, h.Dh});
   at::Tensor d = at::empty({3, h.Bx * h.H, h.S, h.Dh}, dO.options());
-  d[2].copy_(precisionMatmul(P.transpose(-1, -2), dO));                                          // dV
-  at::Tensor dS = at::_softmax_backward_data(precisionMatmul(dO, qkv[2].transpose(-1, -2)), P, -1, P.scalar_type());
-  d[0].copy_(precisionMatmul(dS, qkv[1]).mul_(scale));                                            // dQ
-  d[1].copy_(precisionMatmul(dS.transpose(-1, -2), qkv[0]).mul_(scale));                          // dK
+  matmulInto(d[2], P.transpose(-1, -2), dO);                                                             // dV
+  at::Tensor dS = at::_softmax_backward_data(precisionMatmul(dO, qkv[2].transpose(-1, -2)), P, -1, P.scalar_type()).mul_(scale);
+  matmulInto(d[0], dS, qkv[1]);                                                                          // dQ
+  matmulInto(d[1], dS.transpose(-1, -2), qkv[0]);                                                        // dK
   // [3, Bx, H, S, Dh] -> [Bx, S, 3, H, Dh]
   return {d.view({3, h.Bx, h.H, h.S, h.Dh}).permute({1, 3, 0, 2, 4}).reshape({h.Bx, h.S, 3 * h.H * h.Dh})};
 });

@@ -33,6 +33,8 @@ std::vector<int64_t> readShape(Napi::Env env, Napi::Value v, const char* where) 
   return shape;
 }
 
+}  // namespace
+
 int64_t readId(Napi::Env env, Napi::Value v, const char* where) {
   double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
   if (!(x >= 1) || x != static_cast<double>(static_cast<int64_t>(x))) {
@@ -40,6 +42,8 @@ int64_t readId(Napi::Env env, Napi::Value v, const char* where) {
   }
   return static_cast<int64_t>(x);
 }
+
+namespace {
 
 // create(values: Float32Array | Int32Array | Uint8Array, shape: number[], dtype: 'float32' | 'int32' | 'bool') -> id
 Napi::Value Create(const Napi::CallbackInfo& info) {
@@ -136,11 +140,13 @@ int64_t store(at::Tensor t) {
   return id;
 }
 
-const at::Tensor& fetch(Napi::Env env, int64_t id, const char* where) {
+at::Tensor& fetchEntry(Napi::Env env, int64_t id, const char* where) {
   auto it = table.find(id);
   if (it == table.end()) throw Napi::RangeError::New(env, std::string(where) + ": no tensor with id " + std::to_string(id));
   return it->second;
 }
+
+const at::Tensor& fetch(Napi::Env env, int64_t id, const char* where) { return fetchEntry(env, id, where); }
 
 void moveTableTo(at::Device dev) {
   for (auto& kv : table) {

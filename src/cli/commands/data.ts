@@ -15,7 +15,7 @@ import { DATASET_FORMATS, SHORT_NAMES, openDataset, parseDataPaths } from '../..
 import { DatasetFormat } from '../../data/types';
 import { jsonOption } from '../options';
 import { dataArg, intArg, shardArg } from '../parse';
-import { RUN_LIMITS } from '../../train/run_config';
+import { RUN_LIMITS } from '../../run/run_config';
 
 interface CheckCliOptions {
   format?: DatasetFormat;

@@ -8,9 +8,10 @@ import { parseDataPaths } from '../../data/datasets/registry';
 import { initBackend } from '../../engine/backend';
 import { CheckpointEval, evaluateCheckpoint } from '../../eval/eval_checkpoint';
 import { renderEvals } from '../eval_render';
+import { describeRecipe } from '../../train/recipes';
 import { addEngineOptions, engineRequest, memoryCacheOption, jsonOption } from '../options';
 import { dataArg, intArg, maxBadArg, namesArg, viewsArg } from '../parse';
-import { RUN_LIMITS } from '../../train/run_config';
+import { RUN_LIMITS } from '../../run/run_config';
 import type { AccelMode } from '../../engine/accel/accel';
 
 export const DEFAULT_CHECKPOINT = 'runs/cotrain/checkpoint';
@@ -42,8 +43,9 @@ export function renderCheckpointEval(r: CheckpointEval): string {
   const real = r.evals.filter((e) => !r.demoHeads.includes(e.head));
   const demo = r.evals.filter((e) => r.demoHeads.includes(e.head));
   const parts: string[] = [];
-  if (real.length > 0) parts.push(renderEvals(real, { protocol: r.protocol, demo: false, label }));
-  if (demo.length > 0) parts.push(renderEvals(demo, { protocol: r.protocol, demo: true, label: real.length > 0 ? `${label}, demo-suite data` : label }));
+  if (r.trainedWith) parts.push(`trained with ${describeRecipe(r.trainedWith).join('\n')}`);
+  if (real.length > 0) parts.push(renderEvals(real, r, label));
+  if (demo.length > 0) parts.push(renderEvals(demo, r, real.length > 0 ? `${label}, demo-suite data` : label));
   const bad = r.evals.filter((e) => e.bad.count > 0);
   for (const e of bad) parts.push(`${e.head}: skipped ${e.bad.count} unreadable samples: ${e.bad.paths.slice(0, 3).join(', ')}`);
   parts.push(`confusion matrices (rows true, columns predicted):\n${r.evals.map((e) => `  ${e.head}: ${r.csv[e.head]}`).join('\n')}`);

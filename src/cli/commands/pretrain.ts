@@ -10,7 +10,7 @@ export function pretrainCommand(): Command {
   const cmd = new Command('pretrain')
     .description('train the non-temporal parameters on image datasets (T = 1); the checkpoint seeds cotrain')
     .option('--datasets <list>', 'comma-separated image dataset names', namesArg('--datasets'), 'imnet');
-  addTrainOptions(cmd, { steps: 300, lr: 1e-3 }).addOption(nprocOption());
+  addTrainOptions(cmd).addOption(nprocOption());
   cmd.addHelpText(
     'after',
     `
@@ -20,6 +20,6 @@ Examples:
   cover cotrain --init runs/pretrain/checkpoint              # then co-train from it`,
   );
   return cmd.action(async (o: TrainCliOptions & { datasets: string }) => {
-    await trainAction('pretrain', o.datasets.split(',').map((s) => s.trim()).filter(Boolean), { ...o, steps: o.steps ?? (o.epochs ? undefined : 300) });
+    await trainAction('pretrain', o.datasets.split(',').map((s) => s.trim()).filter(Boolean), o);
   });
 }

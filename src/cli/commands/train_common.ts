@@ -1,16 +1,17 @@
-// The action shared by `cover pretrain` and `cover cotrain`: resolve datasets (demo suite by default), start the
-// backend, print the resolved configuration, run the training with progress and Ctrl-C handling, print the results.
+// The action shared by `cover pretrain` and `cover cotrain`: resolve the run configuration (recipe, then the options
+// given) and the datasets (demo suite by default), start the backend, print the resolved configuration and recipe, run
+// the training with progress and Ctrl-C handling, print the results and their facts (eval/facts.ts).
 
-import * as fs from 'fs';
 import * as path from 'path';
 import { describeDrops } from '../../data/datasets/drops';
 import { initBackend } from '../../engine/backend';
 import { backendForTraining } from '../../train/auto_backend';
-import { resolveRunDatasets } from '../../train/run_datasets';
-import { RunKind } from '../../train/run_config';
-import { checkRunDir } from '../../train/run_dir';
+import { resolveRunDatasets } from '../../run/run_datasets';
+import { RunKind } from '../../run/run_config';
+import { checkRunDir } from '../../run/run_dir';
 import { runTraining, TrainResult } from '../../train/trainer';
-import { renderEvals, protocolOf } from '../eval_render';
+import { runEvalFacts } from '../../eval/facts';
+import { renderEvals } from '../eval_render';
 import { createProgress, interruptSignal, Progress } from '../progress';
 import { backendForJob, currentJob, joinJob } from '../../dist/job';
 import { readLaunchEnv } from '../../dist/launch_env';
@@ -32,11 +33,12 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   const progress = quiet ? silentProgress() : createProgress({ json: o.json });
   const out = o.out ?? path.join('runs', kind);
   if (!quiet) checkRunDir(out, { resume: o.resume, overwrite: o.overwrite, inputs: [o.init] }); // before any work; the trainer claims it before its first write
+  const settings = runConfigFrom(kind, o, { datasets: [], data: {}, out });
   const backend = await initBackend({
     ...engineRequest(o),
     backend: job
       ? backendForJob(job.world, o.backend, job.launcher)
-      : backendForTraining({ ...o, fromCheckpoint: o.resume || (o.init !== undefined && !o.init.endsWith('.safetensors')) }),
+      : backendForTraining({ ...o, ...settings, fromCheckpoint: o.resume || (o.init !== undefined && !o.init.endsWith('.safetensors')) }),
   });
   const interrupt = interruptSignal(progress.line);
   const dist = job ? joinJob(job, interrupt.signal) : undefined;
@@ -47,7 +49,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
     ? { datasets: [], data: {}, demo: undefined }
     : await resolveRunDatasets(datasetNames, parseDataPaths(o.data), { demoDir: o.demoDir, demoSize: o.demo, log: progress.line });
   const resolved = dist ? await dist.writerFirst(resolve) : await resolve();
-  const cfg = runConfigFrom(kind, o, resolved.datasets, resolved.data, out);
+  const cfg = { ...settings, datasets: resolved.datasets, data: resolved.data };
   if (!o.resume) progress.line(
     `cover ${kind}: ${cfg.datasets.map((d) => d.name).join(' + ')}${resolved.demo ? ` (demo suite ${resolved.demo})` : ''} | preset ${cfg.preset} | backend ${backend.name}${backend.device ? ` (${backend.device}, ${backend.precision})` : ''}` +
       `${backend.threads > 1 ? ` x${backend.threads} threads` : ''} | ${cfg.epochs ? `${cfg.epochs} epochs` : `${cfg.steps} steps`} of ${cfg.batchSize} clips | ` +
@@ -80,7 +82,11 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   const model = getPreset(result.config.preset);
   process.stdout.write(`\nfinished ${result.steps} steps in ${duration(result.seconds)}; last loss ${result.lastLoss.toFixed(3)}\n`);
   if (result.evals.length > 0) {
-    process.stdout.write(`${renderEvals(result.evals, { protocol: protocolOf(result.config.evalViews, model.numFrames, model.imgSize), demo: !!resolved.demo || isDemoRun(result), label: 'Validation' })}\n`);
+    const facts = runEvalFacts(
+      { evals: result.evals, views: result.config.evalViews, frames: model.numFrames, resolution: model.imgSize, datasets: result.config.datasets },
+      { demo: !!resolved.demo },
+    );
+    process.stdout.write(`${renderEvals(result.evals, facts, 'Validation')}\n`);
   }
   for (const d of result.dropped.filter((r) => r.split === 'train' && r.dropped > 0)) {
     process.stdout.write(`training data: ${d.dataset}: ${describeDrops(d)}; trained on the ${d.kept} others\n`);
@@ -104,12 +110,4 @@ async function startRanks(nproc: number, o: TrainCliOptions): Promise<number> {
 
 function silentProgress(): Progress {
   return { line: () => {}, step: () => {}, done: () => {} };
-}
-
-/** Whether a run's datasets come from a demo suite (a demo.json beside their folders). */
-function isDemoRun(result: TrainResult): boolean {
-  return result.config.datasets.some((d) => {
-    const p = d.spec.replace(/^[a-z]+:/, '');
-    return fs.existsSync(path.join(path.dirname(path.resolve(p)), 'demo.json'));
-  });
 }

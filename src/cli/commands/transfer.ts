@@ -6,15 +6,19 @@ import { Command } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { parseDataPaths } from '../../data/datasets/registry';
 import { runTransfer, transferStages } from '../../train/transfer';
-import { checkRunDir } from '../../train/run_dir';
-import { resolveRunDatasets } from '../../train/run_datasets';
+import { checkRunDir } from '../../run/run_dir';
+import { resolveRunDatasets } from '../../run/run_datasets';
 import { UsageError } from '../../errors';
 import { createProgress, interruptSignal } from '../progress';
 import { pct, table, duration } from '../render';
 import { intArg, nameArg, namesArg } from '../parse';
-import { RUN_LIMITS } from '../../train/run_config';
+import { RUN_LIMITS } from '../../run/run_config';
 import { currentJob } from '../../dist/job';
 import { addTrainOptions, runConfigFrom, TrainCliOptions } from '../train_options';
+import { isDemoSpec, transferFacts } from '../../eval/facts';
+
+/** Steps of the fine-tuning stages when neither --steps nor --epochs is given. */
+const DEFAULT_FINETUNE_STEPS = 150;
 import { engineRequest } from '../options';
 
 export function transferCommand(): Command {
@@ -25,7 +29,7 @@ export function transferCommand(): Command {
     .option('--from <ckpt>', 'start from this checkpoint instead of training on A')
     .option('--cotrained <ckpt>', 'also fine-tune this co-trained checkpoint on B the same way')
     .option('--source-steps <n>', 'steps of training on A (and of the B → B baseline before its fine-tuning)', intArg('--source-steps', { min: 1, max: RUN_LIMITS.maxSteps }), 300);
-  addTrainOptions(cmd, { steps: 150 });
+  addTrainOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -47,7 +51,8 @@ Examples:
     await initBackend(engineRequest(o));
     const resolved = await resolveRunDatasets([...new Set([...sourceNames, b])], parseDataPaths(o.data), { demoDir: o.demoDir, demoSize: o.demo, log: progress.line });
     const byName = new Map(resolved.datasets.map((d) => [d.name, d]));
-    const base = runConfigFrom('finetune', { ...o, steps: o.steps ?? 150 }, [byName.get(b)!], resolved.data, out);
+    // The stages are sized in steps (--steps, --source-steps), unless --epochs is given.
+    const base = runConfigFrom('finetune', o, { datasets: [byName.get(b)!], data: resolved.data, out }, o.epochs === undefined ? { steps: DEFAULT_FINETUNE_STEPS } : {});
     const interrupt = interruptSignal(progress.line);
     let result;
     try {
@@ -64,12 +69,12 @@ Examples:
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return;
     }
-    const t = table(['start → fine-tuned on ' + b, `${b} top-1 %`, 'top-5 %', 'mean class acc %', `vs ${b} → ${b}`], { colAligns: ['left', 'right', 'right', 'right', 'right'] });
-    const bb = result.rows.find((r) => r.name === `${b} → ${b}`)!;
-    for (const r of result.rows) {
-      const d = 100 * (r.eval.top1 - bb.eval.top1);
-      t.push([r.name, pct(r.eval.top1), pct(r.eval.top5), pct(r.eval.meanClassAccuracy), r === bb ? '-' : `${d >= 0 ? '+' : ''}${d.toFixed(1)}`]);
-    }
-    process.stdout.write(`\nTransfer to ${b} (${duration(result.seconds)}; ${resolved.demo ? 'demo-suite data: not comparable with the published gains' : 'the paper reports CoVeR gains of +1.3 (K400) and +2.0 (SSv2) over B → B'})\n${t.toString()}\nruns: ${out}\n`);
+    const facts = transferFacts(b, result.rows.map((r) => ({ name: r.name, top1: r.eval.top1 })), !!resolved.demo || isDemoSpec(byName.get(b)!.spec));
+    const t = table(['start → fine-tuned on ' + b, `${b} top-1 %`, 'top-5 %', 'mean class acc %', `vs ${facts.baseline}`], { colAligns: ['left', 'right', 'right', 'right', 'right'] });
+    result.rows.forEach((r, i) => {
+      const d = facts.rows[i].deltaVsBaseline;
+      t.push([r.name, pct(r.eval.top1), pct(r.eval.top5), pct(r.eval.meanClassAccuracy), d === null ? '-' : `${d >= 0 ? '+' : ''}${d.toFixed(1)}`]);
+    });
+    process.stdout.write(`\nTransfer to ${b} (${duration(result.seconds)}; ${facts.note})\n${t.toString()}\nruns: ${out}\n`);
   });
 }

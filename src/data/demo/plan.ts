@@ -29,10 +29,13 @@ export interface SizePreset {
 /**
  * `tiny` is for tests (seconds); `small` is the README's demo: big enough for a model to learn the classes on CPU.
  * 32 frames at 12 fps (10 for MiT) are ~3 s clips, as Moments' are; 112 px = 7 patches of 16.
+ * `small`'s val sets hold 50 clips (images) a class, 250-300 a head, so that one standard error of a top-1 near 50% is
+ * about 3 points (sqrt(0.25 / 250) = 3.2%) and `cover study` can tell its arms apart; with 8 a class (40-48 a head) one
+ * clip moved a head by 2-2.5 points.
  */
 export const SIZE_PRESETS: Record<DemoSize, SizePreset> = {
   tiny: { size: 64, frames: 16, classes: { k400: 4, ssv2: 4, mit: 4, imnet: 4 }, train: 4, val: 2, imageTrain: 4, imageVal: 2 },
-  small: { size: 112, frames: 32, classes: { k400: 5, ssv2: 6, mit: 6, imnet: 5 }, train: 48, val: 8, imageTrain: 100, imageVal: 20 },
+  small: { size: 112, frames: 32, classes: { k400: 5, ssv2: 6, mit: 6, imnet: 5 }, train: 48, val: 50, imageTrain: 100, imageVal: 50 },
 };
 
 export interface DemoDataset {

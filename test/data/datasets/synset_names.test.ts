@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { readImageFolder } from '../../../src/data/datasets/imagefolder';
 import { shortName, shownLabels } from '../../../src/data/label_names';
-import { headsFor } from '../../../src/train/trainer';
+import { headsFor } from '../../../src/train/run_data';
 import { SYNSETS, mappingText, writeSynsetFolder } from '../../helpers/synset_folder';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-synsets-'));

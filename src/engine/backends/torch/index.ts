@@ -4,8 +4,10 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../../../errors';
+import { registerFusedStep } from '../../fused';
 import { loadTorch, TorchAddon } from './addon';
 import { TorchBackend } from './backend';
+import { TORCH_FUSED_STEP } from './fused_step';
 import { BACKEND_NAME, registerTorchKernels } from './kernels';
 
 export { TORCH_KERNELS } from './kernels';
@@ -83,6 +85,7 @@ export async function startTorch(opts: TorchStartOptions): Promise<TorchInfo> {
   }
   if (!registered) {
     registerTorchKernels();
+    registerFusedStep(BACKEND_NAME, TORCH_FUSED_STEP);
     tf.registerBackend(BACKEND_NAME, () => new TorchBackend(addon), 0);
     registered = true;
   }

@@ -22,7 +22,7 @@ export const REFERENCE_STEP_FRACTIONS: readonly number[] = [11 / 15, 14 / 15];
 export const REFERENCE_STEP_FACTOR = 0.1;
 
 export interface LrScheduleConfig {
-  /** Peak LR (the reference: 0.005 for a batch of 8). */
+  /** Peak LR (the reference: 0.005 for a global batch of 64, recipes.ts). */
   base: number;
   /** Updates of linear warm-up from 0 (the reference: none). */
   warmupSteps: number;

@@ -1,11 +1,17 @@
-// The configuration of a training run (pretrain, cotrain, fine-tune), resolved once by the CLI and saved in every
-// checkpoint of the run so that `--resume` continues with exactly the same settings.
+// The configuration of a training run (pretrain, cotrain, fine-tune): one schema, whose defaults live in the library
+// (RUN_DEFAULTS here for the mechanics of a run, recipes.ts for the training recipe, presets.ts for what depends on the
+// model size). The CLI maps each option onto one field (cli/train_options.ts) and resolves the whole once
+// (recipes.ts resolveRunConfig); the result is saved in every checkpoint of the run so that `--resume` continues with
+// exactly the same settings.
 
+import type { OptimizerName } from '../config/optimizer_name';
 import { ConfigError } from '../errors';
-import { OptimizerName } from './optimizer';
 import { LrScheduleName, validateLrSchedule } from './lr_schedule';
 
 export type RunKind = 'pretrain' | 'cotrain' | 'finetune';
+
+/** The named training recipes (train/recipes.ts says what each one sets). */
+export type RecipeName = 'demo' | 'timesformer' | 'cover';
 
 export interface RunDataset {
   /** Head name, e.g. `k400`. */
@@ -14,13 +20,11 @@ export interface RunDataset {
   spec: string;
 }
 
-export interface RunConfig {
-  kind: RunKind;
-  datasets: RunDataset[];
-  /** `--data NAME=PATH` folders. */
-  data: Record<string, string>;
-  /** Output folder: checkpoint/, log.jsonl, report.html. */
-  out: string;
+/**
+ * The settings a user chooses, one CLI option each (the flag is in RUN_FLAGS). Unset ones take the recipe's value, else
+ * the preset's, else RUN_DEFAULTS (recipes.ts resolveRunConfig).
+ */
+export interface RunSettings {
   preset: string;
   /** Checkpoint folder or weights file (timm / HF / reference safetensors) to start from. */
   init?: string;
@@ -28,11 +32,20 @@ export interface RunConfig {
   /** Passes over all training samples; when set, `steps` is derived from it once the datasets are open. */
   epochs?: number;
   batchSize: number;
-  /** Most clips per forward/backward pass (gradient accumulation above it). */
-  microBatch: number;
+  /**
+   * Most clips per forward/backward pass (gradient accumulation above it). Unset: auto, the batch size or the largest
+   * micro-batch that fits the backend's memory; the trainer fixes it before the first step and saves the number.
+   */
+  microBatch?: number;
   optimizer: OptimizerName;
   lr: number;
   weightDecay: number;
+  /**
+   * Decay every parameter, as the reference's optimizer builder does (TimeSformer models/optimizer.py: only names with
+   * "bn" are spared, and ViT has none); false spares the embeddings, CLS token, norms and biases (timm's convention).
+   * Absent in checkpoints written before recipes: false.
+   */
+  decayAll?: boolean;
   warmupSteps: number;
   schedule: LrScheduleName;
   labelSmoothing: number;
@@ -52,17 +65,86 @@ export interface RunConfig {
   /** Views of the final evaluation ('1x3' as CoVeR). */
   evalViews: string;
   checkpointEvery: number;
-  /** Train only the non-temporal parameters (cover pretrain). */
-  freezeTemporal: boolean;
+  /** Stride of dense (Kinetics-style) sampling, in frames at targetFps (the reference's SAMPLING_RATE). */
   samplingRate: number;
-  mean: [number, number, number];
-  std: [number, number, number];
   maxBad: number;
   concurrency: number;
   cacheDir?: string;
   /** In-memory whole-video cache (MiB; 0 = off): small datasets are decoded once per video. */
   memoryCacheMiB?: number;
 }
+
+export interface RunConfig extends RunSettings {
+  kind: RunKind;
+  datasets: RunDataset[];
+  /** `--data NAME=PATH` folders. */
+  data: Record<string, string>;
+  /** Output folder: checkpoint/, log.jsonl, report.html. */
+  out: string;
+  /** The recipe the defaults came from (recipes.ts); absent in checkpoints written before recipes (they are 'demo'). */
+  recipe?: RecipeName;
+  /** The settings given explicitly over the recipe (RunSettings keys), in the order of RUN_FLAGS. */
+  overrides?: (keyof RunSettings)[];
+  /** Train only the non-temporal parameters (cover pretrain). */
+  freezeTemporal: boolean;
+  /**
+   * The frame rate samplingRate counts in: the reference decodes at TARGET_FPS 30 (config/defaults.py) and samples
+   * SAMPLING_RATE frames apart there, i.e. samplingRate × fps / 30 frames of a video at its own fps. Absent in
+   * checkpoints written before it: the stride counted frames at each video's own rate.
+   */
+  targetFps?: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+/** The frame rate the reference resamples every video to before sampling (DATA.TARGET_FPS). */
+export const TARGET_FPS = 30;
+
+/** The model size a run uses when none is named: trains on two CPU cores in minutes. */
+export const DEFAULT_PRESET = 'small';
+
+/** Defaults of the settings no recipe sets: how a run is carried out rather than what it learns. */
+export const RUN_DEFAULTS = {
+  batchSize: 8,
+  seed: 0,
+  evalEvery: 100,
+  evalSamples: 32,
+  checkpointEvery: 50,
+  maxBad: 0.05,
+  concurrency: 2,
+} as const satisfies Partial<RunSettings>;
+
+/** The CLI flag of each setting: the CLI maps one option onto one field, and errors name the flag. */
+export const RUN_FLAGS: Record<keyof RunSettings, string> = {
+  preset: '--preset',
+  init: '--init',
+  steps: '--steps',
+  epochs: '--epochs',
+  batchSize: '--batch-size',
+  microBatch: '--micro-batch',
+  optimizer: '--optimizer',
+  lr: '--lr',
+  weightDecay: '--weight-decay',
+  decayAll: '--decay-all',
+  warmupSteps: '--warmup',
+  schedule: '--schedule',
+  labelSmoothing: '--label-smoothing',
+  mixup: '--mixup',
+  dropPath: '--drop-path',
+  clipGrad: '--clip-grad',
+  seed: '--seed',
+  temperature: '--temperature',
+  fixedCounts: '--fixed-counts',
+  evalEvery: '--eval-every',
+  evalSamples: '--eval-samples',
+  evalViews: '--views',
+  checkpointEvery: '--checkpoint-every',
+  samplingRate: '--sampling-rate',
+  maxBad: '--max-bad',
+  concurrency: '--concurrency',
+  cacheDir: '--cache-dir',
+  memoryCacheMiB: '--memory-cache',
+};
 
 /**
  * Upper bounds of a run's settings: far above any sensible value, so a value past one is a typo that would otherwise
@@ -114,7 +196,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   int('--steps', c.steps, 1, L.maxSteps, 'give --steps N with N >= 1');
   if (c.epochs !== undefined) num('--epochs', c.epochs, 0, L.maxEpochs, 'give a number of passes such as 1 or 0.5, or --steps instead', true);
   int('--batch-size', c.batchSize, 1, L.maxBatchSize, 'give --batch-size N, e.g. 8');
-  int('--micro-batch', c.microBatch, 1, L.maxBatchSize, 'give --micro-batch N with N >= 1');
+  if (c.microBatch !== undefined) int('--micro-batch', c.microBatch, 1, L.maxBatchSize, 'give --micro-batch N with N >= 1');
   if (!OPTIMIZERS.includes(c.optimizer)) bad(`--optimizer '${c.optimizer}' is not one of ${OPTIMIZERS.join(', ')}`, 'use adamw or sgd');
   num('--lr', c.lr, 0, L.maxLr, 'give a learning rate such as 1e-3', true);
   num('--weight-decay', c.weightDecay, 0, L.maxWeightDecay, 'use e.g. 0.05 (adamw) or 1e-4 (sgd), 0 for none');
@@ -141,7 +223,9 @@ export function validateRunConfig(c: RunConfig): RunConfig {
     bad(`--views '${c.evalViews}' is not TxS with T from 1 to ${L.maxTemporalViews} and S 1 or 3`, "use e.g. '1x3' (the CoVeR protocol) or '1x1'");
   }
   int('--checkpoint-every', c.checkpointEvery, 1, Number.MAX_SAFE_INTEGER, 'give a number of steps');
-  int('--sampling-rate', c.samplingRate, 1, L.maxSamplingRate, 'use e.g. 4');
+  int('--sampling-rate', c.samplingRate, 1, L.maxSamplingRate, 'use e.g. 32 (frames at 30 fps, the reference for 8x224)');
+  if (c.targetFps !== undefined) num('targetFps', c.targetFps, 0, 1000, 'use 30, the reference', true);
+  if (c.decayAll !== undefined && typeof c.decayAll !== 'boolean') bad(`--decay-all ${String(c.decayAll)} is not true or false`, 'give --decay-all or --no-decay-all');
   if (!(Number.isFinite(c.maxBad) && c.maxBad >= 0 && (c.maxBad < 1 || Number.isSafeInteger(c.maxBad)))) {
     bad(`--max-bad ${c.maxBad} is not a fraction in [0, 1) or a whole count`, 'use e.g. 0.05 (5%) or 10');
   }

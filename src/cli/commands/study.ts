@@ -1,0 +1,125 @@
+// `cover study --datasets k400,ssv2,mit --images imnet`: CoVeR's ablation and transfer comparison on any datasets (the
+// demo suite by default), seed by seed from one initialisation and one budget; writes study.json, study.md and
+// study.html. The run settings are the training commands' own (addTrainOptions, runConfigFrom), so every option a
+// `cover cotrain` takes (a recipe among them) applies to every arm the same way.
+
+import * as path from 'path';
+import { Command, Option } from 'commander';
+import { initBackend } from '../../engine/backend';
+import { parseDataPaths } from '../../data/datasets/registry';
+import { UsageError } from '../../errors';
+import { BUDGETS, Budget } from '../../study/budget';
+import { renderStudyMarkdown } from '../../study/render_md';
+import { checkSpec } from '../../study/plan';
+import { runStudy } from '../../study/study';
+import { backendForTraining } from '../../train/auto_backend';
+import { engineRequest } from '../options';
+import { intArg, namesArg } from '../parse';
+import { createProgress, interruptSignal } from '../progress';
+import { duration } from '../render';
+import { addTrainOptions, runConfigFrom, TrainCliOptions } from '../train_options';
+
+/**
+ * Steps of each single-dataset arm (fine-tuning: half) on the small demo suite, chosen so that 3 seeds of the default
+ * arms (39 trainings, 8100 steps of 8 clips and about 15,000 val samples at 1x3 views) fit in about 45 minutes on the
+ * 2-core reference machine: an estimate from the README's measured 0.19 s a step all-in and ~0.05 s a val sample, to be
+ * replaced by the full study's own wall time.
+ */
+export const STUDY_STEPS = 300;
+/** `--quick`: one seed of a few steps of the tiny preset on the tiny suite (a smoke test; CI). */
+const QUICK = { seeds: 1, steps: 4, preset: 'tiny', demo: 'tiny' as const, batchSize: 4, out: path.join('runs', 'study-quick') };
+/** The transfer targets of CoVeR's announcement, used by default where they are among --datasets. */
+const PAPER_TARGETS = ['ssv2', 'k400'];
+
+interface StudyCliOptions extends TrainCliOptions {
+  datasets: string;
+  images: string;
+  transferTo?: string;
+  seeds: number;
+  budget: Budget;
+  finetuneSteps?: number;
+  quick?: boolean;
+}
+
+export function studyCommand(): Command {
+  const cmd = new Command('study')
+    .description("CoVeR's ablation as a command: each video dataset alone, the videos together, videos and images together (CoVeR), and transfer, over seeds")
+    .option('--datasets <list>', 'video datasets, comma-separated (the demo suite has k400, ssv2, mit)', namesArg('--datasets'), 'k400,ssv2,mit')
+    .option('--images <list>', 'image datasets co-trained with the videos in CoVeR arm (c)', namesArg('--images'), 'imnet')
+    .option('--transfer-to <list>', "targets B of the transfer arms (A → B and CoVeR → B), among --datasets, or 'none' (default: ssv2 and k400 where named)", (v) => (v.trim() === 'none' ? 'none' : namesArg('--transfer-to')(v)))
+    .option('--seeds <n>', 'seeds (--seed, --seed + 1, ...): each arm runs once per seed', intArg('--seeds', { min: 1, max: 100 }), 3)
+    .addOption(new Option('--budget <kind>', 'steps: every arm the same optimizer steps; clips: co-trained arms take the steps that give each dataset as many of its own clips as its single arm').choices([...BUDGETS]).default('steps'))
+    .option('--finetune-steps <n>', 'fine-tuning steps of each transfer arm (default half of --steps)', intArg('--finetune-steps', { min: 1 }))
+    .option('--quick', `smoke test: 1 seed, ${QUICK.steps} steps, the tiny preset on the tiny demo suite, out ${QUICK.out}`);
+  addTrainOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Each arm is a run folder of its own under --out (default runs/study); running the same command again continues the study:
+finished arms are reused and a stopped one resumes. A folder holding another study is replaced only with --overwrite.
+
+Examples:
+  cover study --quick                                           # tiny smoke version (seconds)
+  cover study                                                   # the small demo suite, 3 seeds
+  cover study --budget clips --seeds 5 --out runs/study-clips
+  cover study --datasets k400,ssv2 --images imnet --data k400=/data/k400 --data ssv2=/data/ssv2 --data imnet=/data/imagenet --preset base --steps 20000`,
+  );
+  return cmd.action(async (o: StudyCliOptions) => {
+    const given = (name: string) => cmd.getOptionValueSource(name) !== 'default' && cmd.getOptionValueSource(name) !== undefined;
+    if (o.resume) throw new UsageError('--resume is not needed by study', { suggestion: 'run the same command again: finished arms are reused and a stopped one resumes' });
+    if (o.epochs !== undefined) throw new UsageError('--epochs is not used by study: its budget is in steps', { suggestion: 'give --steps N (and --budget clips for equal clips of each dataset)' });
+    if (o.fixedCounts) throw new UsageError('--fixed-counts is not used by study: its arms train different datasets', { suggestion: 'leave it out; co-trained arms mix batches by dataset size (--temperature)' });
+    if (o.quick) {
+      if (!given('seeds')) o.seeds = QUICK.seeds;
+      if (!given('steps')) o.steps = QUICK.steps;
+      if (!given('preset')) o.preset = QUICK.preset;
+      if (!given('demo')) o.demo = QUICK.demo;
+      if (!given('batchSize')) o.batchSize = QUICK.batchSize;
+    }
+    if (!given('evalEvery')) o.evalEvery = 0; // the study reads the final evaluations only
+    const videos = o.datasets.split(',');
+    const transferTo = o.transferTo === 'none' ? [] : o.transferTo ? o.transferTo.split(',') : PAPER_TARGETS.filter((t) => videos.includes(t));
+    const steps = o.steps ?? STUDY_STEPS;
+    const out = o.out ?? (o.quick ? QUICK.out : path.join('runs', 'study'));
+    // Every training option, --recipe included, reaches each arm through the same RunConfig.
+    const base = runConfigFrom('cotrain', { ...o, steps }, { datasets: [], data: parseDataPaths(o.data), out });
+    const spec = {
+      videos,
+      images: o.images.split(','),
+      transferTo,
+      seeds: Array.from({ length: o.seeds }, (_, i) => base.seed + i),
+      steps,
+      finetuneSteps: o.finetuneSteps ?? Math.max(1, Math.round(steps / 2)),
+      budget: o.budget,
+    };
+    checkSpec(spec); // before the backend starts
+    const progress = createProgress({ json: o.json });
+    const backend = await initBackend({ ...engineRequest(o), backend: backendForTraining({ ...o, ...base, fromCheckpoint: o.init !== undefined && !o.init.endsWith('.safetensors') }) });
+    progress.line(
+      `cover study: ${videos.join(', ')} + images ${spec.images.join(', ')} | ${spec.seeds.length} seed${spec.seeds.length > 1 ? 's' : ''} | budget ${spec.budget}, ${steps} steps a single arm` +
+        `${transferTo.length ? ` | transfer to ${transferTo.join(', ')} (${spec.finetuneSteps} steps)` : ''} | preset ${base.preset} | backend ${backend.name} | out ${out}`,
+    );
+    progress.line(`accelerator: ${backend.accel.active ? backend.accel.reason : `not in use (${backend.accel.reason})`}`);
+    const interrupt = interruptSignal(progress.line);
+    let result;
+    try {
+      result = await runStudy(
+        { spec, base, demoDir: o.demoDir, demoSize: o.demo, overwrite: o.overwrite },
+        { log: progress.line, progress: progress.step, signal: interrupt.signal },
+      );
+    } finally {
+      interrupt.dispose();
+      progress.done();
+    }
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
+    if (result.interrupted) {
+      process.stdout.write(`stopped; finished arms are kept. Continue with the same command.\nstudy so far: ${result.files.md}\n`);
+      return;
+    }
+    process.stdout.write(`\n${renderStudyMarkdown(result, { only: ['Top-1', 'Paired', 'Transfer', "CoVeR's claims"] })}\n`);
+    process.stdout.write(`finished in ${duration(result.seconds)}\nstudy: ${result.files.md}, ${result.files.html}, ${result.files.json}\n`);
+  });
+}

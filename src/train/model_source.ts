@@ -1,0 +1,88 @@
+// The model a run starts from: a fresh preset, a cover checkpoint given to --init (its backbone, and the heads whose name
+// and labels match), imported weights (reference TimeSformer, HF, timm ViT), or, with --resume, the run's own checkpoint
+// with every head as it was saved.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { importWeights, isImagePretrained, seedTemporalFromSpatial } from '../checkpoint/import';
+import { CONFIG_FILE, LoadedCheckpoint, loadCheckpoint } from '../checkpoint/checkpoint';
+import { getPreset } from '../config/presets';
+import { ModelConfig } from '../config/model_config';
+import { CheckpointError } from '../errors';
+import { HeadInfo } from '../model/heads';
+import { TimeSformer } from '../model/timesformer';
+import { RunConfig } from '../run/run_config';
+
+function sameLabels(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * The model a run starts from: a fresh preset, a cover checkpoint (its backbone, and the heads whose name and labels
+ * match), or imported weights (reference TimeSformer, HF, timm ViT). Heads of the run that the source lacks start fresh.
+ */
+export async function buildModel(cfg: RunConfig, heads: HeadInfo[], log: (s: string) => void): Promise<TimeSformer> {
+  const withDropPath = (m: ModelConfig): ModelConfig => ({ ...m, dropPathRate: cfg.dropPath });
+  if (!cfg.init) return new TimeSformer(withDropPath(getPreset(cfg.preset)), heads, cfg.seed);
+  const isCheckpoint = fs.existsSync(path.join(cfg.init, CONFIG_FILE));
+  if (isCheckpoint) {
+    const ck = await loadCheckpoint(cfg.init, { trainState: false });
+    try {
+      const model = new TimeSformer(withDropPath(ck.model), heads, cfg.seed);
+      const keep = new Map<string, tf.Tensor>();
+      for (const [name, t] of ck.weights) {
+        if (!name.startsWith('heads.')) keep.set(name, t);
+      }
+      for (const h of ck.heads) {
+        const mine = heads.find((x) => x.name === h.name);
+        if (mine && sameLabels(mine.labels, h.labels)) {
+          keep.set(`heads.${h.name}.weight`, ck.weights.get(`heads.${h.name}.weight`)!);
+          keep.set(`heads.${h.name}.bias`, ck.weights.get(`heads.${h.name}.bias`)!);
+          log(`  head ${h.name}: from ${cfg.init}`);
+        } else if (mine) {
+          log(`  head ${h.name}: new (the checkpoint's head has other labels)`);
+        }
+      }
+      const seeded = cfg.kind !== 'pretrain' && isImagePretrained(ck.extra) ? seedTemporalFromSpatial(keep) : [];
+      model.params.assign(keep);
+      seeded.forEach((t) => t.dispose());
+      log(`  backbone: from checkpoint ${cfg.init}`);
+      if (seeded.length > 0) log(`  temporal attention: seeded from each block's spatial attention, as the reference does after image pretraining (${cfg.init} is a pretrain checkpoint: its temporal weights were never trained)`);
+      return model;
+    } finally {
+      ck.weights.forEach((t) => t.dispose());
+      ck.state?.forEach((t) => t.dispose());
+    }
+  }
+  const modelCfg = withDropPath(getPreset(cfg.preset));
+  const { weights, report } = await importWeights(cfg.init, { model: modelCfg, heads }, { seed: cfg.seed, log });
+  const model = new TimeSformer(modelCfg, heads, cfg.seed);
+  model.params.assign(weights);
+  weights.forEach((t) => t.dispose());
+  log(`  backbone: imported ${report.source} weights from ${cfg.init} (${report.copied.length} copied, ${report.seeded.length} seeded, ${report.initialised.length} initialised)`);
+  return model;
+}
+
+/**
+ * The model of a resumed run: the checkpoint's config and weights, with every head of the run found in it under the same
+ * labels (the weights are disposed here).
+ */
+export function resumeModel(saved: LoadedCheckpoint, heads: HeadInfo[], cfg: RunConfig, ckDir: string): TimeSformer {
+  try {
+    for (const h of heads) {
+      const s = saved.heads.find((x) => x.name === h.name);
+      if (!s || !sameLabels(s.labels, h.labels)) {
+        throw new CheckpointError(`the checkpoint's head '${h.name}' does not match the dataset's labels`, {
+          path: ckDir,
+          suggestion: 'resume with the same datasets, or start a new run',
+        });
+      }
+    }
+    const model = new TimeSformer(saved.model, heads, cfg.seed);
+    model.params.assign(saved.weights);
+    return model;
+  } finally {
+    saved.weights.forEach((t) => t.dispose());
+  }
+}

@@ -1,0 +1,58 @@
+// Named recipes and the one resolution of a run's configuration (train/recipes.ts): the library holds every default,
+// an explicit setting wins over the recipe, the reference LR is scaled to the run's batch, the stride follows the preset.
+import { describeRecipe, resolveRunConfig, RunInput } from '../../src/train/recipes';
+import { validateRunConfig } from '../../src/run/run_config';
+import { DEFAULT_OPTIMIZER, Optimizer } from '../../src/train/optimizer';
+
+const where = { datasets: [{ name: 'k400', spec: 'k400' }], data: {}, out: 'runs/x' };
+const resolve = (over: Partial<RunInput> & { settings?: RunInput['settings'] }) => resolveRunConfig({ kind: 'cotrain', settings: {}, ...where, ...over });
+
+test('demo is the default recipe and keeps the defaults the CLI had', () => {
+  const c = resolve({});
+  expect(c.recipe).toBe('demo');
+  expect(c).toMatchObject({
+    preset: 'small', steps: 2400, batchSize: 8, optimizer: 'adamw', lr: 5e-4, weightDecay: 0.05, decayAll: false, warmupSteps: 50,
+    schedule: 'cosine', labelSmoothing: 0, mixup: 0, dropPath: 0.1, clipGrad: 1, seed: 0, temperature: 1, evalEvery: 100, evalSamples: 32,
+    evalViews: '1x3', checkpointEvery: 50, samplingRate: 10, targetFps: 30, maxBad: 0.05, concurrency: 2, overrides: [],
+  });
+  expect(c.epochs).toBeUndefined();
+  expect(resolve({ kind: 'pretrain' })).toMatchObject({ steps: 300, lr: 1e-3, freezeTemporal: true });
+  expect(resolve({ settings: { optimizer: 'sgd' } }).weightDecay).toBe(1e-4); // as --optimizer sgd gave before
+  expect(validateRunConfig(c)).toBe(c);
+});
+
+test('timesformer: the reference recipe, LR scaled linearly from 0.005 at a global batch of 64', () => {
+  const c = resolve({ recipe: 'timesformer', settings: { preset: 'base', batchSize: 16 } });
+  expect(c).toMatchObject({
+    optimizer: 'sgd', lr: 0.00125, weightDecay: 1e-4, decayAll: true, warmupSteps: 0, clipGrad: 0, schedule: 'step', epochs: 15,
+    evalViews: '1x3', samplingRate: 32, labelSmoothing: 0, mixup: 0, overrides: [],
+  });
+  expect(resolve({ recipe: 'timesformer', settings: { preset: 'large' } }).samplingRate).toBe(16);
+  expect(resolve({ recipe: 'timesformer', settings: { batchSize: 64 } }).lr).toBe(0.005);
+  const lines = describeRecipe(c);
+  expect(lines[1]).toBe('  sgd nesterov momentum 0.9, lr 0.00125 (0.005 for a global batch of 64, scaled linearly to 16), weight decay 0.0001 on every parameter');
+  expect(lines[2]).toMatch(/^ {2}step schedule ×0\.1 at epochs 11 and 14 of 15 epochs .*no warm-up, no gradient clipping/);
+  expect(lines[3]).toBe('  dense sampling: 8 frames, 32 apart at 30 fps, a clip spans 8.53 s; test views 1x3');
+});
+
+test('each explicit setting wins over the recipe and is listed as given', () => {
+  const c = resolve({ recipe: 'timesformer', settings: { steps: 7, lr: 0.1, clipGrad: 2, decayAll: false, samplingRate: 4, seed: 3 } });
+  expect(c).toMatchObject({ steps: 7, lr: 0.1, clipGrad: 2, decayAll: false, samplingRate: 4, seed: 3, optimizer: 'sgd', warmupSteps: 0 });
+  expect(c.epochs).toBeUndefined(); // --steps replaces the recipe's 15 epochs
+  expect(c.overrides).toEqual(['steps', 'lr', 'decayAll', 'clipGrad', 'samplingRate']);
+  expect(describeRecipe(c).at(-1)).toBe('  given explicitly: --steps, --lr, --decay-all, --clip-grad, --sampling-rate');
+  expect(describeRecipe(c)[1]).toContain('lr 0.1, '); // no claim of the reference's scaling once --lr is given
+});
+
+test('cover: what CoVeR publishes, the reference recipe for what it does not', () => {
+  const c = resolve({ recipe: 'cover' });
+  expect(c).toMatchObject({ optimizer: 'sgd', temperature: 1, evalViews: '1x3', decayAll: true, epochs: 15 });
+  expect(describeRecipe(c)[0]).toMatch(/^recipe cover \(CoVeR, arXiv 2112\.07175 .*not published, the TimeSformer reference's are used\)$/);
+});
+
+test('--decay-all decays the embeddings, CLS, norms and biases too (the reference); without it they are spared', () => {
+  const opt = (decayAll: boolean) => new Optimizer({ ...DEFAULT_OPTIMIZER.sgd, decayAll });
+  expect(['pos_embed', 'cls_token', 'time_embed', 'norm.weight', 'blocks.0.attn.qkv.bias'].map((n) => opt(true).decayOf(n, n.endsWith('bias') || n.startsWith('norm') ? 1 : 3))).toEqual([1e-4, 1e-4, 1e-4, 1e-4, 1e-4]);
+  expect(['pos_embed', 'norm.weight'].map((n, i) => opt(false).decayOf(n, i === 0 ? 3 : 1))).toEqual([0, 0]);
+  expect(opt(false).decayOf('blocks.0.attn.qkv.weight', 2)).toBe(1e-4);
+});
