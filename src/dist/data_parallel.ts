@@ -5,11 +5,12 @@
 
 import { DatasetError } from '../errors';
 import type { Shard } from '../data/shard';
+import type { DataParallelRun } from '../train/trainer';
 import type { BatchGradients } from '../train/train_step';
 import { averageGradients } from './grad_sync';
 import { ProcessGroup } from './process_group';
 
-export class DataParallel {
+export class DataParallel implements DataParallelRun {
   private readonly agreed = new AbortController();
   /** A checkpoint rank 0 was writing; ranks > 0 count it as intact once the next collective shows rank 0 went on. */
   private pendingSave: number | null = null;
@@ -22,6 +23,10 @@ export class DataParallel {
 
   get shard(): Shard {
     return { rank: this.pg.rank, world: this.pg.world };
+  }
+
+  get allreduceMs(): number {
+    return this.pg.lastAllreduceMs;
   }
 
   get isWriter(): boolean {

@@ -27,6 +27,7 @@ import { writeAtomically } from '../checkpoint/safetensors';
 import { BadReason } from '../data/bad_samples';
 import { DropReport } from '../data/datasets/drops';
 import { createRng, hashKeys } from '../data/rng';
+import { Shard } from '../data/shard';
 import { Preprocessing } from '../data/types';
 import { CheckpointError, ConfigError, DatasetError } from '../errors';
 import { HeadEval, evaluateHead } from '../eval/evaluate';
@@ -36,7 +37,6 @@ import { lrAt } from '../run/lr_schedule';
 import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE } from '../run/run_dir';
 import { RunConfig, validateRunConfig } from '../run/run_config';
 import { appendLog as appendEntry, readLog, truncateLog } from '../run/run_log';
-import type { DataParallel } from '../dist/data_parallel';
 import { fitTraining } from './memory_preflight';
 import { describeRecipe } from './recipes';
 import { MixedFeed, TrainBatch } from './mixed_feed';
@@ -45,7 +45,7 @@ import { buildModel, resumeModel } from './model_source';
 import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
 import { checkRunData, dropList, headsFor, openRunData, openTrainFeed, preprocessingFor, RunData } from './run_data';
-import { HeadBatch, NonFiniteStepError, trainStep } from './train_step';
+import { BatchGradients, HeadBatch, NonFiniteStepError, trainStep } from './train_step';
 
 export interface StepProgress {
   step: number;
@@ -55,6 +55,22 @@ export interface StepProgress {
   lr: number;
   clipsPerSec: number;
   etaSeconds: number;
+}
+
+/** What the trainer needs from a data-parallel job (src/dist/data_parallel.ts is the one there is). */
+export interface DataParallelRun {
+  /** This rank and the world size: the feed reads this share of every batch and evaluation. */
+  readonly shard: Shard;
+  /** Rank 0: it alone writes the run's files. */
+  readonly isWriter: boolean;
+  /** Milliseconds inside the last step's all-reduce (logged with the step). */
+  readonly allreduceMs: number;
+  /** StepOptions.reduce: the step's gradients and losses from this rank's (averaged over the ranks). */
+  reducer(params: { name: string; shape: number[] }[], heads: string[]): (local: BatchGradients) => BatchGradients;
+  /** A checkpoint of `step` is being written (by rank 0), or was found on resume (`done`). */
+  checkpointAt(step: number, done?: boolean): void;
+  /** Every rank's value, in rank order (a collective). */
+  gatherJson<T>(value: T): T[];
 }
 
 export interface TrainHooks {
@@ -68,7 +84,7 @@ export interface TrainHooks {
    * Data parallel (src/dist): this rank's share (rank and world size) of every batch and evaluation, the gradient
    * averaging, the gathering of evaluations; rank 0 writes.
    */
-  dist?: DataParallel;
+  dist?: DataParallelRun;
 }
 
 export interface TrainResult {
@@ -262,7 +278,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
       const perHead = Object.fromEntries(Object.entries(res.perHead).map(([k, v]) => [k, v.loss]));
       const elapsed = (Date.now() - runStart) / 1000;
       const clipsPerSec = ((step - startStep) * cfg.batchSize) / Math.max(elapsed, 1e-9);
-      appendLog(logFile, { type: 'step', step, loss: res.loss, perHead, lr, gradNorm: res.gradNorm, samples: res.samples, time: Date.now(), dataMs: Math.round(dataMs), stepMs: Math.round(stepMs), ...(dist ? { allreduceMs: Math.round(dist.pg.lastAllreduceMs) } : {}) });
+      appendLog(logFile, { type: 'step', step, loss: res.loss, perHead, lr, gradNorm: res.gradNorm, samples: res.samples, time: Date.now(), dataMs: Math.round(dataMs), stepMs: Math.round(stepMs), ...(dist ? { allreduceMs: Math.round(dist.allreduceMs) } : {}) });
       opts.progress?.({ step, steps: cfg.steps, loss: res.loss, perHead, lr, clipsPerSec, etaSeconds: ((cfg.steps - step) * elapsed) / (step - startStep) });
 
       if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps) {
@@ -320,7 +336,7 @@ export async function evaluateAll(
   data: RunData,
   preprocessing: Preprocessing,
   cfg: Pick<RunConfig, 'seed' | 'cacheDir' | 'memoryCacheMiB' | 'concurrency' | 'maxBad'>,
-  opts: { views: string; maxSamples?: number; dist?: DataParallel },
+  opts: { views: string; maxSamples?: number; dist?: DataParallelRun },
 ): Promise<HeadEval[]> {
   const out: HeadEval[] = [];
   for (const [name, val] of data.val) {

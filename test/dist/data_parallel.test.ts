@@ -1,6 +1,7 @@
 // Data parallel on c10d (Gloo on loopback), through the built CLI: 2 ranks x 4 clips train the weights 1 process x 8
 // clips trains (same seed, no drop-path, no mixup; 10 steps), launched by torchrun (Debian's python3-torch) and by
-// `--nproc 2`; a rank killed mid-run stops the other with one line, the last checkpoint stays good and `--resume`
+// `--nproc 2`; each evaluation (one at step 5 on 5 samples, shares of 2 and 3, and the final one) is sharded over the
+// ranks and gathered, so rank 0 logs and reports what the one process does; a rank killed mid-run stops the other with one line, the last checkpoint stays good and `--resume`
 // continues. The datasets are two image heads (the demo's imnet under two names), so that no ffmpeg decode dominates.
 // Skipped where the torch backend is not built, unless COVER_EXPECT_TORCH=1 (CI), and then they fail.
 
@@ -20,7 +21,7 @@ function trainArgs(out: string, extra: string[] = []): string[] {
   return [
     'cotrain', '--datasets', 'imnet,other', '--data', `imnet=${dir}/demo/imnet`, '--data', `other=${dir}/demo/imnet`,
     '--preset', 'tiny', '--backend', 'torch', '--steps', '10', '--batch-size', '8', '--fixed-counts', 'imnet=4,other=4',
-    '--drop-path', '0', '--mixup', '0', '--eval-every', '0', '--views', '1x1', '--checkpoint-every', '5', '--seed', '3', '--out', out, ...extra,
+    '--drop-path', '0', '--mixup', '0', '--eval-every', '5', '--eval-samples', '5', '--views', '1x1', '--checkpoint-every', '5', '--seed', '3', '--out', out, ...extra,
   ];
 }
 
@@ -59,6 +60,16 @@ function expectSameWeights(a: string, b: string): void {
   const lb = stepLosses(b);
   expect(la).toHaveLength(10);
   expect(maxRelDiff(la, lb)).toBeLessThan(1e-5);
+  // The evaluations: at step 5 (5 samples) and the final one (the whole val split), per head: same n and top-1.
+  const evalsOf = (out: string) =>
+    fs.readFileSync(path.join(dir, out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'eval')
+      .map((e) => ({ step: e.step, heads: Object.fromEntries(Object.entries(e.evals as Record<string, { top1: number; n: number }>).map(([h, v]) => [h, { n: v.n, top1: v.top1 }])) }));
+  expect(evalsOf(a).map((e) => e.step)).toEqual([5, 10]);
+  expect(evalsOf(a)).toEqual(evalsOf(b));
+  expect(evalsOf(a)[0].heads.imnet.n).toBe(5);
+  const final = (out: string) => JSON.parse(fs.readFileSync(path.join(dir, out, 'result.json'), 'utf8')).evals.map((e: { head: string; n: number; top1: number; top5: number; confusion: number[][]; bad: { count: number } }) => [e.head, e.n, e.top1, e.top5, e.confusion, e.bad.count]);
+  expect(final(a)).toEqual(final(b));
+  expect(final(a).map((e: unknown[]) => e[1])).toEqual([8, 8]);
 }
 
 /** The pid of the child of `parent` started as rank `rank` (its RANK variable). */
