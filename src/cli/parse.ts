@@ -153,10 +153,6 @@ export function nameArg(what: string): (v: string) => string {
   };
 }
 
-/**
- * `--data NAME=[FORMAT:]PATH`, repeatable: checks the form of each and that no NAME is given twice; the values are
- * collected as given (parseDataPaths turns them into a map).
- */
 /** `--shard i/N`: part i (from 0) of N; `3/8` -> { index: 3, count: 8 }. */
 export function shardArg(flag: string): (v: string) => { index: number; count: number } {
   return (v: string) => {
@@ -170,6 +166,10 @@ export function shardArg(flag: string): (v: string) => { index: number; count: n
   };
 }
 
+/**
+ * `--data NAME=[FORMAT:]PATH`, repeatable: checks the form of each and that no NAME is given twice; the values are
+ * collected as given (parseDataPaths turns them into a map).
+ */
 export function dataArg(flag: string): (v: string, previous?: string[]) => string[] {
   const formats = [...DATASET_FORMATS, ...Object.keys(SHORT_NAMES)];
   return (v: string, previous: string[] = []) => {
