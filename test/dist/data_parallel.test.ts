@@ -164,5 +164,9 @@ describeTorch('data parallel on c10d (Gloo, loopback)', () => {
     expect(bad.stderr).toMatch(/^cover: error: RANK=2 is not below WORLD_SIZE=2 \(fix: torchrun and srun set these for you; .*\)\n$/);
     const nproc = spawnSync(process.execPath, [BIN, ...trainArgs('x', ['--nproc', '2'])], { cwd: dir, env, encoding: 'utf8' });
     expect(nproc.stderr).toMatch(/^cover: error: --nproc 2: this process is already rank 0 of 2, started by torchrun \(fix: /);
+    // A batch that does not split into equal shares: one line before any rank starts, not one per rank.
+    const uneven = spawnSync(process.execPath, [BIN, ...trainArgs('uneven', ['--nproc', '3'])], { cwd: dir, encoding: 'utf8' });
+    expect([uneven.status, uneven.stderr]).toEqual([2, 'cover: error: --batch-size 8 does not split evenly over --nproc 3 ranks (fix: give a --batch-size that is a multiple of 3, e.g. 9, or another --nproc)\n']);
+    expect(fs.existsSync(path.join(dir, 'uneven'))).toBe(false);
   });
 });

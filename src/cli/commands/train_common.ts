@@ -17,6 +17,7 @@ import { backendForJob, currentJob, joinJob } from '../../dist/job';
 import { readLaunchEnv } from '../../dist/launch_env';
 import { launchRanks, withoutNproc } from '../../dist/launcher';
 import { UsageError } from '../../errors';
+import { checkEvenShares } from '../../data/shard';
 import { duration } from '../render';
 import { runConfigFrom, TrainCliOptions } from '../train_options';
 import { engineRequest } from '../options';
@@ -24,7 +25,7 @@ import { getPreset } from '../../config/presets';
 
 export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions): Promise<TrainResult | null> {
   if (o.nproc !== undefined && o.nproc > 1) {
-    process.exitCode = await startRanks(o.nproc, o);
+    process.exitCode = await startRanks(kind, o.nproc, o);
     return null;
   }
   // A rank of a data-parallel job (torchrun, srun, --nproc): rank 0 talks and writes, the others train quietly.
@@ -34,6 +35,8 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   const out = o.out ?? path.join('runs', kind);
   if (!quiet) checkRunDir(out, { resume: o.resume, overwrite: o.overwrite, inputs: [o.init] }); // before any work; the trainer claims it before its first write
   const settings = runConfigFrom(kind, o, { datasets: [], data: {}, out });
+  // Every rank would say it: the batch must split into equal shares (a resumed run's was checked when it started).
+  if (job && !o.resume) checkEvenShares(settings.batchSize, { rank: job.rank, world: job.world });
   const backend = await initBackend({
     ...engineRequest(o),
     backend: job
@@ -97,7 +100,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
 }
 
 /** `--nproc N`: checks the backend first (one line instead of N), then starts the ranks and waits for them. */
-async function startRanks(nproc: number, o: TrainCliOptions): Promise<number> {
+async function startRanks(kind: RunKind, nproc: number, o: TrainCliOptions): Promise<number> {
   const inJob = readLaunchEnv();
   if (inJob) {
     throw new UsageError(`--nproc ${nproc}: this process is already rank ${inJob.rank} of ${inJob.world}, started by ${inJob.launcher}`, {
@@ -105,6 +108,7 @@ async function startRanks(nproc: number, o: TrainCliOptions): Promise<number> {
     });
   }
   backendForJob(nproc, o.backend, `--nproc ${nproc}`);
+  if (!o.resume) checkEvenShares(runConfigFrom(kind, o, { datasets: [], data: {}, out: '' }).batchSize, { rank: 0, world: nproc });
   return launchRanks({ nproc, args: [process.argv[1], ...withoutNproc(process.argv.slice(2))] });
 }
 
