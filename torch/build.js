@@ -108,6 +108,22 @@ function addonApiInclude() {
   }
 }
 
+/**
+ * c10d's process groups for data parallel (src/dist.cc): Gloo when its headers are here (Debian: libgloo-dev; the
+ * header ProcessGroupGloo.hpp is empty without USE_C10D_GLOO), NCCL when this libtorch has CUDA and nccl.h is found.
+ */
+function collectiveFlags(cfg) {
+  const dirs = [...cfg.include, '/usr/include', '/usr/local/include'];
+  const flags = [];
+  if (dirs.some((d) => fs.existsSync(path.join(d, 'gloo', 'algorithm.h')))) flags.push('-DUSE_C10D_GLOO');
+  if (cfg.cuda) {
+    const nccl = [...dirs, ...(process.env.NCCL_INCLUDE_DIR ? [process.env.NCCL_INCLUDE_DIR] : []),
+      path.join(cfg.libtorch, '..', '..', 'nvidia', 'nccl', 'include')].find((d) => fs.existsSync(path.join(d, 'nccl.h')));
+    if (nccl) flags.push('-DUSE_C10D_NCCL', '-DCOVER_TORCH_NCCL', `-I${nccl}`);
+  }
+  return flags;
+}
+
 function compile(cfg) {
   const out = path.join(__dirname, 'build');
   fs.mkdirSync(path.join(out, 'obj'), { recursive: true });
@@ -118,6 +134,7 @@ function compile(cfg) {
     '-Wno-deprecated-declarations', `-I${nodeInclude()}`, `-I${addonApiInclude()}`, ...cfg.include.map((i) => `-I${i}`),
   ];
   if (cfg.cuda) flags.push('-DCOVER_TORCH_CUDA');
+  flags.push(...collectiveFlags(cfg));
   const jobs = Math.max(1, Math.min(Number(process.env.COVER_TORCH_JOBS) || os.cpus().length, 4));
   const objects = sources.map((s) => path.join(out, 'obj', s.replace(/\.cc$/, '.o')));
   const headers = fs.readdirSync(srcDir).filter((f) => f.endsWith('.h')).map((f) => fs.statSync(path.join(srcDir, f)).mtimeMs);

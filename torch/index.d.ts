@@ -55,6 +55,39 @@ export function run(op: string, ids: number[], attrs?: Record<string, unknown>):
 /** Names of every op run() knows. */
 export function ops(): string[];
 
+/** This process's place in a c10d process group. */
+export interface DistInfo {
+  rank: number;
+  world: number;
+  backend: 'gloo' | 'nccl';
+}
+
+/**
+ * Data-parallel collectives on c10d (dist.cc): one process group per process, joined through a TCPStore that rank 0
+ * serves on `port`. Every call blocks until done; a dead peer or a timeout throws an Error "dist.<fn>: <c10d's line>".
+ */
+export const dist: {
+  /** Joins the group: Gloo on the cpu, NCCL on cuda (when built with it). */
+  init(rank: number, world: number, addr: string, port: number, timeoutMs: number): DistInfo;
+  /** The group joined, or null. */
+  info(): DistInfo | null;
+  /** New tensors: the sum over ranks of scale * each float32 tensor, reduced in buckets of up to bucketBytes (25 MiB). */
+  allreduce(ids: number[], opts?: { scale?: number; bucketBytes?: number }): number[];
+  /** Every rank's copy of the tensor (same shape and dtype on every rank), in rank order. */
+  allgather(id: number): number[];
+  /** A new tensor with root's values. */
+  broadcast(id: number, root: number): number;
+  barrier(): void;
+  storeSet(key: string, value: string): void;
+  /** The value, or null when the key did not appear within timeoutMs. */
+  storeGet(key: string, timeoutMs: number): string | null;
+  storeAdd(key: string, n: number): number;
+  /** Closes the group's connections (peers blocked with this rank get an error at once); the store stays. */
+  leave(): void;
+  /** Leaves the group and the store (on rank 0, the store's server stops). */
+  destroy(): void;
+};
+
 /**
  * One AdamW update of every parameter in place (the math of src/train/optimizer.ts's unfused path, in float32): params,
  * m and v are written in the table (each made contiguous and exclusive first), grads are read. weightDecay[i] belongs

@@ -153,6 +153,19 @@ export function nameArg(what: string): (v: string) => string {
   };
 }
 
+/** `--shard i/N`: part i (from 0) of N; `3/8` -> { index: 3, count: 8 }. */
+export function shardArg(flag: string): (v: string) => { index: number; count: number } {
+  return (v: string) => {
+    const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(v);
+    const index = m ? Number(m[1]) : NaN;
+    const count = m ? Number(m[2]) : NaN;
+    if (!m || !(count >= 1 && count <= 1_000_000 && index < count)) {
+      fail(flag, 'i/N, part i (from 0 to N-1) of N parts, e.g. 0/4', v, m && count >= 1 && index >= count ? `parts are numbered from 0: the last of ${count} is ${count - 1}/${count}` : '');
+    }
+    return { index, count };
+  };
+}
+
 /**
  * `--data NAME=[FORMAT:]PATH`, repeatable: checks the form of each and that no NAME is given twice; the values are
  * collected as given (parseDataPaths turns them into a map).

@@ -10,6 +10,7 @@ import { LR_SCHEDULES } from '../run/lr_schedule';
 import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName, resolveRunConfig, RunInput } from '../train/recipes';
 import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_LIMITS as L, RunConfig, RunKind, RunSettings } from '../run/run_config';
 import { addEngineOptions, memoryCacheOption, jsonOption } from './options';
+import { MAX_NPROC } from '../dist/launcher';
 import { dataArg, fixedCountsArg, intArg, maxBadArg, numArg, parseFixedCountsOrThrow, viewsArg } from './parse';
 import type { AccelMode } from '../engine/accel/accel';
 
@@ -57,6 +58,7 @@ export interface TrainCliOptions {
   accel: AccelMode;
   json?: boolean;
   report?: boolean;
+  nproc?: number;
 }
 
 /** Adds the shared training options to a command. */
@@ -100,6 +102,13 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--demo-dir <dir>', "the demo suite's folder (default .cover/demo/<size>)")
     .hook('preAction', (cmd) => checkTrainOptions(cmd.opts() as TrainCliOptions & { datasets?: string }))
     .addOption(jsonOption());
+}
+
+/** `--nproc N` of pretrain and cotrain (their action, train_common.ts, starts the ranks). */
+export function nprocOption(): Option {
+  return new Option('--nproc <n>', 'data parallel on this machine: start N ranks (torch backend), as torchrun --standalone --nproc_per_node N would').argParser(
+    intArg('--nproc', { min: 1, max: MAX_NPROC }),
+  );
 }
 
 /** The settings given on the command line, one option onto one field; unset ones stay undefined (the recipe decides). */

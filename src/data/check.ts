@@ -4,6 +4,8 @@
 // A video that holds fewer frames than its header declares (a download cut short; probe.ts counts its packets, no
 // decode) is a `cut-short` problem naming both numbers; training would use only the part that decodes.
 // Decodes run a few at a time (default 2, one per core here) since each is an ffprobe process or a libvips decode.
+// `shard` checks one fixed part of the split, so that a job array checks a million videos in parallel; merge_checks.ts
+// adds the parts' reports up to the report of the whole split.
 
 import { promises as fs } from 'fs';
 import { CoverError } from '../errors';
@@ -33,6 +35,14 @@ export interface CheckProblem {
   /** Where the entry was listed (`file:line`), when known. */
   source?: string;
   message: string;
+  /** Position of the sample in the split's index (sample problems only): merged shard reports keep the split's order. */
+  sample?: number;
+}
+
+/** One of `count` parts of a split, for checking a large dataset in parallel (a job array): part `index`, from 0. */
+export interface CheckShard {
+  index: number;
+  count: number;
 }
 
 export interface ClassCount {
@@ -68,6 +78,8 @@ export interface CheckReport {
   videos: number;
   images: number;
   clean: boolean;
+  /** Set when only a part of the split was checked: which, and the split's size (merge-checks adds the parts up). */
+  shard?: CheckShard & { splitSamples: number; splitEntries: number };
 }
 
 export interface CheckOptions {
@@ -76,6 +88,17 @@ export interface CheckOptions {
   /** Problems kept in the report (default 20; the counts cover all). */
   maxProblems?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Check only this part: the samples at positions p of the index with p % count == index (a fixed split, so the
+   * parts of one index never overlap and always cover it), and, in part 0, the rows the reader skipped.
+   */
+  shard?: CheckShard;
+}
+
+/** The samples of a shard with their positions in the split (all of them without a shard). */
+export function shardSamples(index: DatasetIndex, shard: CheckShard | undefined): { sample: Sample; at: number }[] {
+  const all = index.samples.map((sample, at) => ({ sample, at }));
+  return shard ? all.filter(({ at }) => at % shard.count === shard.index) : all;
 }
 
 /** Result of checking one sample. */
@@ -90,24 +113,28 @@ type Verdict = { ok: true; seconds: number } | { ok: false; problem: CheckProble
 export async function checkDataset(index: DatasetIndex, opts: CheckOptions = {}): Promise<CheckReport> {
   const concurrency = Math.max(1, opts.concurrency ?? 2);
   const maxProblems = opts.maxProblems ?? 20;
+  const mine = shardSamples(index, opts.shard);
+  const samples = mine.map((m) => m.sample);
   // A missing ffmpeg is the machine's problem, not every video's: fail once, before starting.
-  if (index.samples.some((s) => s.kind === 'video')) await requireFfmpeg();
-  const verdicts: Verdict[] = new Array(index.samples.length);
+  if (samples.some((s) => s.kind === 'video')) await requireFfmpeg();
+  const verdicts: Verdict[] = new Array(samples.length);
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
-    while (next < index.samples.length) {
+    while (next < samples.length) {
       const i = next++;
-      verdicts[i] = await checkSample(index.samples[i], index.labels.length, index.split);
+      verdicts[i] = await checkSample(samples[i], index.labels.length, index.split);
+      if (!verdicts[i].ok && opts.shard) (verdicts[i] as { problem: CheckProblem }).problem.sample = mine[i].at;
       done++;
-      opts.onProgress?.(done, index.samples.length);
+      opts.onProgress?.(done, samples.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, index.samples.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, samples.length) }, worker));
 
   const problemsByKind = Object.fromEntries(CHECK_PROBLEM_KINDS.map((k) => [k, 0])) as Record<CheckProblemKind, number>;
   const all: CheckProblem[] = [];
-  for (const p of index.problems) {
+  const readerProblems = !opts.shard || opts.shard.index === 0 ? index.problems : [];
+  for (const p of readerProblems) {
     const kind = p.kind ?? 'bad-row';
     problemsByKind[kind]++;
     all.push({ kind, source: p.source, ...(p.path ? { path: p.path } : {}), message: p.problem });
@@ -117,7 +144,7 @@ export async function checkDataset(index: DatasetIndex, opts: CheckOptions = {})
   let ok = 0;
   let videoSeconds = 0;
   verdicts.forEach((v, i) => {
-    const s = index.samples[i];
+    const s = samples[i];
     const c = perClass[s.label];
     if (c) c.samples++;
     if (v.ok) {
@@ -129,14 +156,14 @@ export async function checkDataset(index: DatasetIndex, opts: CheckOptions = {})
       all.push(v.problem);
     }
   });
-  const videos = index.samples.filter((s) => s.kind === 'video').length;
+  const videos = samples.filter((s) => s.kind === 'video').length;
   return {
     name: index.name,
     format: index.format,
     split: index.split,
     root: index.root,
-    entries: index.samples.length + index.problems.length,
-    samples: index.samples.length,
+    entries: samples.length + readerProblems.length,
+    samples: samples.length,
     ok,
     problemsByKind,
     problemCount: all.length,
@@ -144,8 +171,9 @@ export async function checkDataset(index: DatasetIndex, opts: CheckOptions = {})
     perClass,
     videoSeconds,
     videos,
-    images: index.samples.length - videos,
+    images: samples.length - videos,
     clean: all.length === 0,
+    ...(opts.shard ? { shard: { ...opts.shard, splitSamples: index.samples.length, splitEntries: index.samples.length + index.problems.length } } : {}),
   };
 }
 

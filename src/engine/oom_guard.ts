@@ -15,7 +15,7 @@
 
 import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { OutOfMemoryError } from '../errors';
+import { CoverError, OutOfMemoryError } from '../errors';
 import { WASM_HEAP_MAX_BYTES } from './memory_plan';
 
 export const OOM_SUGGESTION = 'use a smaller --micro-batch or --batch-size, a smaller model, or --backend cpu';
@@ -88,7 +88,8 @@ function gib(bytes: number): string {
  */
 export function outOfMemoryError(err: unknown): OutOfMemoryError | null {
   if (err instanceof OutOfMemoryError) return err;
-  if (!isOutOfMemory(err)) return null;
+  // Another CoverError is already its one line, even when it mentions memory (a rank of a data-parallel job that failed)
+  if (err instanceof CoverError || !isOutOfMemory(err)) return null;
   const heap = wasmHeapBytes();
   const where = heap !== null && tf.engine().backendName === 'wasm' ? `: the wasm heap reached ${gib(heap)} of its 4 GiB limit` : ` on the ${tf.engine().backendName} backend`;
   const detail = typeof (err as Error)?.message === 'string' ? (err as Error).message.split('\n')[0] : String(err);

@@ -12,7 +12,7 @@ import { Shard } from '../data/shard';
 import { DatasetIndex, Preprocessing } from '../data/types';
 import { shownLabels } from '../data/label_names';
 import { TimeSformer } from '../model/timesformer';
-import { EvalMetrics, MetricAccumulator } from './metrics';
+import { EvalMetrics, MetricAccumulator, MetricCounts, metricsFromCounts } from './metrics';
 
 export interface EvalOptions {
   preprocessing: Preprocessing;
@@ -33,6 +33,11 @@ export interface EvalOptions {
   maxBad?: number;
   /** This rank and the world size: the rank evaluates its share of the samples; the shares together are all of them. */
   shard?: Shard;
+  /**
+   * With a shard: every rank's part, in rank order (a collective over the job's ranks, src/dist), so that each rank
+   * returns the metrics and bad samples of the whole evaluation, as one process would. Without it, a rank's own share.
+   */
+  gather?: (part: EvalPart) => EvalPart[];
   seed?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -46,6 +51,19 @@ export interface HeadEval extends EvalMetrics {
   bad: { count: number; paths: string[]; byReason: Record<BadReason, number> };
   /** Rows of the split the dataset reader dropped before evaluation (missing files, unknown labels, bad lines, no label). */
   dropped: DropReport;
+}
+
+/** One rank's share of an evaluation: counts that add up over the ranks, and the samples it could not read. */
+export interface EvalPart {
+  counts: MetricCounts;
+  bad: HeadEval['bad'];
+}
+
+/** The parts of every rank as one: the bad samples in rank order, their counts added. */
+function mergeBad(parts: EvalPart[]): HeadEval['bad'] {
+  const byReason = { ...parts[0].bad.byReason };
+  for (const p of parts.slice(1)) for (const [r, k] of Object.entries(p.bad.byReason)) byReason[r as BadReason] = (byReason[r as BadReason] ?? 0) + k;
+  return { count: parts.reduce((a, p) => a + p.bad.count, 0), paths: parts.flatMap((p) => p.bad.paths), byReason };
 }
 
 export async function evaluateHead(model: TimeSformer, head: string, index: DatasetIndex, opts: EvalOptions): Promise<HeadEval> {
@@ -97,13 +115,8 @@ export async function evaluateHead(model: TimeSformer, head: string, index: Data
     await loader.close();
   }
   const stats = loader.stats();
-  const m = acc.compute();
-  return {
-    ...m,
-    head,
-    dataset: index.name,
-    split: index.split,
-    bad: { count: stats.bad.count, paths: stats.bad.paths, byReason: stats.bad.byReason },
-    dropped,
-  };
+  const mine: EvalPart = { counts: acc.counts(), bad: { count: stats.bad.count, paths: stats.bad.paths, byReason: stats.bad.byReason } };
+  const parts = opts.gather ? opts.gather(mine) : [mine];
+  const m: EvalMetrics = metricsFromCounts(acc.labels, parts.map((p) => p.counts));
+  return { ...m, head, dataset: index.name, split: index.split, bad: mergeBad(parts), dropped };
 }

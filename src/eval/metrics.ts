@@ -120,37 +120,72 @@ export class MetricAccumulator {
   }
 
   compute(): EvalMetrics {
+    return metricsFromCounts(this.labels, [this.counts()]);
+  }
+
+  /** What these samples add to an evaluation: counts that add up over the ranks of a sharded evaluation. */
+  counts(): MetricCounts {
     const C = this.numClasses;
-    if (this.sums.size === 0) {
-      throw new DatasetError('no samples were evaluated', { suggestion: 'check that the evaluation split lists at least one readable video' });
-    }
     const k = Math.min(5, C);
     const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
-    let top1 = 0;
-    let topk = 0;
-    let nonFinite = 0;
-    let minViews = Infinity;
-    let maxViews = 0;
+    const c = { n: this.sums.size, top1: 0, topk: 0, nonFinite: 0, minViews: Infinity, maxViews: 0, confusion };
     for (const s of this.sums.values()) {
-      if (s.logits.some((v) => !Number.isFinite(v))) nonFinite += 1;
+      if (s.logits.some((v) => !Number.isFinite(v))) c.nonFinite += 1;
       // A NaN true-class score never counts; otherwise argmax and inTopK agree on ties.
       const pred = argmax(s.logits);
       confusion[s.label][pred] += 1;
-      if (pred === s.label && !Number.isNaN(s.logits[s.label])) top1 += 1;
-      if (inTopK(s.logits, s.label, k)) topk += 1;
-      minViews = Math.min(minViews, s.views);
-      maxViews = Math.max(maxViews, s.views);
+      if (pred === s.label && !Number.isNaN(s.logits[s.label])) c.top1 += 1;
+      if (inTopK(s.logits, s.label, k)) c.topk += 1;
+      c.minViews = Math.min(c.minViews, s.views);
+      c.maxViews = Math.max(c.maxViews, s.views);
     }
-    const n = this.sums.size;
-    const perClass = this.labels.map((label, c) => {
-      const support = confusion[c].reduce((a, b) => a + b, 0);
-      const correct = confusion[c][c];
-      return { label, support, correct, accuracy: support > 0 ? correct / support : null };
-    });
-    const present = perClass.filter((p) => p.accuracy !== null);
-    const meanClassAccuracy = present.reduce((a, p) => a + (p.accuracy as number), 0) / present.length;
-    return { n, top1: top1 / n, top5: topk / n, k, meanClassAccuracy, perClass, confusion, views: { min: minViews, max: maxViews }, nonFinite };
+    return { ...c, minViews: c.n > 0 ? c.minViews : null };
   }
+}
+
+/** Counts of scored samples (MetricAccumulator.counts); minViews is null when n is 0. */
+export interface MetricCounts {
+  n: number;
+  top1: number;
+  topk: number;
+  nonFinite: number;
+  minViews: number | null;
+  maxViews: number;
+  /** [C, C]: confusion[true][predicted]. */
+  confusion: number[][];
+}
+
+/**
+ * The metrics of the samples of every part together (one part per rank of a sharded evaluation; one for a single
+ * process): the same numbers one accumulator over all of them computes.
+ */
+export function metricsFromCounts(labels: string[], parts: MetricCounts[]): EvalMetrics {
+  const C = labels.length;
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  if (n === 0) {
+    throw new DatasetError('no samples were evaluated', { suggestion: 'check that the evaluation split lists at least one readable video' });
+  }
+  const sum = (f: (p: MetricCounts) => number) => parts.reduce((a, p) => a + f(p), 0);
+  const confusion = Array.from({ length: C }, (_, t) => Array.from({ length: C }, (_, q) => sum((p) => p.confusion[t][q])));
+  const seen = parts.filter((p) => p.n > 0);
+  const perClass = labels.map((label, c) => {
+    const support = confusion[c].reduce((a, b) => a + b, 0);
+    const correct = confusion[c][c];
+    return { label, support, correct, accuracy: support > 0 ? correct / support : null };
+  });
+  const present = perClass.filter((p) => p.accuracy !== null);
+  const meanClassAccuracy = present.reduce((a, p) => a + (p.accuracy as number), 0) / present.length;
+  return {
+    n,
+    top1: sum((p) => p.top1) / n,
+    top5: sum((p) => p.topk) / n,
+    k: Math.min(5, C),
+    meanClassAccuracy,
+    perClass,
+    confusion,
+    views: { min: Math.min(...seen.map((p) => p.minViews as number)), max: Math.max(...seen.map((p) => p.maxViews)) },
+    nonFinite: sum((p) => p.nonFinite),
+  };
 }
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, quote, line break or edge space; quotes doubled. */

@@ -35,6 +35,19 @@ export interface StepOptions {
   seed: number;
   /** Which parameters are trained (default: all trainable variables). */
   trainable?: (name: string) => boolean;
+  /**
+   * Turns this process's gradients into the step's (data parallel: averaged over ranks, src/dist), before the norm,
+   * clipping and the update; it disposes the gradients it is given.
+   */
+  reduce?: (local: BatchGradients) => BatchGradients;
+}
+
+/** A batch's summed gradients and its losses (accumulateGradients). */
+export interface BatchGradients {
+  grads: Map<string, tf.Tensor>;
+  loss: number;
+  perHead: Record<string, { loss: number; n: number }>;
+  samples: number;
 }
 
 export interface StepResult {
@@ -49,8 +62,8 @@ export interface StepResult {
 export function accumulateGradients(
   model: TimeSformer,
   batches: HeadBatch[],
-  opts: Omit<StepOptions, 'lr' | 'clipGradNorm'>,
-): { grads: Map<string, tf.Tensor>; loss: number; perHead: Record<string, { loss: number; n: number }>; samples: number } {
+  opts: Omit<StepOptions, 'lr' | 'clipGradNorm' | 'reduce'>,
+): BatchGradients {
   const total = batches.reduce((n, b) => n + b.labels.length, 0);
   if (total === 0) throw new Error('trainStep: empty batch');
   const named = model.namedWeights();
@@ -138,7 +151,10 @@ export class NonFiniteStepError extends ConfigError {
 
 /** One optimizer step on a co-training batch; a non-finite loss or gradient norm throws before any weight changes. */
 export function trainStep(model: TimeSformer, batches: HeadBatch[], optimizer: Optimizer, opts: StepOptions): StepResult {
-  const { grads, loss, perHead, samples } = accumulateGradients(model, batches, opts);
+  // A rank of a data-parallel job whose share of the batch was all unreadable still joins the all-reduce, with nothing.
+  const local: BatchGradients =
+    batches.length === 0 && opts.reduce ? { grads: new Map(), loss: 0, perHead: {}, samples: 0 } : accumulateGradients(model, batches, opts);
+  const { grads, loss, perHead, samples } = opts.reduce ? opts.reduce(local) : local;
   try {
     const gradNorm = globalNorm(grads);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {

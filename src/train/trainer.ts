@@ -8,6 +8,11 @@
 // by (seed, s), so a run killed at any point and resumed with `--resume` produces the same weights as one that never
 // stopped.
 //
+// Data parallel (src/dist, when a launcher started several ranks): the feed reads this rank's share of every batch and
+// of every evaluation (data/shard.ts); the step's gradients and losses are averaged over the ranks before clipping and
+// the update; each evaluation is gathered so every rank holds the whole split's metrics; rank 0 alone writes the
+// checkpoint, log, report and result, and every rank resumes from them.
+//
 // Nothing is lost in silence: the rows each dataset reader dropped (missing files, unknown labels, bad lines) are counted
 // by reason, logged at the start, checked against --max-bad before the first step, and kept in result.json; samples that
 // turn out unreadable are skipped, counted by reason against the same limit, and listed in result.json; a NaN or
@@ -31,7 +36,7 @@ import { renderReport } from '../report/html_report';
 import { lrAt } from '../run/lr_schedule';
 import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE } from '../run/run_dir';
 import { RunConfig, validateRunConfig } from '../run/run_config';
-import { appendLog, readLog, truncateLog } from '../run/run_log';
+import { appendLog as appendEntry, readLog, truncateLog } from '../run/run_log';
 import { fitTraining } from './memory_preflight';
 import { describeRecipe } from './recipes';
 import { MixedFeed, TrainBatch } from './mixed_feed';
@@ -40,7 +45,7 @@ import { buildModel, resumeModel } from './model_source';
 import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';
 import { checkRunData, dropList, headsFor, openRunData, openTrainFeed, preprocessingFor, RunData } from './run_data';
-import { HeadBatch, NonFiniteStepError, trainStep } from './train_step';
+import { BatchGradients, HeadBatch, NonFiniteStepError, trainStep } from './train_step';
 
 export interface StepProgress {
   step: number;
@@ -52,6 +57,22 @@ export interface StepProgress {
   etaSeconds: number;
 }
 
+/** What the trainer needs from a data-parallel job (src/dist/data_parallel.ts is the one there is). */
+export interface DataParallelRun {
+  /** This rank and the world size: the feed reads this share of every batch and evaluation. */
+  readonly shard: Shard;
+  /** Rank 0: it alone writes the run's files. */
+  readonly isWriter: boolean;
+  /** Milliseconds inside the last step's all-reduce (logged with the step). */
+  readonly allreduceMs: number;
+  /** StepOptions.reduce: the step's gradients and losses from this rank's (averaged over the ranks). */
+  reducer(params: { name: string; shape: number[] }[], heads: string[]): (local: BatchGradients) => BatchGradients;
+  /** A checkpoint of `step` is being written (by rank 0), or was found on resume (`done`). */
+  checkpointAt(step: number, done?: boolean): void;
+  /** Every rank's value, in rank order (a collective). */
+  gatherJson<T>(value: T): T[];
+}
+
 export interface TrainHooks {
   /** A line for the user (run header, evaluations, checkpoints). */
   log?: (line: string) => void;
@@ -59,8 +80,11 @@ export interface TrainHooks {
   progress?: (p: StepProgress) => void;
   /** Aborting it stops the run after the current step, with a checkpoint (Ctrl-C). */
   signal?: AbortSignal;
-  /** This process's rank and the world size: the feed reads this rank's share of every batch and of every evaluation. */
-  shard?: Shard;
+  /**
+   * Data parallel (src/dist): this rank's share (rank and world size) of every batch and evaluation, the gradient
+   * averaging, the gathering of evaluations; rank 0 writes.
+   */
+  dist?: DataParallelRun;
 }
 
 export interface TrainResult {
@@ -89,6 +113,11 @@ interface SavedRun {
   sampler?: MixSamplerState;
 }
 
+/** The parameters a step trains, in the model's order (the same list on every rank). */
+function trainedParams(model: TimeSformer, trainable?: (name: string) => boolean): { name: string; shape: number[] }[] {
+  return [...model.namedWeights()].filter(([name, v]) => v.trainable && (!trainable || trainable(name))).map(([name, v]) => ({ name, shape: v.shape }));
+}
+
 /** Turns a feed batch into per-head tensors, applying mixup where asked. The caller disposes `x`. */
 function toHeadBatches(batch: TrainBatch, model: TimeSformer, cfg: RunConfig): HeadBatch[] {
   return batch.groups.map((g) => {
@@ -108,6 +137,10 @@ function toHeadBatches(batch: TrainBatch, model: TimeSformer, cfg: RunConfig): H
 export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?: boolean; overwrite?: boolean; extendSteps?: number } = {}): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
+  const dist = opts.dist;
+  /** Rank 0 alone writes the run's files; every rank reads them on resume. */
+  const writes = !dist || dist.isWriter;
+  const appendLog = (file: string, entry: object) => writes && appendEntry(file, entry);
   const ckDir = path.join(input.out, CHECKPOINT_DIR);
   let saved: LoadedCheckpoint | null = null;
   let cfg = input;
@@ -139,8 +172,10 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   if (fit.note) log(fit.note);
   cfg = { ...cfg, microBatch: fit.microBatch };
   // Only now, with every check passed, is the folder claimed: refused if it holds another run, or (asked to) cleared.
-  claimRunDir(cfg.out, { ...opts, inputs: [cfg.init] });
-  fs.mkdirSync(cfg.out, { recursive: true });
+  if (writes) {
+    claimRunDir(cfg.out, { ...opts, inputs: [cfg.init] });
+    fs.mkdirSync(cfg.out, { recursive: true });
+  }
   const logFile = path.join(cfg.out, LOG_FILE);
   let model: TimeSformer;
   const optimizer = new Optimizer({ ...DEFAULT_OPTIMIZER[cfg.optimizer], weightDecay: cfg.weightDecay, decayAll: cfg.decayAll ?? false });
@@ -152,7 +187,8 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     optimizer.loadState(run.optimizerStep, saved.state!, model.namedWeights());
     startStep = run.step;
     resumeSampler = run.sampler;
-    truncateLog(logFile, startStep);
+    if (writes) truncateLog(logFile, startStep);
+    dist?.checkpointAt(startStep, true);
     log(`resuming ${cfg.kind} from step ${startStep} of ${cfg.steps} (${ckDir})`);
   } else {
     model = await buildModel(cfg, heads, log);
@@ -162,7 +198,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   const trainable = cfg.freezeTemporal ? (name: string) => !model.params.spec(name).temporal : undefined;
   let feed: MixedFeed;
   try {
-    feed = openTrainFeed(data, cfg, preprocessing, { resume: resumeSampler ?? { batches: startStep }, resumeSource: ckDir, shard: opts.shard });
+    feed = openTrainFeed(data, cfg, preprocessing, { resume: resumeSampler ?? { batches: startStep }, resumeSource: ckDir, shard: dist?.shard });
   } catch (err) {
     optimizer.dispose();
     model.dispose();
@@ -173,6 +209,11 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
 
   let lastSaved: number | null = saved ? startStep : null;
   const save = async (step: number, sampler: MixSamplerState) => {
+    dist?.checkpointAt(step);
+    if (!writes) {
+      lastSaved = step;
+      return;
+    }
     const state = optimizer.stateTensors();
     try {
       await saveCheckpoint(ckDir, {
@@ -212,7 +253,9 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
       let res;
       const tStep = performance.now();
       try {
-        if (hb.length === 0) throw new DatasetError(`step ${step}: every sample of the batch was unreadable`, { suggestion: 'run `cover data check`' });
+        // In a job, a rank whose share was all unreadable still takes part (zero gradients); data_parallel.ts stops
+        // when the whole batch was.
+        if (hb.length === 0 && !dist) throw new DatasetError(`step ${step}: every sample of the batch was unreadable`, { suggestion: 'run `cover data check`' });
         res = trainStep(model, hb, optimizer, {
           lr,
           microBatch: cfg.microBatch,
@@ -220,6 +263,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
           clipGradNorm: cfg.clipGrad,
           seed: hashKeys([cfg.seed, 'step', step]),
           trainable,
+          reduce: dist?.reducer(trainedParams(model, trainable), model.heads.names()),
         });
       } catch (err) {
         if (!(err instanceof NonFiniteStepError)) throw err;
@@ -234,11 +278,11 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
       const perHead = Object.fromEntries(Object.entries(res.perHead).map(([k, v]) => [k, v.loss]));
       const elapsed = (Date.now() - runStart) / 1000;
       const clipsPerSec = ((step - startStep) * cfg.batchSize) / Math.max(elapsed, 1e-9);
-      appendLog(logFile, { type: 'step', step, loss: res.loss, perHead, lr, gradNorm: res.gradNorm, samples: res.samples, time: Date.now(), dataMs: Math.round(dataMs), stepMs: Math.round(stepMs) });
+      appendLog(logFile, { type: 'step', step, loss: res.loss, perHead, lr, gradNorm: res.gradNorm, samples: res.samples, time: Date.now(), dataMs: Math.round(dataMs), stepMs: Math.round(stepMs), ...(dist ? { allreduceMs: Math.round(dist.allreduceMs) } : {}) });
       opts.progress?.({ step, steps: cfg.steps, loss: res.loss, perHead, lr, clipsPerSec, etaSeconds: ((cfg.steps - step) * elapsed) / (step - startStep) });
 
       if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps) {
-        const quick = await evaluateAll(model, data, preprocessing, cfg, { views: '1x1', maxSamples: cfg.evalSamples, shard: opts.shard });
+        const quick = await evaluateAll(model, data, preprocessing, cfg, { views: '1x1', maxSamples: cfg.evalSamples, dist });
         appendLog(logFile, { type: 'eval', step, evals: Object.fromEntries(quick.map((e) => [e.head, { top1: e.top1, top5: e.top5, n: e.n }])) });
         log(`  step ${step}: ${quick.map((e) => `${e.head} top-1 ${(100 * e.top1).toFixed(1)}% (n=${e.n})`).join(', ')}`);
       }
@@ -249,15 +293,18 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
       }
     }
     if (!interrupted) {
-      evals.push(...(await evaluateAll(model, data, preprocessing, cfg, { views: cfg.evalViews, shard: opts.shard })));
+      evals.push(...(await evaluateAll(model, data, preprocessing, cfg, { views: cfg.evalViews, dist })));
       appendLog(logFile, { type: 'eval', step, final: true, views: cfg.evalViews, evals: Object.fromEntries(evals.map((e) => [e.head, { top1: e.top1, top5: e.top5, meanClassAccuracy: e.meanClassAccuracy, n: e.n }])) });
-      writeReport(cfg, model, evals);
+      if (writes) writeReport(cfg, model, evals);
     }
   } finally {
     await feed.close();
     optimizer.dispose();
     model.dispose();
   }
+  // Every rank's unreadable training samples, in rank order (a job's last collective before finish()).
+  const mine = feed.badSamples().map((b) => ({ path: b.path, problem: b.problem, reason: b.reason, dataset: b.dataset }));
+  const badSamples = dist ? dist.gatherJson(mine).flat() : mine;
   const result: TrainResult = {
     out: cfg.out,
     checkpoint: ckDir,
@@ -268,10 +315,10 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     seconds: (Date.now() - t0) / 1000,
     lastLoss,
     evals,
-    badSamples: feed.badSamples().map((b) => ({ path: b.path, problem: b.problem, reason: b.reason, dataset: b.dataset })),
+    badSamples,
     dropped: dropList(data),
   };
-  writeAtomically(path.join(cfg.out, RESULT_FILE), (fd) => fs.writeSync(fd, `${JSON.stringify(result, null, 2)}\n`));
+  if (writes) writeAtomically(path.join(cfg.out, RESULT_FILE), (fd) => fs.writeSync(fd, `${JSON.stringify(result, null, 2)}\n`));
   return result;
 }
 
@@ -289,7 +336,7 @@ export async function evaluateAll(
   data: RunData,
   preprocessing: Preprocessing,
   cfg: Pick<RunConfig, 'seed' | 'cacheDir' | 'memoryCacheMiB' | 'concurrency' | 'maxBad'>,
-  opts: { views: string; maxSamples?: number; shard?: Shard },
+  opts: { views: string; maxSamples?: number; dist?: DataParallelRun },
 ): Promise<HeadEval[]> {
   const out: HeadEval[] = [];
   for (const [name, val] of data.val) {
@@ -304,7 +351,8 @@ export async function evaluateAll(
         memoryCacheBytes: (cfg.memoryCacheMiB ?? 0) * 2 ** 20,
         concurrency: cfg.concurrency,
         maxBad: cfg.maxBad,
-        shard: opts.shard,
+        shard: opts.dist?.shard,
+        gather: opts.dist && ((part) => opts.dist!.gatherJson(part)),
       }),
     );
   }

@@ -107,6 +107,8 @@ const SPECS: Record<string, Spec> = {
   '--from': TEXT,
   '--cotrained': TEXT,
   '--source-steps': int(1, 100_000_000),
+  '--nproc': int(1, 256),
+  '--shard': ['', '1', '2/2', '-1/2', '1/0', 'a/b', '1.5/2', '0/2/3', '0/1000001'],
 };
 
 /** Positional arguments, as `<command path> <name>`. */
@@ -118,6 +120,7 @@ const ARG_SPECS: Record<string, Spec> = {
   'data check name-or-path': TEXT,
   'predict file': TEXT,
   'export checkpoint': TEXT,
+  'data merge-checks report': TEXT,
 };
 
 // ---- walking the program ----------------------------------------------------------------------------------------------
@@ -211,7 +214,7 @@ test('every option that takes a value and every argument of every command has a 
   expect(missing).toEqual([]);
   // Every command the user can run is walked: the list is the program's, not this file's.
   expect(LEAVES.map((l) => l.path.join(' ')).sort()).toEqual(
-    ['cotrain', 'data check', 'demo-data', 'doctor', 'eval', 'export', 'parity', 'pretrain', 'predict', 'report', 'study', 'transfer'].sort(),
+    ['cotrain', 'data check', 'data merge-checks', 'demo-data', 'doctor', 'eval', 'export', 'parity', 'pretrain', 'predict', 'report', 'study', 'transfer'].sort(),
   );
 });
 

@@ -2,7 +2,7 @@
 // k = min(5, C), mean class accuracy over the classes present, the confusion matrix and its CSV.
 
 import { DatasetError } from '../../src/errors';
-import { argmax, confusionCsv, csvField, inTopK, MetricAccumulator } from '../../src/eval/metrics';
+import { argmax, confusionCsv, csvField, inTopK, MetricAccumulator, metricsFromCounts } from '../../src/eval/metrics';
 
 describe('MetricAccumulator', () => {
   test('sums views, then scores a hand-worked 3-class example', () => {
@@ -121,5 +121,23 @@ describe('confusionCsv', () => {
     expect(csvField('two\nlines')).toBe('"two\nlines"');
     expect(csvField(' padded')).toBe('" padded"');
     expect(() => confusionCsv([[1, 2]], ['a'])).toThrow(/not 1×1/);
+  });
+});
+
+describe('metricsFromCounts: an evaluation sharded over ranks', () => {
+  test("the ranks' counts added up are the metrics of one accumulator over every sample (an empty share included)", () => {
+    const labels = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const rows = Array.from({ length: 23 }, (_, i) => ({ id: i, label: (i * 5) % 6, logits: Float32Array.from(labels, (_, c) => Math.sin(i * 7 + c * 3) + (c === i % 6 ? 0.8 : 0)) }));
+    rows[4].logits[2] = NaN;
+    const one = new MetricAccumulator(labels);
+    const shares = [new MetricAccumulator(labels), new MetricAccumulator(labels), new MetricAccumulator(labels)];
+    rows.forEach((r, i) => {
+      for (const v of [0, 1]) one.accumulate(r.id, r.logits.map((x) => x + v), r.label);
+      for (const v of [0, 1]) shares[i < 10 ? 0 : 2].accumulate(r.id, r.logits.map((x) => x + v), r.label);
+    });
+    const parts = shares.map((s) => JSON.parse(JSON.stringify(s.counts()))); // as they travel between ranks
+    expect(parts[1].n).toBe(0);
+    expect(metricsFromCounts(labels, parts)).toEqual(one.compute());
+    expect(() => metricsFromCounts(labels, [parts[1], parts[1]])).toThrow(DatasetError);
   });
 });

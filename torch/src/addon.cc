@@ -1,5 +1,6 @@
 // The cover-torch addon: a table of at::Tensor by id (table.cc), the device/threads/precision state (state.cc) and an op
-// dispatcher over ATen (dispatch.cc, ops_*.cc), and the optimizer step over every parameter in one call (ops_optimizer.cc). The tfjs backend in src/engine/backends/torch drives it.
+// dispatcher over ATen (dispatch.cc, ops_*.cc), the optimizer step over every parameter in one call (ops_optimizer.cc) and
+// c10d's collectives (dist.cc). The tfjs backend in src/engine/backends/torch drives it.
 #include "common.h"
 
 #include <climits>
@@ -30,6 +31,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerTable(env, exports);
   registerState(env, exports);
   registerDispatch(env, exports);
+  registerDist(env, exports);
   registerOptimizer(env, exports);
   return exports;
 }

@@ -69,6 +69,9 @@ bool registerOp(const char* name, OpDef def);
 void registerDispatch(Napi::Env env, Napi::Object exports);
 void registerOptimizer(Napi::Env env, Napi::Object exports);  // ops_optimizer.cc
 
+// ---- c10d collectives for data parallel (dist.cc) ----
+void registerDist(Napi::Env env, Napi::Object exports);
+
 /** Matmul honouring the precision setting (bf16: operands cast to bfloat16, result back to float32). */
 at::Tensor precisionMatmul(const at::Tensor& a, const at::Tensor& b);
 

@@ -2,7 +2,7 @@
 // batches mixed in proportion to dataset size (CoVeR). With no --data it trains on the demo suite.
 
 import { Command } from 'commander';
-import { addTrainOptions, TrainCliOptions } from '../train_options';
+import { addTrainOptions, nprocOption, TrainCliOptions } from '../train_options';
 import { namesArg } from '../parse';
 import { trainAction } from './train_common';
 
@@ -10,7 +10,7 @@ export function cotrainCommand(): Command {
   const cmd = new Command('cotrain')
     .description('co-train one model on several video and image datasets, one head per dataset (CoVeR)')
     .option('--datasets <list>', 'comma-separated dataset names (k400,k600,k700,ssv2,mit,imnet, or names given with --data)', namesArg('--datasets'), 'k400,ssv2,mit,imnet');
-  addTrainOptions(cmd);
+  addTrainOptions(cmd).addOption(nprocOption());
   cmd.addHelpText(
     'after',
     `

@@ -1,15 +1,20 @@
 // `cover data check <name-or-path>`: reads a dataset's index (any supported layout), opens every entry the way training
 // will, and prints counts per class and the first problems (or --json). Exit code 0 when clean, 1 when any entry had
-// a problem, so scripts can gate on it.
+// a problem, so scripts can gate on it. `--shard i/N --out FILE` checks one part of the split (a job array's task);
+// `cover data merge-checks FILE...` adds the parts up to the whole split's report.
 
+import * as fs from 'fs';
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
-import { CheckReport, checkDataset } from '../../data/check';
+import { CheckReport, CheckShard, checkDataset } from '../../data/check';
+import { mergeChecks, readShardReport } from '../../data/merge_checks';
+import { writeAtomically } from '../../checkpoint/safetensors';
+import { UsageError } from '../../errors';
 import { SPLITS, Split } from '../../data/datasets/common';
 import { DATASET_FORMATS, SHORT_NAMES, openDataset, parseDataPaths } from '../../data/datasets/registry';
 import { DatasetFormat } from '../../data/types';
 import { jsonOption } from '../options';
-import { dataArg, intArg } from '../parse';
+import { dataArg, intArg, shardArg } from '../parse';
 import { RUN_LIMITS } from '../../run/run_config';
 
 interface CheckCliOptions {
@@ -19,6 +24,8 @@ interface CheckCliOptions {
   json?: boolean;
   maxProblems: number;
   concurrency: number;
+  shard?: CheckShard;
+  out?: string;
 }
 
 /** Classes listed one per row up to this many; beyond it only classes with problems are listed. */
@@ -35,17 +42,45 @@ export function dataCommand(): Command {
       .addOption(new Option('--data <name=path>', 'folder of a named dataset (repeatable): --data k400=/data/kinetics400').argParser(dataArg('--data')).default([]))
       .addOption(new Option('--max-problems <n>', 'problems to list (all are counted)').argParser(intArg('--max-problems', { min: 1 })).default(20))
       .addOption(new Option('--concurrency <n>', 'files decoded at once').argParser(intArg('--concurrency', { min: 1, max: RUN_LIMITS.maxConcurrency })).default(2))
+      .addOption(new Option('--shard <i/N>', 'check only part i (from 0) of N of the split, for a job array; merge the parts with `cover data merge-checks`').argParser(shardArg('--shard')))
+      .option('--out <file>', 'also write the report as JSON to this file (a sharded check needs it, for merge-checks)')
       .addOption(jsonOption())
       .exitOverride() // index.ts overrides only top-level commands; usage errors here must not process.exit either
       .action(async (spec: string, opts: CheckCliOptions) => {
+        if (opts.shard && !opts.out) {
+          throw new UsageError(`--shard ${opts.shard.index}/${opts.shard.count} needs --out FILE, the report that \`cover data merge-checks\` adds up`, {
+            suggestion: `add e.g. --out check.${opts.shard.index}-of-${opts.shard.count}.json`,
+          });
+        }
+        if (opts.out && fs.existsSync(opts.out)) throw new UsageError('--out: the file exists', { path: opts.out, suggestion: 'give a new file name, or remove it first' });
         const index = await openDataset(spec, { split: opts.split, data: parseDataPaths(opts.data), format: opts.format });
         const progress = !opts.json && process.stderr.isTTY;
         const report = await checkDataset(index, {
           concurrency: opts.concurrency,
-          maxProblems: opts.maxProblems,
+          // a shard's report keeps every problem, so that the merged list is the one a whole check gives
+          maxProblems: opts.shard ? Number.MAX_SAFE_INTEGER : opts.maxProblems,
+          shard: opts.shard,
           onProgress: progress ? (done, total) => process.stderr.write(`\rchecking ${done}/${total}`) : undefined,
         });
         if (progress) process.stderr.write('\r\x1b[K');
+        if (opts.out) writeAtomically(opts.out, (fd) => fs.writeSync(fd, `${JSON.stringify(report, null, 2)}\n`));
+        const shown = { ...report, problems: report.problems.slice(0, opts.maxProblems) };
+        process.stdout.write(opts.json ? JSON.stringify(shown, null, 2) + '\n' : renderCheck(shown));
+        if (!report.clean) process.exitCode = 1;
+      }),
+  );
+  data.addCommand(
+    new Command('merge-checks')
+      .description('add up the reports of a sharded `cover data check --shard i/N --out FILE` into the report of the whole split')
+      .argument('<report...>', 'the JSON reports of shards 0/N to N-1/N')
+      .addOption(new Option('--max-problems <n>', 'problems to list (all are counted)').argParser(intArg('--max-problems', { min: 1 })).default(20))
+      .option('--out <file>', 'also write the merged report as JSON to this file')
+      .addOption(jsonOption())
+      .exitOverride()
+      .action((files: string[], opts: { maxProblems: number; out?: string; json?: boolean }) => {
+        if (opts.out && fs.existsSync(opts.out)) throw new UsageError('--out: the file exists', { path: opts.out, suggestion: 'give a new file name, or remove it first' });
+        const report = mergeChecks(files.map(readShardReport), files, opts.maxProblems);
+        if (opts.out) writeAtomically(opts.out, (fd) => fs.writeSync(fd, `${JSON.stringify(report, null, 2)}\n`));
         process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderCheck(report));
         if (!report.clean) process.exitCode = 1;
       }),
@@ -56,7 +91,8 @@ export function dataCommand(): Command {
 /** The report as text: a per-class table, totals, problems by kind, and the first problems. */
 export function renderCheck(r: CheckReport): string {
   const lines: string[] = [];
-  lines.push(`${r.name} (${r.format}, ${r.split} split): ${r.root}`);
+  const part = r.shard ? `, shard ${r.shard.index}/${r.shard.count}: ${r.samples} of ${r.shard.splitSamples} samples` : '';
+  lines.push(`${r.name} (${r.format}, ${r.split} split${part}): ${r.root}`);
   const table = new Table({ head: ['class', 'name', 'entries', 'ok', 'bad'], colAligns: ['right', 'left', 'right', 'right', 'right'], style: { head: [], border: [], compact: true } });
   const rows = r.perClass.length <= MAX_CLASS_ROWS ? r.perClass : r.perClass.filter((c) => c.ok < c.samples);
   for (const c of rows) table.push([c.label, c.name, c.samples, c.ok, c.samples - c.ok]);

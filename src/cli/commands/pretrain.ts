@@ -2,7 +2,7 @@
 // scratch or from imported ViT weights; its checkpoint is where `cover cotrain --init` starts.
 
 import { Command } from 'commander';
-import { addTrainOptions, TrainCliOptions } from '../train_options';
+import { addTrainOptions, nprocOption, TrainCliOptions } from '../train_options';
 import { namesArg } from '../parse';
 import { trainAction } from './train_common';
 
@@ -10,7 +10,7 @@ export function pretrainCommand(): Command {
   const cmd = new Command('pretrain')
     .description('train the non-temporal parameters on image datasets (T = 1); the checkpoint seeds cotrain')
     .option('--datasets <list>', 'comma-separated image dataset names', namesArg('--datasets'), 'imnet');
-  addTrainOptions(cmd);
+  addTrainOptions(cmd).addOption(nprocOption());
   cmd.addHelpText(
     'after',
     `

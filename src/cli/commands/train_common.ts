@@ -12,26 +12,46 @@ import { checkRunDir } from '../../run/run_dir';
 import { runTraining, TrainResult } from '../../train/trainer';
 import { runEvalFacts } from '../../eval/facts';
 import { renderEvals } from '../eval_render';
-import { createProgress, interruptSignal } from '../progress';
+import { createProgress, interruptSignal, Progress } from '../progress';
+import { backendForJob, currentJob, joinJob } from '../../dist/job';
+import { readLaunchEnv } from '../../dist/launch_env';
+import { launchRanks, withoutNproc } from '../../dist/launcher';
+import { UsageError } from '../../errors';
+import { checkEvenShares } from '../../data/shard';
 import { duration } from '../render';
 import { runConfigFrom, TrainCliOptions } from '../train_options';
 import { engineRequest } from '../options';
 import { getPreset } from '../../config/presets';
 
-export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions): Promise<TrainResult> {
-  const progress = createProgress({ json: o.json });
+export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions): Promise<TrainResult | null> {
+  if (o.nproc !== undefined && o.nproc > 1) {
+    process.exitCode = await startRanks(kind, o.nproc, o);
+    return null;
+  }
+  // A rank of a data-parallel job (torchrun, srun, --nproc): rank 0 talks and writes, the others train quietly.
+  const job = currentJob();
+  const quiet = job !== null && job.rank > 0;
+  const progress = quiet ? silentProgress() : createProgress({ json: o.json });
   const out = o.out ?? path.join('runs', kind);
-  checkRunDir(out, { resume: o.resume, overwrite: o.overwrite, inputs: [o.init] }); // before any work; the trainer claims it before its first write
+  if (!quiet) checkRunDir(out, { resume: o.resume, overwrite: o.overwrite, inputs: [o.init] }); // before any work; the trainer claims it before its first write
   const settings = runConfigFrom(kind, o, { datasets: [], data: {}, out });
+  // Every rank would say it: the batch must split into equal shares (a resumed run's was checked when it started).
+  if (job && !o.resume) checkEvenShares(settings.batchSize, { rank: job.rank, world: job.world });
   const backend = await initBackend({
     ...engineRequest(o),
-    backend: backendForTraining({ ...o, ...settings, fromCheckpoint: o.resume || (o.init !== undefined && !o.init.endsWith('.safetensors')) }),
+    backend: job
+      ? backendForJob(job.world, o.backend, job.launcher)
+      : backendForTraining({ ...o, ...settings, fromCheckpoint: o.resume || (o.init !== undefined && !o.init.endsWith('.safetensors')) }),
   });
+  const interrupt = interruptSignal(progress.line);
+  const dist = job ? joinJob(job, interrupt.signal) : undefined;
   const { parseDataPaths } = await import('../../data/datasets/registry');
-  // A resumed run reads its datasets and settings from its checkpoint; nothing is resolved again.
-  const resolved = o.resume
+  // A resumed run reads its datasets and settings from its checkpoint; nothing is resolved again. In a job, rank 0
+  // resolves first (it may generate the demo suite), then the others read what it made.
+  const resolve = async () => o.resume
     ? { datasets: [], data: {}, demo: undefined }
     : await resolveRunDatasets(datasetNames, parseDataPaths(o.data), { demoDir: o.demoDir, demoSize: o.demo, log: progress.line });
+  const resolved = dist ? await dist.writerFirst(resolve) : await resolve();
   const cfg = { ...settings, datasets: resolved.datasets, data: resolved.data };
   if (!o.resume) progress.line(
     `cover ${kind}: ${cfg.datasets.map((d) => d.name).join(' + ')}${resolved.demo ? ` (demo suite ${resolved.demo})` : ''} | preset ${cfg.preset} | backend ${backend.name}${backend.device ? ` (${backend.device}, ${backend.precision})` : ''}` +
@@ -39,14 +59,21 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
       `${cfg.optimizer} lr ${cfg.lr} ${cfg.schedule} | out ${out}`,
   );
   progress.line(`accelerator: ${backend.accel.active ? backend.accel.reason : `not in use (${backend.accel.reason})`}`);
-  const interrupt = interruptSignal(progress.line);
+  if (dist) progress.line(`data parallel: ${dist.pg.world} ranks (${job!.launcher}, ${dist.pg.backend} at ${job!.addr}:${job!.port}); batch ${cfg.batchSize} = ${dist.pg.world} x ${cfg.batchSize / dist.pg.world} clips`);
   let result: TrainResult;
   try {
-    result = await runTraining(cfg, { resume: o.resume, overwrite: o.overwrite, extendSteps: o.steps, log: progress.line, progress: progress.step, signal: interrupt.signal });
+    const hooks = { resume: o.resume, overwrite: o.overwrite, extendSteps: o.steps, log: progress.line, progress: progress.step };
+    if (dist) {
+      result = await dist.guard(() => runTraining(cfg, { ...hooks, dist, signal: dist.signal }));
+      dist.finish();
+    } else {
+      result = await runTraining(cfg, { ...hooks, signal: interrupt.signal });
+    }
   } finally {
     interrupt.dispose();
     progress.done();
   }
+  if (quiet) return result;
   if (o.json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return result;
@@ -70,4 +97,21 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   if (result.badSamples.length > 0) process.stdout.write(`skipped ${result.badSamples.length} unreadable samples: ${result.badSamples.slice(0, 5).map((b) => b.path).join(', ')}\n`);
   process.stdout.write(`checkpoint: ${result.checkpoint}\nlog: ${path.join(out, 'log.jsonl')}\nreport: ${path.join(out, 'report.html')}\n`);
   return result;
+}
+
+/** `--nproc N`: checks the backend first (one line instead of N), then starts the ranks and waits for them. */
+async function startRanks(kind: RunKind, nproc: number, o: TrainCliOptions): Promise<number> {
+  const inJob = readLaunchEnv();
+  if (inJob) {
+    throw new UsageError(`--nproc ${nproc}: this process is already rank ${inJob.rank} of ${inJob.world}, started by ${inJob.launcher}`, {
+      suggestion: 'let either the launcher or --nproc start the ranks, not both',
+    });
+  }
+  backendForJob(nproc, o.backend, `--nproc ${nproc}`);
+  if (!o.resume) checkEvenShares(runConfigFrom(kind, o, { datasets: [], data: {}, out: '' }).batchSize, { rank: 0, world: nproc });
+  return launchRanks({ nproc, args: [process.argv[1], ...withoutNproc(process.argv.slice(2))] });
+}
+
+function silentProgress(): Progress {
+  return { line: () => {}, step: () => {}, done: () => {} };
 }

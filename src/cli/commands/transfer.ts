@@ -13,6 +13,7 @@ import { createProgress, interruptSignal } from '../progress';
 import { pct, table, duration } from '../render';
 import { intArg, nameArg, namesArg } from '../parse';
 import { RUN_LIMITS } from '../../run/run_config';
+import { currentJob } from '../../dist/job';
 import { addTrainOptions, runConfigFrom, TrainCliOptions } from '../train_options';
 import { isDemoSpec, transferFacts } from '../../eval/facts';
 
@@ -39,6 +40,8 @@ Examples:
   );
   return cmd.action(async (a: string, b: string, o: TrainCliOptions & { from?: string; cotrained?: string; sourceSteps: number }) => {
     if (o.resume) throw new UsageError('--resume is not supported by transfer', { suggestion: 'resume the stage that stopped with cover cotrain --resume --out <its folder>' });
+    const job = currentJob();
+    if (job) throw new UsageError(`cover transfer runs as one process, but this is rank ${job.rank} of ${job.world} (${job.launcher})`, { suggestion: 'run its stages as `cover cotrain ... --init` under the launcher, or start transfer without it' });
     const progress = createProgress({ json: o.json });
     const sourceNames = o.from ? [] : a.split(',').map((s) => s.trim()).filter(Boolean);
     const out = o.out ?? path.join('runs', `transfer_${o.from ? 'from' : sourceNames.join('+')}_to_${b}`);

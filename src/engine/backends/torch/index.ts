@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../../../errors';
 import { registerFusedStep } from '../../fused';
-import { loadTorch } from './addon';
+import { loadTorch, TorchAddon } from './addon';
 import { TorchBackend } from './backend';
 import { TORCH_FUSED_STEP } from './fused_step';
 import { BACKEND_NAME, registerTorchKernels } from './kernels';
@@ -108,4 +108,28 @@ export async function startTorch(opts: TorchStartOptions): Promise<TorchInfo> {
 export function torchMemory(): { tensors: number; bytes: number } {
   const { addon } = loadTorch();
   return addon ? addon.memory() : { tensors: 0, bytes: 0 };
+}
+
+/** c10d's collectives over the active torch backend's tensors (src/dist uses them); null when torch is not active. */
+export interface TorchCollectives {
+  dist: TorchAddon['dist'];
+  /** The addon's id of a tensor held by the torch backend. */
+  idOf(t: tf.Tensor): number;
+  /** A tfjs tensor over a new addon tensor (ownership moves to tfjs). */
+  adopt(id: number, shape: number[]): tf.Tensor;
+}
+
+export function torchCollectives(): TorchCollectives | null {
+  const { addon } = loadTorch();
+  if (!addon || tf.getBackend() !== BACKEND_NAME) return null;
+  const backend = tf.backend() as TorchBackend;
+  return {
+    dist: addon.dist,
+    idOf: (t) => backend.idOf(t),
+    adopt: (id, shape) => {
+      const dataId = {};
+      backend.data.set(dataId, { id, dtype: 'float32', refCount: 1 });
+      return tf.engine().makeTensorFromTensorInfo({ dataId, shape, dtype: 'float32' }, backend);
+    },
+  };
 }
