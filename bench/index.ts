@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const threads = arg('--threads') ? Number(arg('--threads')) : undefined;
   // 'wasm2' is wasm with the opt-in 2-thread build (--threads 2).
-  const backends = (arg('--backends') ?? 'tensorflow,wasm,wasm+native,torch,pytorch,wasm2,cpu').split(',');
+  // PyTorch first: its base step needs ~17 GB, which it could not get once this process holds torch's and wasm's memory.
+  const backends = (arg('--backends') ?? 'pytorch,tensorflow,wasm,wasm+native,torch,wasm2,cpu').split(',');
   const withBase = !process.argv.includes('--no-base');
   const log = (s: string) => (json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
   const report: BenchReport = { machine: { cpus: require('os').cpus().length, node: process.version }, gemm: {}, train: [] };
