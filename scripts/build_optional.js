@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// `npm ci`'s postinstall: builds the optional native parts (native/: the accelerator, torch/: the libtorch backend) that
+// npm did not build itself. npm 11 skips a dependency's install script unless package.json's allowScripts approves it,
+// and its approvals do not match local `file:` packages, so cover builds them here, as their own install scripts would.
+// A part that cannot be built (no g++, no libtorch) is left out with its build's reason, and cover runs without it.
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const PARTS = [
+  { dir: 'native', built: 'build/Release/cover_native.node' },
+  { dir: 'torch', built: 'build/cover_torch.node' },
+];
+
+for (const part of PARTS) {
+  const dir = path.join(root, part.dir);
+  if (fs.existsSync(path.join(dir, part.built))) continue; // npm ran its install script, or an earlier install did
+  const r = spawnSync(process.execPath, ['build.js'], { cwd: dir, stdio: 'inherit' });
+  if (r.status !== 0) process.stdout.write(`cover: optional ${part.dir}/ not built (see above); cover runs without it\n`);
+}
