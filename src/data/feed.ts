@@ -68,8 +68,8 @@ export interface FeedOptions {
   shard?: Shard;
 }
 
-export interface FeedGroup {
-  dataset: string;
+/** Decoded samples of one dataset, ready for the model. */
+export interface DecodedClips {
   /** [b*V, T, S, S, 3] float32, normalised, sample-major (sample i's views are rows i*V .. i*V+V-1). */
   x: Float32Array;
   shape: [number, number, number, number, 3];
@@ -78,7 +78,12 @@ export interface FeedGroup {
   /** [b] class ids (-1 for unlabelled splits). */
   labels: Int32Array;
   paths: string[];
+  /** Index into DatasetIndex.samples of each sample. */
   sampleIdx: number[];
+}
+
+export interface FeedGroup extends DecodedClips {
+  dataset: string;
   /** Row of each sample in the global batch. */
   rows: number[];
 }

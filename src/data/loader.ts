@@ -15,7 +15,7 @@
 
 import { DatasetError, UsageError } from '../errors';
 import { BadReason } from './bad_samples';
-import { Feed, FeedPlan, PlannedBatch } from './feed';
+import { DecodedClips, Feed, FeedPlan, PlannedBatch } from './feed';
 import { createRng, permutation } from './rng';
 import { SampleOptions } from './sample_decode';
 import { parseViews } from './sampling';
@@ -46,17 +46,7 @@ export interface LoaderOptions extends SampleOptions {
   shard?: Shard;
 }
 
-export interface Batch {
-  /** [B*V, T, S, S, 3] float32, normalised. */
-  x: Float32Array;
-  shape: [number, number, number, number, 3];
-  /** Views per sample (V). */
-  views: number;
-  /** [B] class ids (-1 for unlabelled splits). */
-  labels: Int32Array;
-  paths: string[];
-  /** Index into DatasetIndex.samples of each sample. */
-  sampleIdx: number[];
+export interface Batch extends DecodedClips {
   /** Epoch of the batch's first sample. */
   epoch: number;
   /** Positions consumed once this batch is (every rank's, bad ones included): pass it as `startAt` to resume after it. */

@@ -3,7 +3,6 @@
 // study.html. The run settings are the training commands' own (addTrainOptions, runConfigFrom), so every option a
 // `cover cotrain` takes (a recipe among them) applies to every arm the same way.
 
-import * as path from 'path';
 import { Command, Option } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { parseDataPaths } from '../../data/datasets/registry';
@@ -11,6 +10,7 @@ import { UsageError } from '../../errors';
 import { BUDGETS, Budget } from '../../study/budget';
 import { renderStudyMarkdown } from '../../study/render_md';
 import { checkSpec } from '../../study/plan';
+import { QUICK, quickSettings, STUDY_OUT, STUDY_STEPS, studySpec } from '../../study/request';
 import { runStudy } from '../../study/study';
 import { backendForTraining } from '../../train/auto_backend';
 import { engineRequest } from '../options';
@@ -18,18 +18,6 @@ import { intArg, namesArg } from '../parse';
 import { createProgress, interruptSignal } from '../progress';
 import { duration } from '../render';
 import { addTrainOptions, runConfigFrom, TrainCliOptions } from '../train_options';
-
-/**
- * Steps of each single-dataset arm (fine-tuning: half) on the small demo suite, chosen so that 3 seeds of the default
- * arms (39 trainings, 8100 steps of 8 clips and about 15,000 val samples at 1x3 views) fit in about 45 minutes on the
- * 2-core reference machine: an estimate from the README's measured 0.19 s a step all-in and ~0.05 s a val sample, to be
- * replaced by the full study's own wall time.
- */
-export const STUDY_STEPS = 300;
-/** `--quick`: one seed of a few steps of the tiny preset on the tiny suite (a smoke test; CI). */
-const QUICK = { seeds: 1, steps: 4, preset: 'tiny', demo: 'tiny' as const, batchSize: 4, out: path.join('runs', 'study-quick') };
-/** The transfer targets of CoVeR's announcement, used by default where they are among --datasets. */
-const PAPER_TARGETS = ['ssv2', 'k400'];
 
 interface StudyCliOptions extends TrainCliOptions {
   datasets: string;
@@ -69,35 +57,29 @@ Examples:
     if (o.resume) throw new UsageError('--resume is not needed by study', { suggestion: 'run the same command again: finished arms are reused and a stopped one resumes' });
     if (o.epochs !== undefined) throw new UsageError('--epochs is not used by study: its budget is in steps', { suggestion: 'give --steps N (and --budget clips for equal clips of each dataset)' });
     if (o.fixedCounts) throw new UsageError('--fixed-counts is not used by study: its arms train different datasets', { suggestion: 'leave it out; co-trained arms mix batches by dataset size (--temperature)' });
-    if (o.quick) {
-      if (!given('seeds')) o.seeds = QUICK.seeds;
-      if (!given('steps')) o.steps = QUICK.steps;
-      if (!given('preset')) o.preset = QUICK.preset;
-      if (!given('demo')) o.demo = QUICK.demo;
-      if (!given('batchSize')) o.batchSize = QUICK.batchSize;
-    }
+    if (o.quick) Object.assign(o, quickSettings(given));
     if (!given('evalEvery')) o.evalEvery = 0; // the study reads the final evaluations only
-    const videos = o.datasets.split(',');
-    const transferTo = o.transferTo === 'none' ? [] : o.transferTo ? o.transferTo.split(',') : PAPER_TARGETS.filter((t) => videos.includes(t));
     const steps = o.steps ?? STUDY_STEPS;
-    const out = o.out ?? (o.quick ? QUICK.out : path.join('runs', 'study'));
+    const out = o.out ?? (o.quick ? QUICK.out : STUDY_OUT);
     // Every training option, --recipe included, reaches each arm through the same RunConfig.
     const base = runConfigFrom('cotrain', { ...o, steps }, { datasets: [], data: parseDataPaths(o.data), out });
-    const spec = {
+    const videos = o.datasets.split(',');
+    const spec = studySpec({
       videos,
       images: o.images.split(','),
-      transferTo,
-      seeds: Array.from({ length: o.seeds }, (_, i) => base.seed + i),
+      transferTo: o.transferTo === 'none' ? [] : o.transferTo?.split(','),
+      seeds: o.seeds,
+      firstSeed: base.seed,
       steps,
-      finetuneSteps: o.finetuneSteps ?? Math.max(1, Math.round(steps / 2)),
+      finetuneSteps: o.finetuneSteps,
       budget: o.budget,
-    };
+    });
     checkSpec(spec); // before the backend starts
     const progress = createProgress({ json: o.json });
     const backend = await initBackend({ ...engineRequest(o), backend: backendForTraining({ ...o, ...base, fromCheckpoint: o.init !== undefined && !o.init.endsWith('.safetensors') }) });
     progress.line(
       `cover study: ${videos.join(', ')} + images ${spec.images.join(', ')} | ${spec.seeds.length} seed${spec.seeds.length > 1 ? 's' : ''} | budget ${spec.budget}, ${steps} steps a single arm` +
-        `${transferTo.length ? ` | transfer to ${transferTo.join(', ')} (${spec.finetuneSteps} steps)` : ''} | preset ${base.preset} | backend ${backend.name} | out ${out}`,
+        `${spec.transferTo.length ? ` | transfer to ${spec.transferTo.join(', ')} (${spec.finetuneSteps} steps)` : ''} | preset ${base.preset} | backend ${backend.name} | out ${out}`,
     );
     progress.line(`accelerator: ${backend.accel.active ? backend.accel.reason : `not in use (${backend.accel.reason})`}`);
     const interrupt = interruptSignal(progress.line);
