@@ -71,4 +71,4 @@ test('SIGKILL mid-training, then --resume, matches an uninterrupted run exactly'
   const l2 = stepLosses(killed);
   expect([...l2.keys()]).toEqual([...l1.keys()]);
   for (const [s, l] of l1) expect(l2.get(s)).toBe(l);
-});
+}, 400_000); // three runs of the CLI, each allowed 240 s by run()
