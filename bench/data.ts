@@ -11,13 +11,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { createLoader } from '../src/data/loader';
-import { MixedFeed } from '../src/train/mixed_feed';
+import { createLoader } from '../src/data/feed/loader';
+import { MixedFeed } from '../src/data/feed/mixed_feed';
 import { createRng } from '../src/data/rng';
 import { DatasetIndex, Preprocessing } from '../src/data/types';
-import { decodeClip } from '../src/data/video/decode';
-import { requireFfmpeg } from '../src/data/video/find_ffmpeg';
-import { probeVideo, totalFrames } from '../src/data/video/probe';
+import { decodeClip } from '../src/data/decode/video/decode';
+import { requireFfmpeg } from '../src/data/decode/video/find_ffmpeg';
+import { probeVideo, totalFrames } from '../src/data/decode/video/probe';
 
 export interface DataBenchRow {
   what: 'decode' | 'loader' | 'feed';

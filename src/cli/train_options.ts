@@ -4,7 +4,7 @@
 
 import { Command, Option } from 'commander';
 import { PRESET_NAMES } from '../config/presets';
-import { DEMO_SIZES } from '../data/demo/plan';
+import { DEMO_SIZES } from '../demo/plan';
 import { UsageError } from '../errors';
 import { LR_SCHEDULES } from '../run/lr_schedule';
 import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName, resolveRunConfig, RunInput } from '../train/recipes';

@@ -1,10 +1,10 @@
 // What the trainer needs from a data-parallel job, in one object: this rank's share of the data (the feed reads it,
-// data/shard.ts), the gradient averaging of each step, evaluations gathered from every rank's share, who writes the run's files (rank 0), a stop that every rank agrees on (Ctrl-C on one rank
+// data/feed/shard.ts), the gradient averaging of each step, evaluations gathered from every rank's share, who writes the run's files (rank 0), a stop that every rank agrees on (Ctrl-C on one rank
 // stops all of them after the same step), what the last intact checkpoint is, and one failure line for every rank.
 // A single process has none of this: the trainer then runs as it always did.
 
 import { DatasetError } from '../errors';
-import type { Shard } from '../data/shard';
+import type { Shard } from '../data/feed/shard';
 import type { DataParallelRun } from '../train/trainer';
 import type { BatchGradients } from '../train/train_step';
 import { averageGradients } from './grad_sync';

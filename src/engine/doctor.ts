@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, CoverError } from '../errors';
-import { FfmpegLocation, FFMPEG_FIX, findFfmpeg } from '../data/video/find_ffmpeg';
+import { FfmpegLocation, FFMPEG_FIX, findFfmpeg } from '../data/decode/video/find_ffmpeg';
 import {
   BackendInfo,
   BackendProbe,

@@ -6,11 +6,11 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { DropReport, dropReport } from '../data/datasets/drops';
-import { createLoader } from '../data/loader';
-import { BadReason } from '../data/bad_samples';
-import { Shard } from '../data/shard';
+import { createLoader } from '../data/feed/loader';
+import { BadReason } from '../data/feed/bad_samples';
+import { Shard } from '../data/feed/shard';
 import { DatasetIndex, Preprocessing } from '../data/types';
-import { shownLabels } from '../data/label_names';
+import { shownLabels } from '../data/datasets/label_names';
 import { TimeSformer } from '../model/timesformer';
 import { EvalMetrics, MetricAccumulator, MetricCounts, metricsFromCounts } from './metrics';
 

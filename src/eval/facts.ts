@@ -5,8 +5,8 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEMO_MARKER } from '../data/demo/suite';
-import { parseViews } from '../data/sampling';
+import { DEMO_MARKER } from '../demo/suite';
+import { parseViews } from '../data/decode/sampling';
 import { BaselineTable, baselinesFor, comparisonLine, EvalProtocol, TRANSFER_GAINS } from './baselines';
 import { HeadEval } from './evaluate';
 

@@ -8,7 +8,7 @@
 //   the class names and the preprocessing the model was trained with.
 
 import { ModelConfig } from '../config/model_config';
-import { shownLabels } from '../data/label_names';
+import { shownLabels } from '../data/datasets/label_names';
 import { Preprocessing } from '../data/types';
 import { HeadInfo } from '../model/heads';
 

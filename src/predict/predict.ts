@@ -18,13 +18,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { basename } from 'path';
 import { IMAGE_EXT } from '../data/datasets/common';
-import { shownLabels } from '../data/label_names';
-import { decodeImageResized, imageSize } from '../data/image/decode';
-import { denseIndices, videoStride } from '../data/sampling';
-import { cropFlipNormalize, Frames, normalizeTable, planSpatial, SpatialPlan } from '../data/transforms';
+import { shownLabels } from '../data/datasets/label_names';
+import { decodeImageResized, imageSize } from '../data/decode/image/decode';
+import { denseIndices, videoStride } from '../data/decode/sampling';
+import { cropFlipNormalize, Frames, normalizeTable, planSpatial, SpatialPlan } from '../data/decode/transforms';
 import { Preprocessing } from '../data/types';
-import { decodeClip } from '../data/video/decode';
-import { probeVideo, totalFrames, VideoInfo } from '../data/video/probe';
+import { decodeClip } from '../data/decode/video/decode';
+import { probeVideo, totalFrames, VideoInfo } from '../data/decode/video/probe';
 import { UsageError } from '../errors';
 import { TimeSformer } from '../model/timesformer';
 

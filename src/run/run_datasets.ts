@@ -5,8 +5,8 @@
 // trained on.
 
 import * as path from 'path';
-import { DEMO_DATASETS, DemoDatasetName, defaultDemoDir, demoSuitePaths, describeSuite, generateDemoSuite, readDemoMarker } from '../data/demo/suite';
-import { DemoSize } from '../data/demo/plan';
+import { DEMO_DATASETS, DemoDatasetName, defaultDemoDir, demoSuitePaths, describeSuite, generateDemoSuite, readDemoMarker } from '../demo/suite';
+import { DemoSize } from '../demo/plan';
 import { isFormat, isShortName, SHORT_NAMES } from '../data/datasets/registry';
 import { ConfigError, UsageError } from '../errors';
 import { RunDataset } from './run_config';

@@ -1,12 +1,12 @@
 // The budget of a study's arms, in one of two ways (issue 12, item 5):
 //   steps: every arm takes the same optimizer steps N. A co-trained head then sees fewer of its own clips: with batches
-//          mixed p_k ∝ size_k^(1/t) (train/mix_sampler.ts), dataset k gets about N × batch × p_k of them.
+//          mixed p_k ∝ size_k^(1/t) (data/feed/mix_sampler.ts), dataset k gets about N × batch × p_k of them.
 //   clips: every dataset sees, in expectation, at least the N × batch clips of its own data that its single-dataset arm
 //          sees, so a co-trained arm takes N / min_k p_k steps (the dataset with the smallest share sets it; the others
 //          then see more than their single arm). Co-training costs more steps.
 // Fine-tuning (the transfer arms) takes the same steps whichever budget: every start is fine-tuned the same way.
 
-import { mixProbabilities } from '../train/mix_sampler';
+import { mixProbabilities } from '../data/feed/mix_sampler';
 
 export type Budget = 'steps' | 'clips';
 export const BUDGETS: readonly Budget[] = ['steps', 'clips'];

@@ -5,8 +5,8 @@
 
 import * as path from 'path';
 import { openDataset } from '../data/datasets/registry';
-import { DemoSize, SIZE_PRESETS } from '../data/demo/plan';
-import { readDemoMarker } from '../data/demo/suite';
+import { DemoSize, SIZE_PRESETS } from '../demo/plan';
+import { readDemoMarker } from '../demo/suite';
 import { UsageError } from '../errors';
 import { RunConfig } from '../run/run_config';
 import { resolveRunDatasets } from '../run/run_datasets';

@@ -1,16 +1,16 @@
 // The data of a training run: the train split of every dataset (labelled samples only) and its val split where there is
 // one, what their readers dropped (counted by reason, checked against --max-bad before the first step), the heads and
-// preprocessing they imply, and the co-training feed over the train splits (mixed_feed.ts over data/feed.ts).
+// preprocessing they imply, and the co-training feed over the train splits (data/feed/mixed_feed.ts over data/feed/feed.ts).
 
 import { checkDrops, describeDrops, describeLimit, DropReport, dropReport } from '../data/datasets/drops';
 import { openDataset } from '../data/datasets/registry';
-import { Shard } from '../data/shard';
+import { Shard } from '../data/feed/shard';
 import { DatasetIndex, Preprocessing } from '../data/types';
 import { ModelConfig } from '../config/model_config';
 import { DatasetError } from '../errors';
 import { HeadInfo } from '../model/heads';
 import { RunConfig } from '../run/run_config';
-import { MixedFeed, MixedFeedOptions } from './mixed_feed';
+import { MixedFeed, MixedFeedOptions } from '../data/feed/mixed_feed';
 
 export interface RunData {
   train: Map<string, DatasetIndex>;

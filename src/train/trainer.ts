@@ -9,7 +9,7 @@
 // stopped.
 //
 // Data parallel (src/dist, when a launcher started several ranks): the feed reads this rank's share of every batch and
-// of every evaluation (data/shard.ts); the step's gradients and losses are averaged over the ranks before clipping and
+// of every evaluation (data/feed/shard.ts); the step's gradients and losses are averaged over the ranks before clipping and
 // the update; each evaluation is gathered so every rank holds the whole split's metrics; rank 0 alone writes the
 // checkpoint, log, report and result, and every rank resumes from them.
 //
@@ -24,10 +24,10 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CONFIG_FILE, LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint';
 import { writeAtomically } from '../checkpoint/safetensors';
-import { BadReason } from '../data/bad_samples';
+import { BadReason } from '../data/feed/bad_samples';
 import { DropReport } from '../data/datasets/drops';
 import { createRng, hashKeys } from '../data/rng';
-import { Shard } from '../data/shard';
+import { Shard } from '../data/feed/shard';
 import { Preprocessing } from '../data/types';
 import { CheckpointError, ConfigError, DatasetError } from '../errors';
 import { HeadEval, evaluateHead } from '../eval/evaluate';
@@ -39,8 +39,8 @@ import { RunConfig, validateRunConfig } from '../run/run_config';
 import { appendLog as appendEntry, readLog, truncateLog } from '../run/run_log';
 import { fitTraining } from './memory_preflight';
 import { describeRecipe } from './recipes';
-import { MixedFeed, TrainBatch } from './mixed_feed';
-import { MixSamplerState } from './mix_sampler';
+import { MixedFeed, TrainBatch } from '../data/feed/mixed_feed';
+import { MixSamplerState } from '../data/feed/mix_sampler';
 import { buildModel, resumeModel } from './model_source';
 import { mixup } from './mixup';
 import { DEFAULT_OPTIMIZER, Optimizer } from './optimizer';

@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { generateDemoSuite } from '../../src/data/demo/suite';
+import { generateDemoSuite } from '../../src/demo/suite';
 import { SYNSETS, mappingText, writeSynsetFolder } from '../helpers/synset_folder';
 
 const BIN = path.resolve(__dirname, '../../bin/cover.js');

@@ -1,10 +1,10 @@
 import { spawnSync } from 'child_process';
 import { existsSync, promises as fs } from 'fs';
 import * as path from 'path';
-import { checkDataset } from '../../src/data/check';
+import { checkDataset } from '../../src/data/check/check';
 import { openDataset } from '../../src/data/datasets/registry';
-import { demoSuitePaths } from '../../src/data/demo/suite';
-import { SIZE_PRESETS } from '../../src/data/demo/plan';
+import { demoSuitePaths } from '../../src/demo/suite';
+import { SIZE_PRESETS } from '../../src/demo/plan';
 import { TinySuite, appendLines, makeTinySuite } from './datasets/fixture';
 
 const REPO = path.resolve(__dirname, '..', '..');

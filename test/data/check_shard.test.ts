@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { openDataset } from '../../src/data/datasets/registry';
-import { demoSuitePaths } from '../../src/data/demo/suite';
+import { demoSuitePaths } from '../../src/demo/suite';
 import { TinySuite, appendLines, makeTinySuite } from './datasets/fixture';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'cover.js');

@@ -8,9 +8,9 @@ import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
 import { DecodeError } from '../../src/errors';
-import { decodeClip, DecodedClip, passthroughFlags, selectExpr } from '../../src/data/video/decode';
-import { probeVideo } from '../../src/data/video/probe';
-import { decodeImage, decodeImageResized } from '../../src/data/image/decode';
+import { decodeClip, DecodedClip, passthroughFlags, selectExpr } from '../../src/data/decode/video/decode';
+import { probeVideo } from '../../src/data/decode/video/probe';
+import { decodeImage, decodeImageResized } from '../../src/data/decode/image/decode';
 import { ffmpeg, gunzipSample, HAVE_OPENCV, OPENCV_DOC, VTEST, withOpencv } from '../helpers/media';
 
 

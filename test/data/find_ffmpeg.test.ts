@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DecodeError } from '../../src/errors';
-import { FFMPEG_FIX, findFfmpeg, requireFfmpeg, resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
+import { FFMPEG_FIX, findFfmpeg, requireFfmpeg, resetFfmpegCache } from '../../src/data/decode/video/find_ffmpeg';
 
 const saved = { PATH: process.env.PATH, COVER_FFMPEG: process.env.COVER_FFMPEG, COVER_FFPROBE: process.env.COVER_FFPROBE };
 let tmp: string;

@@ -9,13 +9,13 @@ import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
 import { DatasetError, UsageError } from '../../src/errors';
-import { ClipCache } from '../../src/data/clip_cache';
-import { Batch, createLoader, LoaderOptions } from '../../src/data/loader';
-import { loadSample, loadSampleViews } from '../../src/data/sample_decode';
+import { ClipCache } from '../../src/data/decode/clip_cache';
+import { Batch, createLoader, LoaderOptions } from '../../src/data/feed/loader';
+import { loadSample, loadSampleViews } from '../../src/data/decode/sample_decode';
 import { createRng } from '../../src/data/rng';
-import { planSpatial, transformClip } from '../../src/data/transforms';
+import { planSpatial, transformClip } from '../../src/data/decode/transforms';
 import { DatasetIndex, Preprocessing, Sample } from '../../src/data/types';
-import { decodeClip } from '../../src/data/video/decode';
+import { decodeClip } from '../../src/data/decode/video/decode';
 import { ffmpeg } from '../helpers/media';
 
 const PRE: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 4, samplingRate: 2 };

@@ -1,6 +1,6 @@
 // The in-memory whole-video cache: one decode per key even when asked concurrently, LRU eviction past the byte cap,
 // failed decodes not kept, and frame selection clamped to the clip.
-import { MemoryClipCache, selectFrames, WholeClip } from '../../src/data/memory_cache';
+import { MemoryClipCache, selectFrames, WholeClip } from '../../src/data/decode/memory_cache';
 
 const clip = (frames: number, fill = 0): WholeClip => ({ frames, width: 2, height: 1, data: new Uint8Array(frames * 6).fill(fill), repeatedLast: 0 });
 

@@ -8,12 +8,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DecodeError } from '../../src/errors';
-import { checkDataset } from '../../src/data/check';
-import { createLoader, LoaderOptions } from '../../src/data/loader';
+import { checkDataset } from '../../src/data/check/check';
+import { createLoader, LoaderOptions } from '../../src/data/feed/loader';
 import { DatasetIndex, Preprocessing } from '../../src/data/types';
-import { decodeClip } from '../../src/data/video/decode';
-import { requireFfmpeg } from '../../src/data/video/find_ffmpeg';
-import { cutShortMessage, probeVideo, totalFrames, VideoInfo, withPacketCount } from '../../src/data/video/probe';
+import { decodeClip } from '../../src/data/decode/video/decode';
+import { requireFfmpeg } from '../../src/data/decode/video/find_ffmpeg';
+import { cutShortMessage, probeVideo, totalFrames, VideoInfo, withPacketCount } from '../../src/data/decode/video/probe';
 import { ffmpeg, gunzipSample, withOpencv, withoutFfprobe } from '../helpers/media';
 
 let tmp: string;

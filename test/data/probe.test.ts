@@ -6,8 +6,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DecodeError } from '../../src/errors';
-import { requireFfmpeg } from '../../src/data/video/find_ffmpeg';
-import { parseFfmpegBanner, probeVideo, totalFrames } from '../../src/data/video/probe';
+import { requireFfmpeg } from '../../src/data/decode/video/find_ffmpeg';
+import { parseFfmpegBanner, probeVideo, totalFrames } from '../../src/data/decode/video/probe';
 import { ffmpeg, gunzipSample, HAVE_OPENCV, OPENCV_DOC, VTEST, withOpencv, withoutFfprobe } from '../helpers/media';
 
 

@@ -5,17 +5,17 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createLoader, LoaderOptions } from '../../src/data/loader';
-import { isTransient, transientCode, withRetry } from '../../src/data/retry';
+import { createLoader, LoaderOptions } from '../../src/data/feed/loader';
+import { isTransient, transientCode, withRetry } from '../../src/data/decode/retry';
 import { DatasetIndex, Preprocessing, Sample } from '../../src/data/types';
-import { decodeClip } from '../../src/data/video/decode';
+import { decodeClip } from '../../src/data/decode/video/decode';
 import { DecodeError } from '../../src/errors';
-import { resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
-import { probeVideo } from '../../src/data/video/probe';
+import { resetFfmpegCache } from '../../src/data/decode/video/find_ffmpeg';
+import { probeVideo } from '../../src/data/decode/video/probe';
 import { cacheEntries, damageCacheEntry, ffmpeg } from '../helpers/media';
 
 const PRE: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 2, samplingRate: 2 };
-const DIST_LOADER = path.resolve(__dirname, '../../dist/src/data/loader.js');
+const DIST_LOADER = path.resolve(__dirname, '../../dist/src/data/feed/loader.js');
 
 let tmp: string;
 let clips: string[];

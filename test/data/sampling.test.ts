@@ -14,7 +14,7 @@ import {
   startEndIdx,
   uniformCropOffset,
   uniformIndices,
-} from '../../src/data/sampling';
+} from '../../src/data/decode/sampling';
 
 describe('rng', () => {
   test('same seed and keys give the same stream; other keys another', () => {

@@ -13,7 +13,7 @@ import {
   resizeFrames,
   shortSideSize,
   transformClip,
-} from '../../src/data/transforms';
+} from '../../src/data/decode/transforms';
 
 const PRE = { mean: [0.45, 0.45, 0.45] as [number, number, number], std: [0.225, 0.225, 0.225] as [number, number, number] };
 

@@ -9,7 +9,7 @@ import { BackendError, UsageError } from '../../src/errors';
 import { doctorFailure, runDoctor, torchFix, torchReport } from '../../src/engine/doctor';
 import { NOT_INSTALLED_REASON, probeTorchBackend, TORCH_FIX } from '../../src/engine/backend';
 import { NOT_INSTALLED as NOT_INSTALLED_REASON_FULL } from '../../src/engine/backends/torch/addon';
-import { resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
+import { resetFfmpegCache } from '../../src/data/decode/video/find_ffmpeg';
 import { renderDoctor } from '../../src/cli/commands/doctor';
 import { shutdownThreads } from '../../src/engine/wasm_threads';
 import { tensorflowInstalled } from '../helpers/tf';

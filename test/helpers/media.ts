@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
-import { requireFfmpeg, resetFfmpegCache } from '../../src/data/video/find_ffmpeg';
+import { requireFfmpeg, resetFfmpegCache } from '../../src/data/decode/video/find_ffmpeg';
 
 export const OPENCV_DOC = '/usr/share/doc/opencv-doc';
 export const VTEST = path.join(OPENCV_DOC, 'examples/data/vtest.avi');

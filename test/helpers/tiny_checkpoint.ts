@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { saveCheckpoint } from '../../src/checkpoint/checkpoint';
 import { getPreset } from '../../src/config/presets';
 import { openDataset } from '../../src/data/datasets/registry';
-import { demoSuitePaths } from '../../src/data/demo/suite';
+import { demoSuitePaths } from '../../src/demo/suite';
 import { Preprocessing } from '../../src/data/types';
 import { HeadInfo } from '../../src/model/heads';
 import { TimeSformer } from '../../src/model/timesformer';

@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SIZE_PRESETS } from '../../src/data/demo/plan';
+import { SIZE_PRESETS } from '../../src/demo/plan';
 import { UsageError } from '../../src/errors';
 import { binomialStdErr } from '../../src/study/stats';
 import { runStudy } from '../../src/study/study';

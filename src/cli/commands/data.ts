@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
-import { CheckReport, CheckShard, checkDataset } from '../../data/check';
-import { mergeChecks, readShardReport } from '../../data/merge_checks';
+import { CheckReport, CheckShard, checkDataset } from '../../data/check/check';
+import { mergeChecks, readShardReport } from '../../data/check/merge_checks';
 import { writeAtomically } from '../../checkpoint/safetensors';
 import { UsageError } from '../../errors';
 import { SPLITS, Split } from '../../data/datasets/common';

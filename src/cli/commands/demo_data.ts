@@ -6,8 +6,8 @@
 import { Command, Option } from 'commander';
 import Table from 'cli-table3';
 import * as path from 'path';
-import { DEMO_SIZES, DemoSize } from '../../data/demo/plan';
-import { DEMO_DATASETS, DemoDatasetName, DemoSuiteReport, generateDemoSuite } from '../../data/demo/suite';
+import { DEMO_SIZES, DemoSize } from '../../demo/plan';
+import { DEMO_DATASETS, DemoDatasetName, DemoSuiteReport, generateDemoSuite } from '../../demo/suite';
 import { jsonOption } from '../options';
 import { intArg, listOfArg } from '../parse';
 

@@ -3,7 +3,7 @@
 // checkpoint and both protocols stated; for anything else, a sentence saying the numbers are not comparable.
 
 import { Command, Option } from 'commander';
-import { DEMO_SIZES, DemoSize } from '../../data/demo/plan';
+import { DEMO_SIZES, DemoSize } from '../../demo/plan';
 import { parseDataPaths } from '../../data/datasets/registry';
 import { initBackend } from '../../engine/backend';
 import { CheckpointEval, evaluateCheckpoint } from '../../eval/eval_checkpoint';

@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { loadModel } from '../../checkpoint/load_model';
 import { IMAGE_EXT } from '../../data/datasets/common';
-import { assertReadableFile } from '../../data/video/probe';
+import { assertReadableFile } from '../../data/decode/video/probe';
 import { initBackend } from '../../engine/backend';
 import { Prediction, predictVideo } from '../../predict/predict';
 import { addEngineOptions, engineRequest, jsonOption } from '../options';

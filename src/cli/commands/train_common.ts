@@ -17,7 +17,7 @@ import { backendForJob, currentJob, joinJob } from '../../dist/job';
 import { readLaunchEnv } from '../../dist/launch_env';
 import { launchRanks, withoutNproc } from '../../dist/launcher';
 import { UsageError } from '../../errors';
-import { checkEvenShares } from '../../data/shard';
+import { checkEvenShares } from '../../data/feed/shard';
 import { duration } from '../render';
 import { runConfigFrom, TrainCliOptions } from '../train_options';
 import { engineRequest } from '../options';

@@ -4,7 +4,7 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DemoDatasetName, generateDemoSuite } from '../../../src/data/demo/suite';
+import { DemoDatasetName, generateDemoSuite } from '../../../src/demo/suite';
 
 export interface TinySuite {
   /** Folder holding the suite (k400/, ssv2/, mit/, imnet/ as asked). */

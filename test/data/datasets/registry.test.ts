@@ -2,7 +2,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { DatasetError } from '../../../src/errors';
 import { detectFormat, openDataset, parseDataPaths } from '../../../src/data/datasets/registry';
-import { demoSuitePaths } from '../../../src/data/demo/suite';
+import { demoSuitePaths } from '../../../src/demo/suite';
 import { TinySuite, makeTinySuite } from './fixture';
 
 let suite: TinySuite;

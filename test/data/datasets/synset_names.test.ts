@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readImageFolder } from '../../../src/data/datasets/imagefolder';
-import { shortName, shownLabels } from '../../../src/data/label_names';
+import { shortName, shownLabels } from '../../../src/data/datasets/label_names';
 import { headsFor } from '../../../src/train/run_data';
 import { SYNSETS, mappingText, writeSynsetFolder } from '../../helpers/synset_folder';
 
