@@ -11,5 +11,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 120000,
+  // The tiny demo suite is generated once per run and shared by the test files (test/helpers/tiny_suite.ts).
+  globalSetup: '<rootDir>/test/global/setup.ts',
+  globalTeardown: '<rootDir>/test/global/teardown.ts',
   maxWorkers: 2,
 };

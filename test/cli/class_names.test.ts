@@ -6,8 +6,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { generateDemoSuite } from '../../src/demo/suite';
 import { SYNSETS, mappingText, writeSynsetFolder } from '../helpers/synset_folder';
+import { tinySuite } from '../helpers/tiny_suite';
 
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-names-'));
@@ -67,9 +67,8 @@ test('cotrain -> predict -> eval: the checkpoint keeps synsets as labels and sto
   expect(oldEv.evals[0].perClass.map((p: { label: string }) => p.label)).toEqual(shown);
 });
 
-test("the demo suite's ImageNet-style set writes LOC_synset_mapping.txt, and data check shows its names", async () => {
-  const r = await generateDemoSuite({ out: path.join(tmp, 'demo'), size: 'tiny', seed: 1, only: ['imnet'] });
-  const imnet = path.join(r.root, 'imnet');
+test("the demo suite's ImageNet-style set writes LOC_synset_mapping.txt, and data check shows its names", () => {
+  const imnet = path.join(tinySuite(), 'imnet');
   const mapping = fs.readFileSync(path.join(imnet, 'LOC_synset_mapping.txt'), 'utf8').trim().split('\n');
   expect(mapping.length).toBeGreaterThan(0);
   const report = JSON.parse(cover('data', 'check', `imagefolder:${imnet}`, '--json'));

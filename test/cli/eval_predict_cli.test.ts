@@ -11,7 +11,7 @@ const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
 const JPEG = '/usr/share/doc/opencv-doc/examples/data/HappyFish.jpg';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-evalcli-'));
-const demoDir = path.join(tmp, 'demo');
+let demoDir: string; // the shared tiny suite
 const ck = path.join(tmp, 'ck'); // k400 + ssv2 heads, demo labels
 const ckMine = path.join(tmp, 'ck-mine'); // k400 + mine heads, both k400 labels
 const ckBad = path.join(tmp, 'ck-bad'); // k400 head with the labels in another order
@@ -34,7 +34,8 @@ function expectOneLineError(r: ReturnType<typeof cover>, pattern: RegExp): void 
 
 beforeAll(async () => {
   await useBackend('wasm');
-  const d = await tinyDemo(demoDir);
+  const d = await tinyDemo();
+  demoDir = d.root;
   copy = path.join(tmp, 'kinetics-copy');
   fs.cpSync(path.join(d.root, 'k400'), copy, { recursive: true });
   await tinyCheckpoint(ck, [head('k400', d.k400), head('ssv2', d.ssv2)]);

@@ -6,20 +6,17 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { tinySuite } from '../helpers/tiny_suite';
 
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-oom-'));
-const demo = path.join(tmp, 'demo');
+const demo = tinySuite();
 const common = ['cotrain', '--datasets', 'k400,imnet', '--demo', 'tiny', '--demo-dir', demo, '--steps', '1', '--eval-every', '0', '--views', '1x1', '--backend', 'wasm'];
 
 function run(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...common, ...args], { encoding: 'utf8', timeout: 240_000 });
 }
 
-beforeAll(() => {
-  const r = spawnSync(process.execPath, [BIN, 'demo-data', '--size', 'tiny', '--out', demo], { encoding: 'utf8', timeout: 240_000 });
-  expect(r.status).toBe(0);
-});
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe.each([['off'], ['auto']])('--accel %s', (accel) => {

@@ -10,10 +10,11 @@ import * as path from 'path';
 import { readSafetensors, TensorToWrite, writeSafetensors } from '../../src/checkpoint/safetensors';
 import { getPreset } from '../../src/config/presets';
 import { backboneParamSpecs } from '../../src/model/param_spec';
+import { tinySuite } from '../helpers/tiny_suite';
 
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-recipe-'));
-const demo = ['--demo', 'tiny', '--demo-dir', path.join(tmp, 'demo')];
+const demo = ['--demo', 'tiny', '--demo-dir', tinySuite()];
 const tiny = ['--preset', 'tiny', '--batch-size', '2', '--eval-every', '0', '--views', '1x1', '--backend', 'wasm', ...demo];
 
 function cover(args: string[]): string {

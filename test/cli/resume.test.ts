@@ -4,10 +4,11 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { tinySuite } from '../helpers/tiny_suite';
 
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-resume-'));
-const demo = path.join(tmp, 'demo');
+const demo = tinySuite();
 const common = ['cotrain', '--datasets', 'k400,ssv2,imnet', '--demo', 'tiny', '--demo-dir', demo, '--preset', 'tiny', '--batch-size', '4',
   '--steps', '24', '--checkpoint-every', '4', '--eval-every', '0', '--views', '1x1', '--drop-path', '0.2', '--mixup', '0.2', '--backend', 'wasm'];
 

@@ -7,6 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { tinySuite } from '../helpers/tiny_suite';
 
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-silence-'));
@@ -32,12 +33,9 @@ function sha(dir: string): Record<string, string> {
 }
 
 beforeAll(() => {
-  const demo = path.join(tmp, 'demo');
-  const r = cover(['demo-data', '--size', 'tiny', '--only', 'k400', '--out', demo]);
-  expect(r.status).toBe(0);
   // A copy outside the demo suite (no demo.json beside it), as a user's own download would be.
   fs.mkdirSync(path.dirname(k400), { recursive: true });
-  fs.cpSync(path.join(demo, 'k400'), k400, { recursive: true });
+  fs.cpSync(path.join(tinySuite(), 'k400'), k400, { recursive: true });
   // train: one clip missing, one line cut short.
   const firstClip = (split: string) => {
     const dir = path.join(k400, split, 'bag');

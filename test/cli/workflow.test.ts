@@ -4,10 +4,11 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { tinySuite } from '../helpers/tiny_suite';
 
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-workflow-'));
-const demo = ['--demo', 'tiny', '--demo-dir', path.join(tmp, 'demo')];
+const demo = ['--demo', 'tiny', '--demo-dir', tinySuite()];
 const small = ['--preset', 'tiny', '--batch-size', '4', '--eval-every', '0', '--views', '1x1', '--backend', 'wasm'];
 
 function cover(args: string[]) {
@@ -39,7 +40,8 @@ test('pretrain -> cotrain -> eval -> predict -> transfer -> report', () => {
   for (const e of evals) expect(e.top1).toBeGreaterThanOrEqual(0);
 
   const vtest = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
-  const clip = fs.existsSync(vtest) ? vtest : path.join(tmp, 'demo', 'k400', fs.readdirSync(path.join(tmp, 'demo', 'k400')).find((f) => f.endsWith('.mp4')) ?? '');
+  const first = (dir: string) => path.join(dir, fs.readdirSync(dir).sort()[0]);
+  const clip = fs.existsSync(vtest) ? vtest : first(first(path.join(tinySuite(), 'k400', 'val'))); // k400/val/<label>/<clip>.mp4
   const pr = cover(['predict', clip, '--checkpoint', path.join(co, 'checkpoint'), '--head', 'all', '--top', '3', '--json']);
   const pred = JSON.parse(pr.stdout);
   expect(Object.keys(pred.overall).sort()).toEqual(['imnet', 'k400', 'mit', 'ssv2']);

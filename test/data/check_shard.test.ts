@@ -20,7 +20,7 @@ function cover(args: string[]): { code: number | null; stdout: string; stderr: s
 }
 
 beforeAll(async () => {
-  suite = await makeTinySuite(['k400']);
+  suite = await makeTinySuite();
   root = path.join(suite.scratch, 'k400-broken');
   await fs.cp(demoSuitePaths(suite.root).k400.root, root, { recursive: true });
   const index = await openDataset(`kinetics:${root}`, { split: 'train' });

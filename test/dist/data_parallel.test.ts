@@ -9,6 +9,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { tinySuite } from '../helpers/tiny_suite';
 import { describeTorch, maxRelDiff } from '../torch/torch_helpers';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -18,8 +19,9 @@ const PYTHON = '/usr/bin/python3';
 let dir: string;
 
 function trainArgs(out: string, extra: string[] = []): string[] {
+  const imnet = path.join(tinySuite(), 'imnet');
   return [
-    'cotrain', '--datasets', 'imnet,other', '--data', `imnet=${dir}/demo/imnet`, '--data', `other=${dir}/demo/imnet`,
+    'cotrain', '--datasets', 'imnet,other', '--data', `imnet=${imnet}`, '--data', `other=${imnet}`,
     '--preset', 'tiny', '--backend', 'torch', '--steps', '10', '--batch-size', '8', '--fixed-counts', 'imnet=4,other=4',
     '--drop-path', '0', '--mixup', '0', '--eval-every', '5', '--eval-samples', '5', '--views', '1x1', '--checkpoint-every', '5', '--seed', '3', '--out', out, ...extra,
   ];
@@ -105,8 +107,6 @@ function finished(child: ChildProcess): Promise<{ code: number | null; stdout: s
 describeTorch('data parallel on c10d (Gloo, loopback)', () => {
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-dist-'));
-    const r = run(process.execPath, [BIN, 'demo-data', '--size', 'tiny', '--only', 'imnet', '--out', 'demo']);
-    expect(r.code).toBe(0);
     const one = run(process.execPath, [BIN, ...trainArgs('one')]);
     expect([one.code, one.stderr]).toEqual([0, '']);
   });

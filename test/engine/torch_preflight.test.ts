@@ -12,6 +12,7 @@ import { getPreset } from '../../src/config/presets';
 import { probeTorchBackend } from '../../src/engine/backend';
 import { backendCapacity, BackendCapacity, fits, planTrainingMemory, TrainingShape } from '../../src/engine/memory_plan';
 import { trainingFixes } from '../../src/train/memory_preflight';
+import { tinySuite } from '../helpers/tiny_suite';
 
 const GiB = 2 ** 30;
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
@@ -56,10 +57,7 @@ test('no torch suggestion without the addon, or when the run does not fit the ma
 test('cover cotrain --preset base --backend wasm: one line whose fixes offer --backend torch exactly when the addon is here', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-torch-oom-'));
   try {
-    const demo = path.join(tmp, 'demo');
-    const d = spawnSync(process.execPath, [BIN, 'demo-data', '--size', 'tiny', '--only', 'k400', '--out', demo], { encoding: 'utf8', timeout: 120_000 });
-    expect(d.status).toBe(0);
-    const args = ['cotrain', '--datasets', 'k400', '--demo', 'tiny', '--demo-dir', demo, '--steps', '1', '--eval-every', '0', '--views', '1x1'];
+    const args = ['cotrain', '--datasets', 'k400', '--demo', 'tiny', '--demo-dir', tinySuite(), '--steps', '1', '--eval-every', '0', '--views', '1x1'];
     const r = spawnSync(process.execPath, [BIN, ...args, '--backend', 'wasm', '--preset', 'base', '--batch-size', '8', '--out', path.join(tmp, 'run')], {
       encoding: 'utf8',
       timeout: 120_000,
@@ -79,9 +77,7 @@ test('cover cotrain --preset base --backend wasm: one line whose fixes offer --b
 (torchPresent ? test : test.skip)('on the torch backend (cpu) the limit is the machine\'s free memory: large at batch 256 is refused in one line', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-torch-oom-'));
   try {
-    const demo = path.join(tmp, 'demo');
-    expect(spawnSync(process.execPath, [BIN, 'demo-data', '--size', 'tiny', '--only', 'k400', '--out', demo], { encoding: 'utf8', timeout: 120_000 }).status).toBe(0);
-    const args = ['cotrain', '--datasets', 'k400', '--demo', 'tiny', '--demo-dir', demo, '--steps', '1', '--eval-every', '0', '--views', '1x1'];
+    const args = ['cotrain', '--datasets', 'k400', '--demo', 'tiny', '--demo-dir', tinySuite(), '--steps', '1', '--eval-every', '0', '--views', '1x1'];
     const r = spawnSync(process.execPath, [BIN, ...args, '--backend', 'torch', '--device', 'cpu', '--preset', 'large', '--batch-size', '256', '--out', path.join(tmp, 'run')], {
       encoding: 'utf8',
       timeout: 120_000,

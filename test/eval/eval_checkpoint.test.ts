@@ -12,7 +12,7 @@ import { useBackend } from '../helpers/tf';
 import { head, tinyCheckpoint, tinyDemo } from '../helpers/tiny_checkpoint';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-evalck-'));
-const demoDir = path.join(tmp, 'demo');
+let demoDir: string; // the shared tiny suite
 let labels: { k400: string[]; ssv2: string[] };
 let copy: string; // the demo's k400, copied out of the suite: "real" data named k400
 const ck = path.join(tmp, 'ck'); // heads k400 + ssv2
@@ -20,7 +20,8 @@ const ckBiased = path.join(tmp, 'ck-biased'); // k400 head always says class 2
 
 beforeAll(async () => {
   await useBackend('wasm');
-  const d = await tinyDemo(demoDir);
+  const d = await tinyDemo();
+  demoDir = d.root;
   labels = d;
   copy = path.join(tmp, 'data', 'kinetics-copy');
   fs.cpSync(path.join(d.root, 'k400'), copy, { recursive: true });

@@ -1,5 +1,5 @@
-// Test fixtures for eval and predict: the tiny demo suite (k400 + ssv2) and tiny-preset checkpoints with heads that
-// match its labels (or not), saved through the real saveCheckpoint.
+// Test fixtures for eval and predict: the labels of the shared tiny demo suite's k400 and ssv2, and tiny-preset
+// checkpoints with heads that match them (or not), saved through the real saveCheckpoint.
 import * as tf from '@tensorflow/tfjs-core';
 import { saveCheckpoint } from '../../src/checkpoint/checkpoint';
 import { getPreset } from '../../src/config/presets';
@@ -8,18 +8,18 @@ import { demoSuitePaths } from '../../src/demo/suite';
 import { Preprocessing } from '../../src/data/types';
 import { HeadInfo } from '../../src/model/heads';
 import { TimeSformer } from '../../src/model/timesformer';
-import { resolveRunDatasets } from '../../src/run/run_datasets';
 import { randomizeWeights } from './tf';
+import { tinySuite } from './tiny_suite';
 
 export const TINY_PREPROCESSING: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 2, samplingRate: 4 };
 
-/** The tiny demo suite (generated once into `dir`) and the labels of its k400 and ssv2. */
-export async function tinyDemo(dir: string): Promise<{ root: string; k400: string[]; ssv2: string[] }> {
-  const { demo } = await resolveRunDatasets(['k400', 'ssv2'], {}, { demoDir: dir, demoSize: 'tiny' });
-  const paths = demoSuitePaths(demo!);
+/** The shared tiny demo suite (test/helpers/tiny_suite.ts) and the labels of its k400 and ssv2. */
+export async function tinyDemo(): Promise<{ root: string; k400: string[]; ssv2: string[] }> {
+  const root = tinySuite();
+  const paths = demoSuitePaths(root);
   const k400 = (await openDataset(`kinetics:${paths.k400.root}`, { split: 'train' })).labels;
   const ssv2 = (await openDataset(`ssv2:${paths.ssv2.root}`, { split: 'train' })).labels;
-  return { root: demo!, k400, ssv2 };
+  return { root, k400, ssv2 };
 }
 
 export function head(name: string, labels: string[]): HeadInfo {

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { initBackend } from '../../src/engine/backend';
 import { runStudy, StudyInput } from '../../src/study/study';
 import { RunConfig } from '../../src/run/run_config';
+import { tinySuite } from '../helpers/tiny_suite';
 
 test('stopped at step 2 of its first arm, the study resumes that arm and finishes the rest', async () => {
   await initBackend({ backend: 'wasm' });
@@ -20,7 +21,7 @@ test('stopped at step 2 of its first arm, the study resumes that arm and finishe
   const input: StudyInput = {
     spec: { videos: ['k400', 'ssv2'], images: ['imnet'], transferTo: [], seeds: [5], steps: 4, finetuneSteps: 2, budget: 'steps' },
     base,
-    demoDir: path.join(tmp, 'demo'),
+    demoDir: tinySuite(),
     demoSize: 'tiny',
   };
   const ctl = new AbortController();

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { lossTrajectory } from '../../bench/train';
 import { initBackend } from '../../src/engine/backend';
 import { describeTorch } from './torch_helpers';
+import { tinySuite } from '../helpers/tiny_suite';
 
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
 
@@ -24,7 +25,7 @@ describeTorch('torch and wasm agree', () => {
 
   test('a run trained on torch resumes on wasm and the other way round, with the losses of a run on one backend', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-xbackend-'));
-    const demo = path.join(tmp, 'demo');
+    const demo = tinySuite();
     const run = (out: string, backend: string, steps: number, resume = false) => {
       const args = resume
         ? ['cotrain', '--resume', '--out', out, '--steps', String(steps), '--backend', backend]

@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { probeTorchBackend } from '../../src/engine/backend';
 import { backendForTraining } from '../../src/train/auto_backend';
+import { tinySuite } from '../helpers/tiny_suite';
 
 const HAVE_TORCH = probeTorchBackend().ok;
 if (!HAVE_TORCH && process.env.COVER_EXPECT_TORCH === '1') throw new Error('COVER_EXPECT_TORCH=1 but the torch backend is not built');
@@ -28,7 +29,7 @@ test('base and large, which do not fit the wasm heap, go to torch when it is bui
 (HAVE_TORCH ? test : test.skip)('through the CLI: cotrain --preset large with auto runs on torch (its refusal names the torch backend)', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-auto-'));
   try {
-    const r = spawnSync(process.execPath, [BIN, 'cotrain', '--preset', 'large', '--batch-size', '1024', '--datasets', 'k400', '--demo', 'tiny', '--demo-dir', path.join(tmp, 'demo'), '--out', path.join(tmp, 'run')], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [BIN, 'cotrain', '--preset', 'large', '--batch-size', '1024', '--datasets', 'k400', '--demo', 'tiny', '--demo-dir', tinySuite(), '--out', path.join(tmp, 'run')], { encoding: 'utf8', timeout: 120_000 });
     expect(r.stdout).toMatch(/\| preset large \| backend torch \(cpu, fp32\)/);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^cover: error: --preset large needs about [\d.]+ GiB to train .* but on the torch backend this machine has/);

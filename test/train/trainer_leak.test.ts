@@ -7,11 +7,12 @@ import { initBackend } from '../../src/engine/backend';
 import { resolveRunDatasets } from '../../src/run/run_datasets';
 import { runTraining } from '../../src/train/trainer';
 import { RunConfig } from '../../src/run/run_config';
+import { tinySuite } from '../helpers/tiny_suite';
 
 test('runTraining leaks no tensors and writes checkpoint, log, result and report', async () => {
   await initBackend({ backend: 'wasm' });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-trainer-'));
-  const { datasets, data } = await resolveRunDatasets(['k400', 'imnet'], {}, { demoDir: path.join(tmp, 'demo'), demoSize: 'tiny' });
+  const { datasets, data } = await resolveRunDatasets(['k400', 'imnet'], {}, { demoDir: tinySuite(), demoSize: 'tiny' });
   const cfg: RunConfig = {
     kind: 'cotrain', datasets, data, out: path.join(tmp, 'run'), preset: 'tiny', steps: 3, batchSize: 4, microBatch: 2,
     optimizer: 'sgd', lr: 0.01, weightDecay: 1e-4, warmupSteps: 1, schedule: 'step', labelSmoothing: 0.1, mixup: 0.2, dropPath: 0.1,

@@ -1,26 +1,24 @@
-// Shared by the dataset tests: a tiny demo suite generated once per test file into a temp folder (real files in the
-// real layouts), and small helpers to make broken copies of it.
+// Shared by the dataset tests: the run's shared tiny demo suite (real files in the real layouts, generated once per jest
+// run; never written to), a scratch folder per test file for broken copies, and small helpers to make them.
 
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DemoDatasetName, generateDemoSuite } from '../../../src/demo/suite';
+import { tinySuite } from '../../helpers/tiny_suite';
 
 export interface TinySuite {
-  /** Folder holding the suite (k400/, ssv2/, mit/, imnet/ as asked). */
+  /** Folder holding the shared suite (k400/, ssv2/, mit/, imnet/): read only. */
   root: string;
-  /** A scratch folder for broken copies, removed with the suite. */
+  /** A scratch folder of this test file's own, for broken copies; cleanup() removes it. */
   scratch: string;
   cleanup(): Promise<void>;
 }
 
-export async function makeTinySuite(only?: DemoDatasetName[], seed = 0): Promise<TinySuite> {
-  const base = await fs.mkdtemp(path.join(os.tmpdir(), 'cover-test-'));
-  const root = path.join(base, 'demo');
-  await generateDemoSuite({ out: root, size: 'tiny', seed, only });
-  const scratch = path.join(base, 'scratch');
-  await fs.mkdir(scratch);
-  return { root, scratch, cleanup: () => fs.rm(base, { recursive: true, force: true }) };
+/** The shared suite (nothing is generated here) with a fresh scratch folder. */
+export async function makeTinySuite(): Promise<TinySuite> {
+  const root = tinySuite(); // first: when it throws, no scratch folder is left behind
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'cover-test-'));
+  return { root, scratch, cleanup: () => fs.rm(scratch, { recursive: true, force: true }) };
 }
 
 /** A copy of a generated dataset folder under `dst`. */

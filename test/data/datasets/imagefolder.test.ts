@@ -8,7 +8,7 @@ let suite: TinySuite;
 let imnet: string;
 
 beforeAll(async () => {
-  suite = await makeTinySuite(['imnet']);
+  suite = await makeTinySuite();
   imnet = path.join(suite.root, 'imnet');
 });
 afterAll(() => suite?.cleanup());

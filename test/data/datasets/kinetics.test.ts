@@ -8,7 +8,7 @@ let suite: TinySuite;
 let k400: string;
 
 beforeAll(async () => {
-  suite = await makeTinySuite(['k400']);
+  suite = await makeTinySuite();
   k400 = path.join(suite.root, 'k400');
 });
 afterAll(() => suite?.cleanup());

@@ -13,7 +13,7 @@ let images: Sample[];
 let videoLabels: string[];
 
 beforeAll(async () => {
-  suite = await makeTinySuite(['mit', 'imnet']);
+  suite = await makeTinySuite();
   const mit = await readMit(path.join(suite.root, 'mit'), { split: 'train' });
   videos = mit.samples.slice(0, 6);
   videoLabels = mit.labels;

@@ -8,7 +8,7 @@ let suite: TinySuite;
 let mit: string;
 
 beforeAll(async () => {
-  suite = await makeTinySuite(['mit']);
+  suite = await makeTinySuite();
   mit = path.join(suite.root, 'mit');
 });
 afterAll(() => suite?.cleanup());

@@ -8,7 +8,7 @@ let suite: TinySuite;
 let ssv2: string;
 
 beforeAll(async () => {
-  suite = await makeTinySuite(['ssv2']);
+  suite = await makeTinySuite();
   ssv2 = path.join(suite.root, 'ssv2');
 });
 afterAll(() => suite?.cleanup());
