@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm ci`'s postinstall: builds the optional native parts (native/: the accelerator, torch/: the libtorch backend) that
+// `npm ci`'s postinstall: builds the optional native parts (native/: the accelerator, torch/: the libtorch backend, av/:
+// the in-process video decoder) that
 // npm did not build itself. npm 11 skips a dependency's install script unless package.json's allowScripts approves it,
 // and its approvals do not match local `file:` packages, so cover builds them here, as their own install scripts would.
 // A part that cannot be built (no g++, no libtorch) is left out with its build's reason, and cover runs without it.
@@ -12,6 +13,7 @@ const root = path.resolve(__dirname, '..');
 const PARTS = [
   { dir: 'native', built: 'build/Release/cover_native.node' },
   { dir: 'torch', built: 'build/cover_torch.node' },
+  { dir: 'av', built: 'build/Release/cover_av.node' },
 ];
 
 for (const part of PARTS) {

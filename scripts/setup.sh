@@ -18,6 +18,10 @@ cd "$(dirname "$0")/.."
 #                          at `npm ci`; without it (and without a pip PyTorch) npm drops cover-torch and cover runs on wasm
 #   python3-torch          Debian's PyTorch for /usr/bin/python3: the bench's PyTorch eager rows (bench/torch_step.py)
 #   libgloo-dev            Gloo's headers, which libtorch's c10d headers include (distributed training over processes)
+#   libavformat-dev libavcodec-dev libswscale-dev pkg-config
+#                          FFmpeg's libraries (the same 5.1 as the ffmpeg command): the in-process decoder (av/) builds
+#                          against them at `npm ci`; without them cover decodes with one ffmpeg process per clip
+#   python3-av             PyAV, the bench's peer for decoding (bench/pyav_decode.py)
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 compgen -G '/usr/lib/*/openblas-pthread/libopenblas.so.0' >/dev/null || compgen -G '/usr/lib/*/libopenblas.so.0' >/dev/null || need+=(libopenblas0-pthread)
@@ -30,6 +34,11 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -e /usr/include/ATen/ATen.h ] || need+=(libtorch-dev)
 [ -e /usr/lib/python3/dist-packages/torch/__init__.py ] || need+=(python3-torch)
 [ -e /usr/include/gloo/allreduce.h ] || need+=(libgloo-dev)
+compgen -G '/usr/include/*/libavformat/avformat.h' >/dev/null || need+=(libavformat-dev)
+compgen -G '/usr/include/*/libavcodec/avcodec.h' >/dev/null || need+=(libavcodec-dev)
+compgen -G '/usr/include/*/libswscale/swscale.h' >/dev/null || need+=(libswscale-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+[ -e /usr/lib/python3/dist-packages/av/__init__.py ] || need+=(python3-av)
 
 if [ ${#need[@]} -gt 0 ]; then
   line="apt-get install -y --no-install-recommends ${need[*]}"

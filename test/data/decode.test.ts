@@ -8,13 +8,16 @@ import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
 import { DecodeError } from '../../src/errors';
-import { decodeClip, DecodedClip, passthroughFlags, selectExpr } from '../../src/data/decode/video/decode';
+import { decodeClip, DecodedClip, DecodeOptions, DecodeRequest, passthroughFlags, selectExpr } from '../../src/data/decode/video/decode';
+import { loadAv } from '../../src/data/decode/video/av_addon';
 import { probeVideo } from '../../src/data/decode/video/probe';
 import { decodeImage, decodeImageResized } from '../../src/data/decode/image/decode';
 import { ffmpeg, gunzipSample, HAVE_OPENCV, OPENCV_DOC, VTEST, withOpencv } from '../helpers/media';
 
 
 let tmp: string;
+/** 'auto' is the in-process decoder where it is built (.ci/run requires it there: COVER_EXPECT_AV). */
+const DECODERS: Array<'auto' | 'ffmpeg'> = loadAv().addon ? ['auto', 'ffmpeg'] : ['ffmpeg'];
 const files: Record<string, string> = {};
 
 
@@ -63,7 +66,10 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-describe('decodeClip: 8 frames at 224x224 from real videos', () => {
+// Every decodeClip case runs through both decoders: the in-process one (av/, where built) and an ffmpeg process per clip.
+describe.each(DECODERS)('%s decoder', (decoder) => {
+  const dec = (p: string, req: DecodeRequest, opts: DecodeOptions = {}): Promise<DecodedClip> => decodeClip(p, req, { ...opts, decoder });
+describe(`decodeClip: 8 frames at 224x224 from real videos (${decoder})`, () => {
   // box.mp4's h264 stream is not reordered by the decoder (it prints "non-intra slice in an IDR NAL unit" and emits
   // frames with pts going backwards every few frames), so counting frames from the start and counting them after a
   // seek disagree there: only the seek-vs-seek check applies to it.
@@ -77,18 +83,18 @@ describe('decodeClip: 8 frames at 224x224 from real videos', () => {
     const info = await probeVideo(f);
     const first = Math.round(startS * info.fps);
     const size: [number, number] = [224, 224];
-    const clip = await decodeClip(f, { startS: first / info.fps, numFrames: 8, stride: 4, fps: info.fps, size });
+    const clip = await dec(f, { startS: first / info.fps, numFrames: 8, stride: 4, fps: info.fps, size });
     expect(clip).toMatchObject({ frames: 8, width: 224, height: 224, repeatedLast: 0 });
     expect(clip.data.length).toBe(8 * 224 * 224 * 3);
     for (let i = 1; i < 8; i++) expect(meanAbsDiff(frame(clip, i), frame(clip, i - 1))).toBeGreaterThan(1);
     // Each frame decoded alone, with its own seek.
     for (let i = 0; i < 8; i++) {
-      const alone = await decodeClip(f, { startS: (first + 4 * i) / info.fps, numFrames: 1, fps: info.fps, size });
+      const alone = await dec(f, { startS: (first + 4 * i) / info.fps, numFrames: 1, fps: info.fps, size });
       expect(meanAbsDiff(frame(clip, i), frame(alone, 0))).toBeLessThan(0.5);
     }
     if (!ordered) return;
     // The same absolute frames selected counting from frame 0, no seek at all: the seek lands on the right frame.
-    const ref = await decodeClip(f, {
+    const ref = await dec(f, {
       startS: 0,
       frameIndices: [0, 1, 2, 3, 4, 5, 6, 7].map((i) => first + 4 * i),
       numFrames: 8,
@@ -99,26 +105,26 @@ describe('decodeClip: 8 frames at 224x224 from real videos', () => {
   });
 
   test('a generated clip: the seek lands on the frame counted from the start, at every start', async () => {
-    const all = await decodeClip(files.gen, { startS: 0, numFrames: 100, fps: 25, size: [64, 48] });
+    const all = await dec(files.gen, { startS: 0, numFrames: 100, fps: 25, size: [64, 48] });
     for (const first of [1, 13, 24, 25, 26, 51, 97]) {
-      const c = await decodeClip(files.gen, { startS: first / 25, numFrames: 2, stride: 2, fps: 25, size: [64, 48] });
+      const c = await dec(files.gen, { startS: first / 25, numFrames: 2, stride: 2, fps: 25, size: [64, 48] });
       expect(frame(c, 0)).toEqual(frame(all, first));
       expect(frame(c, 1)).toEqual(frame(all, Math.min(first + 2, 99)));
     }
   });
 
   withOpencv('scaleShort keeps the aspect ratio (long side floored); no scaling keeps the source size', async () => {
-    const a = await decodeClip(VTEST, { startS: 1, numFrames: 2, fps: 10, scaleShort: 224 });
+    const a = await dec(VTEST, { startS: 1, numFrames: 2, fps: 10, scaleShort: 224 });
     expect([a.width, a.height, a.data.length]).toEqual([298, 224, 2 * 298 * 224 * 3]);
-    const b = await decodeClip(files.cup, { startS: 0, numFrames: 1, fps: 26.777, srcSize: [640, 480] });
+    const b = await dec(files.cup, { startS: 0, numFrames: 1, fps: 26.777, srcSize: [640, 480] });
     expect([b.width, b.height]).toEqual([640, 480]);
   });
 });
 
-describe('decodeClip on generated clips', () => {
+describe(`decodeClip on generated clips (${decoder})`, () => {
   test('frames in any order, with repeats, match the sorted decode', async () => {
-    const sorted = await decodeClip(files.gen, { startS: 1, frameIndices: [0, 2, 6], numFrames: 3, fps: 25, size: [64, 48] });
-    const mixed = await decodeClip(files.gen, { startS: 1, frameIndices: [6, 0, 6, 2], numFrames: 4, fps: 25, size: [64, 48] });
+    const sorted = await dec(files.gen, { startS: 1, frameIndices: [0, 2, 6], numFrames: 3, fps: 25, size: [64, 48] });
+    const mixed = await dec(files.gen, { startS: 1, frameIndices: [6, 0, 6, 2], numFrames: 4, fps: 25, size: [64, 48] });
     expect(mixed.frames).toBe(4);
     expect(frame(mixed, 0)).toEqual(frame(sorted, 2));
     expect(frame(mixed, 1)).toEqual(frame(sorted, 0));
@@ -131,8 +137,8 @@ describe('decodeClip on generated clips', () => {
     ffmpeg(['-i', files.gen, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated]);
     const info = await probeVideo(rotated);
     expect([info.width, info.height]).toEqual([120, 160]);
-    const up = await decodeClip(rotated, { startS: 0, numFrames: 1, fps: 25, srcSize: [info.width, info.height] });
-    const flat = await decodeClip(files.gen, { startS: 0, numFrames: 1, fps: 25, srcSize: [160, 120] });
+    const up = await dec(rotated, { startS: 0, numFrames: 1, fps: 25, srcSize: [info.width, info.height] });
+    const flat = await dec(files.gen, { startS: 0, numFrames: 1, fps: 25, srcSize: [160, 120] });
     expect([up.width, up.height]).toEqual([120, 160]);
     // Display rotation 90 = the stored frame turned counter-clockwise: up(x, y) = flat(W-1-y, x), W = 160.
     let diff = 0;
@@ -148,7 +154,7 @@ describe('decodeClip on generated clips', () => {
       fs.copyFileSync(files.gen, f);
       const rel = path.relative(process.cwd(), f);
       expect((await probeVideo(rel)).frames).toBe(100);
-      expect((await decodeClip(rel, { startS: 1, numFrames: 2, fps: 25, size: [32, 24] })).frames).toBe(2);
+      expect((await dec(rel, { startS: 1, numFrames: 2, fps: 25, size: [32, 24] })).frames).toBe(2);
     }
     const cwd = process.cwd();
     process.chdir(tmp);
@@ -161,7 +167,7 @@ describe('decodeClip on generated clips', () => {
 
   test('a clip running past the end repeats the last frame and says so', async () => {
     // 100 frames; from frame 90 with stride 4: 90, 94, 98 exist, 102..118 do not.
-    const c = await decodeClip(files.gen, { startS: 90 / 25, numFrames: 8, stride: 4, fps: 25, size: [64, 48] });
+    const c = await dec(files.gen, { startS: 90 / 25, numFrames: 8, stride: 4, fps: 25, size: [64, 48] });
     expect(c.frames).toBe(8);
     expect(c.repeatedLast).toBe(5);
     for (let i = 3; i < 8; i++) expect(frame(c, i)).toEqual(frame(c, 2));
@@ -179,37 +185,39 @@ describe('decodeClip on generated clips', () => {
   });
 });
 
-describe('decodeClip failures are DecodeErrors naming the file', () => {
+describe(`decodeClip failures are DecodeErrors naming the file (${decoder})`, () => {
   test('empty, index-less (truncated) and cut-short files', async () => {
     const req = { startS: 0, numFrames: 4, fps: 25, size: [64, 48] as [number, number] };
-    expect((await decodeError(decodeClip(files.empty, req))).oneLine()).toBe(
+    expect((await decodeError(dec(files.empty, req))).oneLine()).toBe(
       `${files.empty}: video file is empty (0 bytes) (fix: re-download or re-encode the file, or remove it from the dataset)`,
     );
-    const nomoov = await decodeError(decodeClip(files.nomoov, req));
+    const nomoov = await decodeError(dec(files.nomoov, req));
     expect(nomoov.path).toBe(files.nomoov);
-    expect(nomoov.message).toMatch(/ffmpeg cannot decode it: moov atom not found/);
+    expect(nomoov.message).toMatch(/moov atom not found/);
     // The cut file still probes as 4 s, but nothing is left at 3 s.
-    const late = await decodeError(decodeClip(files.cut, { ...req, startS: 3.5 }));
+    const late = await decodeError(dec(files.cut, { ...req, startS: 3.5 }));
     expect(late.message).toMatch(/no frame decoded at 3.50 s/);
     expect(late.oneLine()).not.toMatch(/\n/);
-    const missing = await decodeError(decodeClip(path.join(tmp, 'nope.mp4'), req));
+    const missing = await decodeError(dec(path.join(tmp, 'nope.mp4'), req));
     expect(missing.message).toBe('video file not found');
   });
 
-  test('timeout kills ffmpeg; so does an abort', async () => {
+  test('timeout stops the decode; so does an abort', async () => {
     const long = { startS: 0, numFrames: 100, fps: 25, size: [160, 120] as [number, number] };
-    const t = await decodeError(decodeClip(files.gen, long, { timeoutMs: 1 }));
+    const t = await decodeError(dec(files.gen, long, { timeoutMs: 1 }));
     expect(t.message).toMatch(/took longer than 1 ms and was stopped/);
     const ac = new AbortController();
-    const p = decodeClip(files.gen, long, { signal: ac.signal });
+    const p = dec(files.gen, long, { signal: ac.signal });
     setTimeout(() => ac.abort(), 5);
     expect((await decodeError(p)).message).toBe('decode aborted');
   });
 
   test('bad requests are programming errors, not DecodeErrors', async () => {
-    await expect(decodeClip(files.gen, { startS: 0, numFrames: 2, frameIndices: [1], fps: 25 })).rejects.toThrow(/numFrames 2 but 1/);
-    await expect(decodeClip(files.gen, { startS: 0, numFrames: 1, frameIndices: [-1], fps: 25 })).rejects.toThrow(/>= 0/);
+    await expect(dec(files.gen, { startS: 0, numFrames: 2, frameIndices: [1], fps: 25 })).rejects.toThrow(/numFrames 2 but 1/);
+    await expect(dec(files.gen, { startS: 0, numFrames: 1, frameIndices: [-1], fps: 25 })).rejects.toThrow(/>= 0/);
   });
+});
+
 });
 
 describe('decodeImage', () => {

@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
 import { requireFfmpeg, resetFfmpegCache } from '../../src/data/decode/video/find_ffmpeg';
+import { resetAvLoad } from '../../src/data/decode/video/av_addon';
 
 export const OPENCV_DOC = '/usr/share/doc/opencv-doc';
 export const VTEST = path.join(OPENCV_DOC, 'examples/data/vtest.avi');
@@ -27,17 +28,19 @@ export function ffmpeg(args: string[]): void {
 }
 
 /**
- * Runs `fn` with only ffmpeg visible (no ffprobe beside it or on PATH), so probes fall back to ffmpeg's banner and
- * stream copy; the environment and the ffmpeg lookup are restored afterwards.
+ * Runs `fn` with only ffmpeg visible (no ffprobe beside it or on PATH) and the process decoder chosen, so probes fall
+ * back to ffmpeg's banner and stream copy; the environment and the lookups are restored afterwards.
  */
 export async function withoutFfprobe(fn: () => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-noprobe-'));
   fs.symlinkSync(requireFfmpeg().ffmpeg, path.join(dir, 'ffmpeg'));
-  const saved = { PATH: process.env.PATH, COVER_FFMPEG: process.env.COVER_FFMPEG, COVER_FFPROBE: process.env.COVER_FFPROBE };
+  const saved = { PATH: process.env.PATH, COVER_FFMPEG: process.env.COVER_FFMPEG, COVER_FFPROBE: process.env.COVER_FFPROBE, COVER_DECODER: process.env.COVER_DECODER };
   process.env.COVER_FFMPEG = path.join(dir, 'ffmpeg');
   process.env.PATH = dir;
+  process.env.COVER_DECODER = 'ffmpeg'; // the process path: the in-process decoder needs no ffprobe at all
   delete process.env.COVER_FFPROBE;
   resetFfmpegCache();
+  resetAvLoad();
   try {
     await fn();
   } finally {
@@ -46,6 +49,7 @@ export async function withoutFfprobe(fn: () => Promise<void>): Promise<void> {
       else process.env[k] = v;
     }
     resetFfmpegCache();
+    resetAvLoad();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

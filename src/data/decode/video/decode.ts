@@ -1,14 +1,20 @@
-// Decode a few frames of a video into uint8 RGB with one ffmpeg process, the fastest recipe measured on this machine
-// (engine-probe.md §5, recipe C, ~50-100 ms for 8 frames at 224): `-ss` before `-i` (keyframe seek, then accurate
-// decode forward), `select` of the wanted frames *before* `scale` (only they get scaled), the scale and the RGB
-// conversion inside ffmpeg, `-frames:v N` to stop as soon as the last wanted frame is out, rgb24 rawvideo on a pipe.
+// Decode a few frames of a video into uint8 RGB. Two decoders give the same frames (bench/data.ts and
+// test/data/av_decode.test.ts measure and check it):
+//   - in process (av/, av_addon.ts), where it is built: seek to the keyframe at or before the first wanted frame,
+//     decode forward, convert and scale only the wanted frames, straight into the clip's buffer, on cover's decode pool;
+//   - one ffmpeg process per clip otherwise (engine-probe.md §5, recipe C, ~50-100 ms for 8 frames at 224): `-ss`
+//     before `-i` (keyframe seek, then accurate decode forward), `select` of the wanted frames *before* `scale`, the
+//     scale and the RGB conversion inside ffmpeg, `-frames:v N` to stop after the last wanted frame, rgb24 on a pipe.
+// Frame n of a request is the n-th frame at or after startS - half a frame (the in-process decoder finds it by its
+// timestamp: the same frame in a constant-rate video).
 //
 // Output: [frames, height, width, 3] uint8, row-major, in the order the frames were asked for (repeats allowed).
 
 import { execFile, spawn } from 'child_process';
 import { DecodeError } from '../../../errors';
 import { requireFfmpeg } from './find_ffmpeg';
-import { assertReadableFile, ffmpegInput, firstErrorLine, probeVideo } from './probe';
+import { AvAddon, loadAv, settleWithin } from './av_addon';
+import { assertReadableFile, avFailure, ffmpegInput, firstErrorLine, probeVideo } from './probe';
 import { shortSideSize } from '../transforms';
 
 export interface DecodeRequest {
@@ -45,6 +51,8 @@ export interface DecodeOptions {
   timeoutMs?: number;
   /** Abort (kills ffmpeg) when the consumer no longer needs the clip. */
   signal?: AbortSignal;
+  /** 'ffmpeg': one ffmpeg process even where the in-process decoder is built (the bench and the tests compare both). */
+  decoder?: 'auto' | 'ffmpeg';
 }
 
 const BAD_FILE_FIX = 're-download or re-encode the file, or remove it from the dataset';
@@ -173,8 +181,34 @@ function runInto(ffmpeg: string, args: string[], buf: Uint8Array, path: string, 
   });
 }
 
+interface Decoded {
+  /** [U, H, W, 3] for the unique wanted frames, in ascending order; the first `decoded` are filled. */
+  buf: Uint8Array;
+  decoded: number;
+}
+
+async function decodeWithFfmpeg(path: string, req: DecodeRequest, unique: number[], out: [number, number], scale: boolean, opts: DecodeOptions): Promise<Decoded> {
+  const { ffmpeg } = await requireFfmpeg();
+  const frameBytes = out[0] * out[1] * 3;
+  const buf = new Uint8Array(unique.length * frameBytes); // [U, H, W, 3]
+  const args = ffmpegArgs(path, req, unique, out, scale, await passthroughFlags(ffmpeg));
+  const bytes = await runInto(ffmpeg, args, buf, path, opts);
+  return { buf, decoded: Math.floor(bytes / frameBytes) };
+}
+
+async function decodeInProcess(av: AvAddon, path: string, req: DecodeRequest, unique: number[], out: [number, number], opts: DecodeOptions): Promise<Decoded> {
+  const times = unique.map((f) => req.startS + f / req.fps);
+  const work = av.decode(path, { times, width: out[0], height: out[1] }).catch((e: unknown) => {
+    // A file that yields no frame at all is worded below, as for the ffmpeg path.
+    if ((e as { code?: string }).code === 'noframe') return { data: new Uint8Array(0), filled: 0 };
+    throw avFailure(e, path);
+  });
+  const r = await settleWithin(work, path, 'decode', opts);
+  return { buf: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength), decoded: r.filled };
+}
+
 /**
- * Decode the frames a request names into uint8 RGB, scaled in ffmpeg.
+ * Decode the frames a request names into uint8 RGB, scaled by the decoder.
  * A video that ends before the last wanted frame repeats its last decoded frame (counted in `repeatedLast`); one that
  * yields no frame at all, or that ffmpeg cannot read, is a DecodeError.
  * @example
@@ -185,11 +219,11 @@ export async function decodeClip(path: string, req: DecodeRequest, opts: DecodeO
   const wanted = wantedFrames(req);
   if (!(req.fps > 0)) throw new Error(`decodeClip: fps must be > 0, got ${req.fps}`);
   await assertReadableFile(path);
-  const { ffmpeg } = await requireFfmpeg();
+  const av = opts.decoder === 'ffmpeg' ? null : loadAv().addon;
 
   let src = req.srcSize;
   if (!req.size && !src) {
-    const info = await probeVideo(path, opts);
+    const info = await probeVideo(path, { ...opts, decoder: opts.decoder });
     src = [info.width, info.height];
   }
   const out: [number, number] = req.size ?? (req.scaleShort ? shortSideSize(src![0], src![1], req.scaleShort) : src!);
@@ -197,10 +231,7 @@ export async function decodeClip(path: string, req: DecodeRequest, opts: DecodeO
 
   const unique = [...new Set(wanted)].sort((a, b) => a - b);
   const frameBytes = out[0] * out[1] * 3;
-  const buf = new Uint8Array(unique.length * frameBytes); // [U, H, W, 3]
-  const args = ffmpegArgs(path, req, unique, out, scale, await passthroughFlags(ffmpeg));
-  const bytes = await runInto(ffmpeg, args, buf, path, opts);
-  const decoded = Math.floor(bytes / frameBytes);
+  const { buf, decoded } = av ? await decodeInProcess(av, path, req, unique, out, opts) : await decodeWithFfmpeg(path, req, unique, out, scale, opts);
   if (decoded === 0) {
     throw new DecodeError(`no frame decoded at ${req.startS.toFixed(2)} s (the file is shorter than its header says, or truncated)`, {
       path,

@@ -16,6 +16,7 @@ import { promises as fsp, constants as fsc } from 'fs';
 import { basename, resolve as resolvePath } from 'path';
 import { DecodeError } from '../../../errors';
 import { requireFfmpeg } from './find_ffmpeg';
+import { AvAddon, loadAv, settleWithin } from './av_addon';
 
 export interface VideoInfo {
   /**
@@ -43,6 +44,8 @@ export interface ProbeOptions {
   /** Kill ffprobe after this long (default 30 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** 'ffmpeg': ffprobe even where the in-process decoder is built (the bench and the tests compare both). */
+  decoder?: 'auto' | 'ffmpeg';
 }
 
 const BAD_FILE_FIX = 're-download or re-encode the file, or remove it from the dataset';
@@ -52,7 +55,7 @@ export const CUT_FIX = 'download it again';
 const CUT_SIGNS = /moov atom not found|partial file|ended prematurely|end of file|contradictionary STSC and STCO|truncat/i;
 
 /** The DecodeError for a file ffmpeg cannot open, saying so when its messages point at a file cut short. */
-function unreadable(stderr: string, path: string): DecodeError {
+export function unreadable(stderr: string, path: string): DecodeError {
   const cut = CUT_SIGNS.test(stderr);
   const why = /moov atom not found/i.test(stderr) ? ' (its index, kept at the end of an mp4, is missing: the file is cut short)' : cut ? ' (the file looks cut short)' : '';
   return new DecodeError(
@@ -227,6 +230,37 @@ function quarterTurn(deg: number): boolean {
   return Math.abs(Math.round(deg / 90)) % 2 === 1;
 }
 
+/** What a file's header states about its first video stream, as ffprobe and the in-process decoder both read it. */
+export interface StatedFacts {
+  codec: string;
+  /** Coded size, before rotation. */
+  width: number;
+  height: number;
+  /** Degrees of the display matrix's turn, any sign. */
+  rotation: number;
+  /** Candidate frame rates, the first usable one wins (average, then base rate). */
+  rates: number[];
+  /** The header's frame count (not an integer > 0: not stated). */
+  declaredFrames: number;
+  /** Candidate durations in seconds, the first usable one wins (the stream's, then the container's). */
+  durations: number[];
+}
+
+/** The VideoInfo a header states (no packet count yet), or a DecodeError naming what is missing. */
+export function statedInfo(s: StatedFacts, path: string): VideoInfo {
+  const fps = finite(...s.rates);
+  const frames = Number.isInteger(s.declaredFrames) && s.declaredFrames > 0 ? s.declaredFrames : null;
+  const durationS = finite(...s.durations, frames && fps ? frames / fps : undefined);
+  const [width, height] = quarterTurn(s.rotation) ? [s.height, s.width] : [s.width, s.height];
+  if (!fps || !durationS || !(width > 0) || !(height > 0)) {
+    throw new DecodeError(
+      `video stream has no usable ${!fps ? 'frame rate' : !durationS ? 'duration' : 'frame size'}`,
+      { path, suggestion: BAD_FILE_FIX },
+    );
+  }
+  return { durationS, fps, width, height, frames, codec: s.codec };
+}
+
 /** Parse ffprobe's `-print_format json` for the first video stream. */
 export function parseFfprobeJson(json: string, path: string): VideoInfo {
   let parsed: FfprobeJson;
@@ -241,19 +275,18 @@ export function parseFfprobeJson(json: string, path: string): VideoInfo {
   }
   const s = parsed.streams?.[0];
   if (!s) throw new DecodeError('has no video stream', { path, suggestion: 'give a video file (or an image under an image dataset)' });
-  const fps = finite(parseRate(String(s.avg_frame_rate ?? '')), parseRate(String(s.r_frame_rate ?? '')));
-  const stated = Number(s.nb_frames);
-  const frames = Number.isInteger(stated) && stated > 0 ? stated : null;
-  const durationS = finite(Number(s.duration), Number(parsed.format?.duration), frames && fps ? frames / fps : undefined);
-  const rotation = Number(s.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? s.tags?.rotate ?? 0);
-  const [width, height] = quarterTurn(rotation) ? [Number(s.height), Number(s.width)] : [Number(s.width), Number(s.height)];
-  if (!fps || !durationS || !(width > 0) || !(height > 0)) {
-    throw new DecodeError(
-      `video stream has no usable ${!fps ? 'frame rate' : !durationS ? 'duration' : 'frame size'}`,
-      { path, suggestion: BAD_FILE_FIX },
-    );
-  }
-  return { durationS, fps, width, height, frames, codec: String(s.codec_name ?? 'unknown') };
+  return statedInfo(
+    {
+      codec: String(s.codec_name ?? 'unknown'),
+      width: Number(s.width),
+      height: Number(s.height),
+      rotation: Number(s.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? s.tags?.rotate ?? 0),
+      rates: [parseRate(String(s.avg_frame_rate ?? '')), parseRate(String(s.r_frame_rate ?? ''))],
+      declaredFrames: Number(s.nb_frames),
+      durations: [Number(s.duration), Number(parsed.format?.duration)],
+    },
+    path,
+  );
 }
 
 /** Parse the banner `ffmpeg -i FILE` prints on stderr (used when there is no ffprobe). */
@@ -286,6 +319,8 @@ export function parseFfmpegBanner(stderr: string, path: string): VideoInfo {
  */
 export async function probeVideo(path: string, opts: ProbeOptions = {}): Promise<VideoInfo> {
   await assertReadableFile(path);
+  const av = opts.decoder === 'ffmpeg' ? null : loadAv().addon;
+  if (av) return probeInProcess(av, path, opts);
   const tools = await requireFfmpeg();
   if (tools.ffprobe) {
     const r = await runTool(
@@ -306,4 +341,38 @@ export async function probeVideo(path: string, opts: ProbeOptions = {}): Promise
     opts,
   );
   return withPacketCount(parseFfmpegBanner(r.stderr, path), r.code === 0 ? copiedFrames(r.stderr) : null, path);
+}
+
+/** probeVideo through the in-process decoder: the same facts from the same libraries, in one open kept for the decodes. */
+async function probeInProcess(av: AvAddon, path: string, opts: ProbeOptions): Promise<VideoInfo> {
+  const f = await settleWithin(av.probe(path).catch((e: unknown) => Promise.reject(avFailure(e, path))), path, 'probe', opts);
+  const stated = statedInfo(
+    {
+      codec: f.codec,
+      width: f.width,
+      height: f.height,
+      rotation: f.rotation,
+      rates: [f.fps],
+      declaredFrames: f.declaredFrames,
+      durations: [f.streamDurationS, f.formatDurationS],
+    },
+    path,
+  );
+  return withPacketCount(stated, f.packets, path);
+}
+
+/** The DecodeError for a failure of the in-process decoder, worded as the ffmpeg path words the same failure. */
+export function avFailure(err: unknown, path: string): DecodeError {
+  if (err instanceof DecodeError) return err;
+  const e = err as { code?: string; message?: string; log?: string };
+  switch (e.code) {
+    case 'open':
+      return unreadable(`${e.log ?? ''}\n${e.message ?? ''}`, path);
+    case 'nostream':
+      return new DecodeError('has no video stream', { path, suggestion: 'give a video file (or an image under an image dataset)' });
+    case 'cuda':
+      return new DecodeError(String(e.message), { path, suggestion: 'decode on the CPU (--decode-device cpu), or run where an NVIDIA GPU and driver are' });
+    default:
+      return new DecodeError(`cannot decode it: ${e.message ?? String(err)}`, { path, suggestion: BAD_FILE_FIX, cause: err });
+  }
 }
