@@ -18,6 +18,7 @@ import { backendCapacity, fits, planTrainingMemory } from '../src/engine/memory_
 import { getPreset } from '../src/config/presets';
 import { benchTrainStep, lossTrajectory, TrainBenchResult } from './train';
 import { benchData, renderDataBench } from './data';
+import { benchDecode, renderDecodeBench } from './decode';
 import { benchTorch } from './torch';
 
 interface BenchReport {
@@ -27,6 +28,7 @@ interface BenchReport {
   /** 20 `small` steps from one seed on plain wasm and with the accelerator: the largest loss difference. */
   accelLossCheck?: { steps: number; maxAbsDiff: number; off: number[]; native: number[] };
   data?: unknown;
+  decode?: unknown;
 }
 
 /**
@@ -109,6 +111,11 @@ async function main(): Promise<void> {
   } catch (err) {
     log(`data: skipped (${(err as Error).message})`);
   }
+  try {
+    report.decode = await benchDecode({ clips: quick ? 6 : 16, log });
+  } catch (err) {
+    log(`decode: skipped (${(err as Error).message})`);
+  }
 
   if (json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -132,6 +139,9 @@ async function main(): Promise<void> {
   if (report.accelLossCheck) {
     const c = report.accelLossCheck;
     process.stdout.write(`\nSame step with and without the accelerator: losses over ${c.steps} small steps differ by at most ${c.maxAbsDiff.toExponential(1)} (first ${c.off[0].toFixed(6)} / ${c.native[0].toFixed(6)}, last ${c.off[c.steps - 1].toFixed(6)} / ${c.native[c.steps - 1].toFixed(6)})\n`);
+  }
+  if (report.decode) {
+    process.stdout.write(`\nDecoders on the same clips (clips/s; compare with 'clips/s trained' above)\n${renderDecodeBench(report.decode as Parameters<typeof renderDecodeBench>[0])}\n`);
   }
   if (report.data) process.stdout.write(`\nData loader (8 frames at 224x224 per clip)\n${renderDataBench(report.data as Parameters<typeof renderDataBench>[0])}\n`);
 }
