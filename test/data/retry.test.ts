@@ -14,6 +14,10 @@ import { resetFfmpegCache } from '../../src/data/decode/video/find_ffmpeg';
 import { probeVideo } from '../../src/data/decode/video/probe';
 import { cacheEntries, damageCacheEntry, ffmpeg } from '../helpers/media';
 
+// These failures are the ffmpeg process's (spawn's EMFILE, a kill at the timeout): this file runs the process path, in
+// this worker and in the loaders it spawns. The in-process decoder's timeouts are tested in test/data/decode.test.ts.
+process.env.COVER_DECODER = 'ffmpeg';
+
 const PRE: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 2, samplingRate: 2 };
 const DIST_LOADER = path.resolve(__dirname, '../../dist/src/data/feed/loader.js');
 
@@ -90,7 +94,7 @@ test('a sample that keeps timing out is retried, skipped this time, and decoded 
   expect(stats.retries).toBe(4);
 });
 
-test('EMFILE from spawn while the open files are used up: retried, and the sample decodes once files are free again', () => {
+test.each(['ffmpeg', 'auto'])('EMFILE while the open files are used up (%s decoder): retried, and the sample decodes once files are free again', (decoder) => {
   // A child process with a low open-file limit takes every free descriptor, starts a loader, and frees them 400 ms
   // later: the probe's spawn fails with EMFILE until then.
   const script = `
@@ -115,7 +119,7 @@ test('EMFILE from spawn while the open files are used up: retried, and the sampl
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const file = path.join(tmp, 'emfile.js');
   fs.writeFileSync(file, script);
-  const r = spawnSync('bash', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${file}" "${clips[0]}" "${clips[2]}"`], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('bash', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${file}" "${clips[0]}" "${clips[2]}"`], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, COVER_DECODER: decoder } });
   expect(r.stderr).toBe('');
   const out = JSON.parse(r.stdout);
   expect(out.held).toBeGreaterThan(10);

@@ -365,6 +365,9 @@ async function probeInProcess(av: AvAddon, path: string, opts: ProbeOptions): Pr
 export function avFailure(err: unknown, path: string): DecodeError {
   if (err instanceof DecodeError) return err;
   const e = err as { code?: string; message?: string; log?: string };
+  // The machine's, not the file's: out of descriptors or memory for a moment is retried (retry.ts), never a bad file.
+  const errno = /Too many open files/i.test(e.message ?? '') ? 'EMFILE' : /Cannot allocate memory/i.test(e.message ?? '') || e.code === 'nomem' ? 'ENOMEM' : null;
+  if (errno) return new DecodeError(`cannot open it now: ${e.message}`, { path, suggestion: 'raise the open-file limit (ulimit -n) or lower --concurrency', cause: { code: errno } });
   switch (e.code) {
     case 'open':
       return unreadable(`${e.log ?? ''}\n${e.message ?? ''}`, path);
