@@ -58,6 +58,8 @@ export interface AvDecoded {
 export type AvErrorCode = 'open' | 'nostream' | 'nodecoder' | 'noframe' | 'cuda' | 'nomem' | 'internal';
 
 export function info(): AvInfo;
+/** Why NVDEC decoding cannot run here, or an empty string when it can (opens the CUDA device once). */
+export function cudaProblem(): string;
 /** Sets the decode pool's size; returns it. */
 export function setWorkers(n: number): number;
 export function probe(path: string, opts?: { device?: 'cpu' | 'cuda'; codecThreads?: number }): Promise<AvFacts>;

@@ -205,6 +205,9 @@ Napi::Value SetWorkers(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), setWorkers(static_cast<int>(n)));
 }
 
+/** cudaProblem() -> '' when NVDEC decoding can run here, else why not (opens the CUDA device once). */
+Napi::Value CudaProblem(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), cudaProblem()); }
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -248,6 +251,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }, bridge->get());
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setWorkers", Napi::Function::New(env, SetWorkers));
+  exports.Set("cudaProblem", Napi::Function::New(env, CudaProblem));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("decode", Napi::Function::New(env, Decode));
   return exports;

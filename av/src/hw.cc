@@ -33,6 +33,28 @@ std::vector<std::string> hardwareDevices() {
   return out;
 }
 
+/** The process's CUDA device, opened on first use; throws Failure('cuda') when it cannot be. */
+AVBufferRef* cudaDevice() {
+  std::lock_guard<std::mutex> lock(gMutex);
+  if (!gCuda) {
+    AVBufferRef* dev = nullptr;
+    int r = av_hwdevice_ctx_create(&dev, AV_HWDEVICE_TYPE_CUDA, nullptr, nullptr, 0);
+    if (r < 0) throw Failure("cuda", "cannot open a CUDA device for decoding (" + avError(r) + "): no NVIDIA GPU or driver here");
+    gCuda = dev;
+  }
+  return gCuda;
+}
+
+std::string cudaProblem() {
+  if (av_hwdevice_find_type_by_name("cuda") == AV_HWDEVICE_TYPE_NONE) return "this FFmpeg was built without CUDA";
+  try {
+    cudaDevice();
+    return "";
+  } catch (const Failure& f) {
+    return f.what();
+  }
+}
+
 int attachCuda(AVCodecContext* dec, const AVCodec* codec) {
   bool supported = false;
   for (int i = 0;; i++) {
@@ -41,17 +63,7 @@ int attachCuda(AVCodecContext* dec, const AVCodec* codec) {
     if ((c->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) && c->device_type == AV_HWDEVICE_TYPE_CUDA) supported = true;
   }
   if (!supported) throw Failure("cuda", std::string("this FFmpeg has no NVDEC decoder for ") + codec->name);
-  {
-    std::lock_guard<std::mutex> lock(gMutex);
-    if (!gCuda) {
-      int r = av_hwdevice_ctx_create(&gCuda, AV_HWDEVICE_TYPE_CUDA, nullptr, nullptr, 0);
-      if (r < 0) {
-        gCuda = nullptr;
-        throw Failure("cuda", "cannot open a CUDA device for decoding (" + avError(r) + "): no NVIDIA GPU or driver here");
-      }
-    }
-  }
-  dec->hw_device_ctx = av_buffer_ref(gCuda);
+  dec->hw_device_ctx = av_buffer_ref(cudaDevice());
   dec->get_format = pickCuda;
   return AV_PIX_FMT_CUDA;
 }

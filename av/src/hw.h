@@ -13,6 +13,9 @@ namespace coverav {
 /** The hardware device types this FFmpeg build knows ('cuda', 'vaapi', 'vdpau', ...). */
 std::vector<std::string> hardwareDevices();
 
+/** Why CUDA decoding cannot run here (no NVDEC in this FFmpeg, no GPU or driver), or "" when it can: opens the device. */
+std::string cudaProblem();
+
 /** Gives `dec` the process's CUDA device and a get_format that picks its frames; returns the CUDA pixel format. */
 int attachCuda(AVCodecContext* dec, const AVCodec* codec);
 

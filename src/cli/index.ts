@@ -3,6 +3,7 @@
 
 import { Command } from 'commander';
 import { coverVersion } from '../version';
+import { DecodeDevice, setDecodeDevice } from '../data/decode/video/av_addon';
 import { handleError } from './handle_error';
 import { formatParseError } from './parse';
 import { cotrainCommand } from './commands/cotrain';
@@ -36,6 +37,11 @@ export function buildProgram(): Command {
   program.addCommand(exportCommand());
   program.addCommand(studyCommand());
   oneLineErrors(program, []);
+  // --decode-device is the decoder's, for the whole process: set before any command reads a video.
+  program.hook('preAction', (_program, action) => {
+    const d = (action.opts() as { decodeDevice?: DecodeDevice }).decodeDevice;
+    if (d) setDecodeDevice(d);
+  });
   return program;
 }
 

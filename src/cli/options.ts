@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { RUN_LIMITS } from '../run/run_config';
 import { AUTO_ORDER, BackendRequest, BackendRequestOptions, DEVICES, PRECISIONS, TorchDevice, TorchPrecision } from '../engine/backend';
 import type { AccelMode } from '../engine/accel/accel';
+import { DECODE_DEVICES } from '../data/decode/video/av_addon';
 import { intArg, MAX_THREADS, numArg } from './parse';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'torch', 'cpu'] as const;
@@ -42,9 +43,23 @@ export function accelOption(): Option {
     .default('auto');
 }
 
-/** --backend, --threads, --accel, --device and --precision: how every command that runs the model picks its compute engine. */
+/** Applied to the decoder before the command runs (cli/index.ts), for every command that has it. */
+export function decodeDeviceOption(): Option {
+  return new Option('--decode-device <device>', 'where videos decode: cpu, or cuda (NVDEC on an NVIDIA GPU; needs the in-process decoder)')
+    .choices(DECODE_DEVICES as unknown as string[])
+    .env('COVER_DECODE_DEVICE')
+    .default('cpu');
+}
+
+/** --backend, --threads, --accel, --device, --precision and --decode-device: how a command that runs the model computes. */
 export function addEngineOptions(cmd: Command): Command {
-  return cmd.addOption(backendOption()).addOption(threadsOption()).addOption(accelOption()).addOption(deviceOption()).addOption(precisionOption());
+  return cmd
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .addOption(accelOption())
+    .addOption(deviceOption())
+    .addOption(precisionOption())
+    .addOption(decodeDeviceOption());
 }
 
 /** The engine options as parsed by commander. */

@@ -10,6 +10,7 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, CoverError } from '../errors';
 import { FfmpegLocation, FFMPEG_FIX, findFfmpeg } from '../data/decode/video/find_ffmpeg';
+import { AvInfo, loadAv } from '../data/decode/video/av_addon';
 import {
   BackendInfo,
   BackendProbe,
@@ -64,6 +65,8 @@ export interface DoctorReport {
   /** The torch backend (cover-torch on libtorch): the libtorch it was built against, or why it is absent. */
   torch: TorchReport;
   ffmpeg: FfmpegLocation;
+  /** The in-process decoder (av/): its FFmpeg libraries, pool and hardware decoders, or why it is not used. */
+  decoder: { inProcess: boolean; error: string | null; info: AvInfo | null };
   versions: Versions;
   /** What the user can do, one plain sentence each; empty when nothing is missing. */
   advice: string[];
@@ -201,6 +204,12 @@ function advise(r: Omit<DoctorReport, 'advice' | 'ok'>, opts: DoctorOptions): st
     if (!b.simd) out.push('This Node has no WebAssembly SIMD, so wasm runs several times slower. Use Node 20 or newer.');
   }
 
+  if (!r.decoder.inProcess && r.decoder.error !== 'COVER_DECODER=ffmpeg') {
+    out.push(
+      `Videos decode with one ffmpeg process per clip, many times slower than in process (${r.decoder.error}). ` +
+        'apt-get install pkg-config libavformat-dev libavcodec-dev libswscale-dev (scripts/setup.sh does), then npm ci.',
+    );
+  }
   const f = r.ffmpeg;
   if (f.problem) {
     out.push(`${f.problem.message} (${f.problem.path}). Point it at a working ${f.problem.variable === 'COVER_FFMPEG' ? 'ffmpeg' : 'ffprobe'}, or unset it.`);
@@ -243,7 +252,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const loaded = loadNative();
   const native = { built: loaded.addon !== null, error: loaded.error, info: loaded.addon ? loaded.addon.info() : null };
   const torch = torchReport(probeTorchBackend(), backend, backends.find((p) => p.name === 'torch'));
-  const partial = { backend, backendError, backends, gemm, native, torch, ffmpeg: findFfmpeg(), versions: versions() };
+  const av = loadAv();
+  const decoder = { inProcess: av.addon !== null, error: av.error, info: av.addon ? av.addon.info() : null };
+  const partial = { backend, backendError, backends, gemm, native, torch, ffmpeg: findFfmpeg(), decoder, versions: versions() };
   return { ok: backend !== null, ...partial, advice: advise(partial, opts) };
 }
 

@@ -44,13 +44,14 @@ const DATA = ['noequals', 'k400=', '=/data/k400', '1k=/data', 'k400=kinetcs:/dat
 const VIEWS = ['2x2', '0x3', '11x3', '100000x3', '1x', 'x3', 'abc', '1.5x3', '1x3x3', '-1x3', ''];
 const MAX_BAD = ['-1', '1.5', 'abc', '0x10', '1e308', 'Infinity', ''];
 
-/** By flag, for every command that has it (ENGINE: --backend, --threads, --accel, --device, --precision). */
+/** By flag, for every command that has it (ENGINE: --backend, --threads, --accel, --device, --precision, --decode-device). */
 const SPECS: Record<string, Spec> = {
   '--backend': CHOICE,
   '--threads': int(1, 256),
   '--accel': CHOICE,
   '--device': [...CHOICE, 'gpu', 'CUDA', 'cuda:0'],
   '--precision': [...CHOICE, 'fp16', 'float32', 'FP32'],
+  '--decode-device': [...CHOICE, 'gpu', 'CUDA', 'nvdec'],
   '--data': DATA,
   '--preset': CHOICE,
   '--init': TEXT,
@@ -324,6 +325,7 @@ test.each([
   [['cotrain', '--seed', '0x10'], "cover: error: --seed takes a whole number from 0 to 4294967295, got '0x10' (fix: write it in plain digits: 16)"],
   [['cotrain', '--device', 'gpu'], "cover: error: --device takes one of auto, cpu, cuda, got 'gpu'"],
   [['eval', '--precision', 'fp16'], "cover: error: --precision takes one of fp32, tf32, bf16, got 'fp16'"],
+  [['eval', '--decode-device', 'gpu'], "cover: error: --decode-device takes one of cpu, cuda, got 'gpu'"],
   [['doctor', '--backend', 'pytorch'], "cover: error: --backend takes one of auto, tensorflow, wasm, torch, cpu, got 'pytorch'"],
 ])('%j: %s', async (argv, line) => {
   const r = await parse(argv);

@@ -6,10 +6,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadAv } from '../../src/data/decode/video/av_addon';
+import { decodeDevice, loadAv, setDecodeDevice } from '../../src/data/decode/video/av_addon';
 import { decodeClip } from '../../src/data/decode/video/decode';
 import { probeVideo, totalFrames } from '../../src/data/decode/video/probe';
-import { DecodeError } from '../../src/errors';
+import { DecodeError, UsageError } from '../../src/errors';
 import { ffmpeg, HAVE_OPENCV, VTEST } from '../helpers/media';
 
 const av = loadAv().addon;
@@ -92,4 +92,19 @@ withAv('arguments: wrong types and ranges are thrown at once', () => {
   expect(() => av!.decode(files[0], { times: [0], width: 0, height: 24 })).toThrow(/width must be a whole number/);
   expect(() => av!.setWorkers(0)).toThrow(/from 1 to 256/);
   expect(av!.info().workers).toBeGreaterThanOrEqual(1);
+});
+
+test('--decode-device cuda without an NVIDIA GPU is a one-line usage error at once, and decoding stays on the CPU', () => {
+  let err: unknown = null;
+  try {
+    setDecodeDevice('cuda');
+  } catch (e) {
+    err = e;
+  }
+  // On a machine with a GPU and a CUDA-enabled FFmpeg this would pass: the device checks are the GPU script's.
+  if (err === null) return void setDecodeDevice('cpu');
+  expect(err).toBeInstanceOf(UsageError);
+  expect((err as UsageError).oneLine()).toMatch(/^--decode-device cuda(: .*(CUDA|NVIDIA)| needs the in-process decoder).*\(fix: use --decode-device cpu/);
+  expect((err as UsageError).oneLine()).not.toMatch(/\n/);
+  expect(decodeDevice()).toBe('cpu');
 });

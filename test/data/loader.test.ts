@@ -13,6 +13,7 @@ import { ClipCache } from '../../src/data/decode/clip_cache';
 import { Batch, createLoader, LoaderOptions } from '../../src/data/feed/loader';
 import { loadSample, loadSampleViews } from '../../src/data/decode/sample_decode';
 import { createRng } from '../../src/data/rng';
+import { denseIndices } from '../../src/data/decode/sampling';
 import { planSpatial, transformClip } from '../../src/data/decode/transforms';
 import { DatasetIndex, Preprocessing, Sample } from '../../src/data/types';
 import { decodeClip } from '../../src/data/decode/video/decode';
@@ -213,6 +214,20 @@ describe('evaluation loader', () => {
     expect(view(batches[0], 4)).not.toEqual(single.data); // sample 1, view 1 (center)
     const views = await loadSampleViews(videos.samples[1], videos, { preprocessing: PRE, training: false, views: '1x3' }, createRng(0));
     expect(views.map((v) => v.data)).toEqual([0, 1, 2].map((i) => view(batches[0], 3 + i)));
+  });
+
+  test('4x3 views: one decode per video serves its four temporal clips, each the pixels of that clip decoded alone', async () => {
+    const { batches, stats } = await collect({ ...evalOpts, views: '4x3' });
+    expect(stats.decoded).toBe(5); // five readable videos: one pass each, not four
+    // Sample 0's temporal clip k, crop 1 (center), against the clip decoded on its own (30 frames at 10 fps).
+    const plan = planSpatial(64, 48, { cropSize: 32, training: false, flipAllowed: true, spatialCrops: 3 });
+    const per = 4 * 32 * 32 * 3;
+    for (let k = 0; k < 4; k++) {
+      const idx = denseIndices(30, 4, 2, k, 4);
+      const alone = await decodeClip(videos.samples[0].path, { startS: idx[0] / 10, frameIndices: idx.map((i) => i - idx[0]), numFrames: 4, fps: 10, size: plan.resize });
+      const expected = transformClip(alone, plan, PRE)[1].data;
+      expect(batches[0].x.subarray((k * 3 + 1) * per, (k * 3 + 2) * per)).toEqual(expected);
+    }
   });
 
   test('sharded by rank: the ranks read disjoint shares whose union is the whole split, with the same pixels', async () => {

@@ -34,7 +34,10 @@ function cli(args: string[], env: Record<string, string> = {}) {
 describe('runDoctor', () => {
   test('reports backends, the chosen one with a measured GEMM rate, ffmpeg, versions and advice, as plain JSON', async () => {
     const r = await runDoctor({ backend: 'wasm', gemmMs: 30 });
-    expect(Object.keys(r).sort()).toEqual(['advice', 'backend', 'backendError', 'backends', 'ffmpeg', 'gemm', 'native', 'ok', 'torch', 'versions']);
+    expect(Object.keys(r).sort()).toEqual(['advice', 'backend', 'backendError', 'backends', 'decoder', 'ffmpeg', 'gemm', 'native', 'ok', 'torch', 'versions']);
+    // The in-process decoder, where built (CI builds it): its libraries, pool and hardware types.
+    if (r.decoder.inProcess) expect(r.decoder.info).toMatchObject({ ffmpeg: expect.any(String), workers: expect.any(Number), hardware: expect.any(Array) });
+    else expect(r.decoder.error).toEqual(expect.any(String));
     expect(r.ok).toBe(true);
     expect(r.backendError).toBeNull();
     expect(r.backend).toMatchObject({ name: 'wasm', requested: 'wasm', threads: 1, simd: true });

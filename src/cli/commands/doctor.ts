@@ -64,8 +64,11 @@ export function renderDoctor(r: DoctorReport): string {
   parts.push(`libtorch (--backend torch)\n${tt.toString()}`);
 
   const f = r.ffmpeg;
+  const d = r.decoder;
   const ff = new Table(PLAIN);
   ff.push(
+    { 'in process': d.info ? `yes: FFmpeg ${d.info.ffmpeg} libraries, ${d.info.workers} worker${d.info.workers === 1 ? '' : 's'}` : `no, one ffmpeg per clip (${d.error})` },
+    { 'GPU decode': d.info ? (d.info.hardware.includes('cuda') ? 'this FFmpeg has CUDA (--decode-device cuda)' : 'this FFmpeg has no CUDA') : '-' },
     { ffmpeg: f.ffmpeg ?? 'not found' },
     { source: f.source ?? '-' },
     { version: f.version ?? '-' },

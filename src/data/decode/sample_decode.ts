@@ -205,30 +205,45 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attemp
   const first = sample.start ? Math.min(all - 1, Math.round(sample.start * info.fps)) : 0;
   const last = sample.end ? Math.min(all, Math.round(sample.end * info.fps)) : all;
   const total = Math.max(1, last - first);
-  const out: ViewSource[] = [];
   const whole = await ctx.wholeClip(sample.path, info);
-  for (let k = 0; k < ctx.views.temporal; k++) {
-    const idx = frameIndices(ctx, total, info.fps, k, rng.fork('time', k));
-    const i0 = Math.min(...idx);
-    const plan = planSpatial(info.width, info.height, planOpts, rng.fork('spatial', k));
-    if (whole) {
-      out.push(source(selectFrames(whole, idx.map((i) => first + i)), plan));
-      continue;
-    }
+  const views = Array.from({ length: ctx.views.temporal }, (_, k) => ({
+    idx: frameIndices(ctx, total, info.fps, k, rng.fork('time', k)),
+    plan: planSpatial(info.width, info.height, planOpts, rng.fork('spatial', k)),
+  }));
+  if (whole) return views.map(({ idx, plan }) => source(selectFrames(whole, idx.map((i) => first + i)), plan));
+  // Every temporal view in one request, so one pass over the file serves them all (4x3 at test: one seek, not four).
+  // The views' frames come back one view after another; a view's scale is the same for all at test.
+  const size = views[0].plan.resize;
+  const groups = views.every((v) => v.plan.resize[0] === size[0] && v.plan.resize[1] === size[1]) ? [views] : views.map((v) => [v]);
+  const out: ViewSource[] = [];
+  for (const group of groups) {
+    const flat = group.flatMap((v) => v.idx);
+    const i0 = Math.min(...flat);
     const req: DecodeRequest = {
       startS: (first + i0) / info.fps,
-      frameIndices: idx.map((i) => i - i0),
-      numFrames: idx.length,
+      frameIndices: flat.map((i) => i - i0),
+      numFrames: flat.length,
       fps: info.fps,
-      size: plan.resize,
+      size: group[0].plan.resize,
       srcSize: [info.width, info.height],
     };
     const frames = await ctx.cached(sample.path, req, () =>
       decodeClip(sample.path, req, { timeoutMs: ctx.timeoutMs(attempt), signal: ctx.signal }),
     );
-    out.push(source(frames, plan));
+    let at = 0;
+    for (const { idx, plan } of group) {
+      out.push(source(sliceFrames(frames, at, idx.length), plan));
+      at += idx.length;
+    }
   }
   return out;
+}
+
+/** Frames [from, from + count) of a clip, without a copy. */
+function sliceFrames(f: Frames, from: number, count: number): Frames {
+  if (from === 0 && count === f.frames) return f;
+  const bytes = f.width * f.height * 3;
+  return { data: f.data.subarray(from * bytes, (from + count) * bytes), frames: count, width: f.width, height: f.height };
 }
 
 /**

@@ -10,6 +10,7 @@ import { DecodeError, UsageError } from '../../../errors';
 
 export type AvAddon = typeof AvApi;
 export type AvFacts = AvApi.AvFacts;
+export type AvInfo = AvApi.AvInfo;
 
 export interface AvLoad {
   addon: AvAddon | null;
@@ -18,6 +19,29 @@ export interface AvLoad {
 }
 
 let cached: AvLoad | null = null;
+let device: DecodeDevice = 'cpu';
+
+/** Where videos decode: the CPU, or an NVIDIA GPU's NVDEC (frames stay there; only the sampled ones come back). */
+export type DecodeDevice = 'cpu' | 'cuda';
+export const DECODE_DEVICES: readonly DecodeDevice[] = ['cpu', 'cuda'];
+
+/**
+ * Decode every video of this process on `d`. 'cuda' is checked at once (the in-process decoder built, this FFmpeg with
+ * CUDA, a GPU and driver that open): a UsageError saying which is missing, before any sample could fail for it.
+ */
+export function setDecodeDevice(d: DecodeDevice): void {
+  if (d === 'cuda') {
+    const { addon, error } = loadAv();
+    if (!addon) throw new UsageError(`--decode-device cuda needs the in-process decoder, which is ${error}`, { suggestion: 'use --decode-device cpu' });
+    const problem = addon.cudaProblem();
+    if (problem) throw new UsageError(`--decode-device cuda: ${problem}`, { suggestion: 'use --decode-device cpu (the default)' });
+  }
+  device = d;
+}
+
+export function decodeDevice(): DecodeDevice {
+  return device;
+}
 
 /** The decode pool's size: COVER_DECODE_THREADS, else the cores this process may use. */
 export function decodeWorkers(): number {

@@ -13,7 +13,7 @@
 import { execFile, spawn } from 'child_process';
 import { DecodeError } from '../../../errors';
 import { requireFfmpeg } from './find_ffmpeg';
-import { AvAddon, loadAv, settleWithin } from './av_addon';
+import { AvAddon, decodeDevice, loadAv, settleWithin } from './av_addon';
 import { assertReadableFile, avFailure, ffmpegInput, firstErrorLine, probeVideo } from './probe';
 import { shortSideSize } from '../transforms';
 
@@ -198,7 +198,7 @@ async function decodeWithFfmpeg(path: string, req: DecodeRequest, unique: number
 
 async function decodeInProcess(av: AvAddon, path: string, req: DecodeRequest, unique: number[], out: [number, number], opts: DecodeOptions): Promise<Decoded> {
   const times = unique.map((f) => req.startS + f / req.fps);
-  const work = av.decode(path, { times, width: out[0], height: out[1] }).catch((e: unknown) => {
+  const work = av.decode(path, { times, width: out[0], height: out[1], device: decodeDevice() }).catch((e: unknown) => {
     // A file that yields no frame at all is worded below, as for the ffmpeg path.
     if ((e as { code?: string }).code === 'noframe') return { data: new Uint8Array(0), filled: 0 };
     throw avFailure(e, path);
