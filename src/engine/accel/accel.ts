@@ -60,7 +60,7 @@ export function initAccel(mode: AccelMode, backend: string, opts: { wasmThreads?
     return refuse('it replaces the threaded wasm build (--threads) with its own thread pool', 'drop --threads, or use --accel off');
   }
   const { addon, error } = loadNative();
-  if (!addon) return refuse(error ?? 'not available', 'install g++, make and python3, then run npm ci again (see README, "Native accelerator")');
+  if (!addon) return refuse(error ?? 'not available', 'install g++, make and python3, then run npm ci again (see docs/speed.md, "Native accelerator")');
   const info = addon.info();
   const threads = Number(process.env.COVER_ACCEL_THREADS) > 0 ? addon.setThreads(Number(process.env.COVER_ACCEL_THREADS)) : info.threads;
   const kernels = installCoreKernels(addon);
