@@ -18,6 +18,7 @@ import { DatasetIndex, Preprocessing } from '../src/data/types';
 import { decodeClip } from '../src/data/decode/video/decode';
 import { requireFfmpeg } from '../src/data/decode/video/find_ffmpeg';
 import { probeVideo, totalFrames } from '../src/data/decode/video/probe';
+import { alignedLines, runAlone } from './text_table';
 
 export interface DataBenchRow {
   what: 'decode' | 'loader' | 'feed';
@@ -178,21 +179,10 @@ export async function benchData(opts: DataBenchOptions = {}): Promise<DataBenchR
 export function renderDataBench(r: DataBenchResult): string {
   const head = ['what', 'source', 'in flight', 'clips', 'ms/clip', 'clips/s'];
   const body = r.rows.map((x) => [x.what, x.source, String(x.concurrency), String(x.clips), x.msPerClip.toFixed(1), x.clipsPerSec.toFixed(1)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  const out = [line(head), ...body.map(line)];
+  const out = alignedLines(head, body);
   if (r.skipped.length) out.push(`skipped: ${r.skipped.join('; ')}`);
   out.push(`ffmpeg: ${r.ffmpeg}`);
   return out.join('\n');
 }
 
-if (require.main === module) {
-  const argv = process.argv.slice(2);
-  const n = argv.indexOf('--clips');
-  benchData({ clips: n >= 0 ? Number(argv[n + 1]) : undefined })
-    .then((r) => process.stdout.write((argv.includes('--json') ? JSON.stringify(r, null, 2) : renderDataBench(r)) + '\n'))
-    .catch((e: unknown) => {
-      process.stderr.write(`bench data: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    });
-}
+if (require.main === module) runAlone('data', benchData, renderDataBench);

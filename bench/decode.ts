@@ -17,6 +17,7 @@ import { decodeWorkers, loadAv } from '../src/data/decode/video/av_addon';
 import { decodeClip } from '../src/data/decode/video/decode';
 import { probeVideo, totalFrames } from '../src/data/decode/video/probe';
 import { demoSuitePaths, generateDemoSuite } from '../src/demo/suite';
+import { alignedLines, runAlone } from './text_table';
 
 export interface DecodeBenchRow {
   sampling: 'small' | 'base';
@@ -161,20 +162,9 @@ export function renderDecodeBench(r: DecodeBenchResult): string {
     const peer = get('PyAV', 1);
     return [sampling, source, ...cols.map(([d, l]) => get(d, l)?.toFixed(1) ?? '-'), mine && peer ? `${(mine / peer).toFixed(2)}x` : '-'];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  const out = [line(head), ...body.map(line), `clips/s; ${r.cores} cores; load when started ${r.load.map((l) => l.toFixed(2)).join(' ')}`];
+  const out = [...alignedLines(head, body), `clips/s; ${r.cores} cores; load when started ${r.load.map((l) => l.toFixed(2)).join(' ')}`];
   if (r.skipped.length) out.push(`skipped: ${r.skipped.join('; ')}`);
   return out.join('\n');
 }
 
-if (require.main === module) {
-  const argv = process.argv.slice(2);
-  const i = argv.indexOf('--clips');
-  benchDecode({ clips: i >= 0 ? Number(argv[i + 1]) : undefined })
-    .then((r) => process.stdout.write((argv.includes('--json') ? JSON.stringify(r, null, 2) : renderDecodeBench(r)) + '\n'))
-    .catch((e: unknown) => {
-      process.stderr.write(`bench decode: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    });
-}
+if (require.main === module) runAlone('decode', benchDecode, renderDecodeBench);

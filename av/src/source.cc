@@ -282,9 +282,8 @@ DecodedFrames Source::decode(const std::vector<double>& times, int width, int he
       dec_->skip_frame = codecThreads_ == 1 && !std::isnan(pt) && pt < times[k] - half - frameS ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
       r = avcodec_send_packet(dec_, pkt_);
       av_packet_unref(pkt_);
-      if (r < 0 && r != AVERROR(EAGAIN) && r != AVERROR_INVALIDDATA) {
-        if (r == AVERROR(ENOMEM)) throw Failure("nomem", "out of memory decoding");
-      }
+      // Any other error is a damaged packet: skipped, as the ffmpeg command does.
+      if (r == AVERROR(ENOMEM)) throw Failure("nomem", "out of memory decoding");
     }
     // Frames out, in presentation order.
     bool done = false;

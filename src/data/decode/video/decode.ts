@@ -1,4 +1,4 @@
-// Decode a few frames of a video into uint8 RGB. Two decoders give the same frames (bench/data.ts and
+// Decode a few frames of a video into uint8 RGB. Two decoders give the same frames (bench/decode.ts and
 // test/data/av_decode.test.ts measure and check it):
 //   - in process (av/, av_addon.ts), where it is built: seek to the keyframe at or before the first wanted frame,
 //     decode forward, convert and scale only the wanted frames, straight into the clip's buffer, on cover's decode pool;
@@ -47,9 +47,9 @@ export interface DecodedClip {
 }
 
 export interface DecodeOptions {
-  /** Kill ffmpeg after this long (default 30 s). */
+  /** Give the clip up after this long (default 30 s): ffmpeg is killed, an in-process decode's result dropped. */
   timeoutMs?: number;
-  /** Abort (kills ffmpeg) when the consumer no longer needs the clip. */
+  /** Give the clip up the same way when the consumer no longer needs it. */
   signal?: AbortSignal;
   /** 'ffmpeg': one ffmpeg process even where the in-process decoder is built (the bench and the tests compare both). */
   decoder?: 'auto' | 'ffmpeg';
@@ -223,7 +223,7 @@ export async function decodeClip(path: string, req: DecodeRequest, opts: DecodeO
 
   let src = req.srcSize;
   if (!req.size && !src) {
-    const info = await probeVideo(path, { ...opts, decoder: opts.decoder });
+    const info = await probeVideo(path, opts);
     src = [info.width, info.height];
   }
   const out: [number, number] = req.size ?? (req.scaleShort ? shortSideSize(src![0], src![1], req.scaleShort) : src!);
