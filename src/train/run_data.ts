@@ -2,7 +2,7 @@
 // one, what their readers dropped (counted by reason, checked against --max-bad before the first step), the heads and
 // preprocessing they imply, and the co-training feed over the train splits (data/feed/mixed_feed.ts over data/feed/feed.ts).
 
-import { checkDrops, describeDrops, describeLimit, DropReport, dropReport } from '../data/datasets/drops';
+import { checkDrops, describeDrops, describeLimit, DropReport, dropReport, emptyClasses } from '../data/datasets/drops';
 import { openDataset } from '../data/datasets/registry';
 import { Shard } from '../data/feed/shard';
 import { DatasetIndex, Preprocessing } from '../data/types';
@@ -17,6 +17,8 @@ export interface RunData {
   val: Map<string, DatasetIndex | null>;
   /** What the readers dropped: train and val split of each dataset (unlabelled rows included). */
   dropped: Map<string, { train: DropReport; val: DropReport | null }>;
+  /** Why a dataset has no val split (the reader's one line), for the datasets that have none. */
+  noVal: Map<string, string>;
 }
 
 /** Opens the train (and, where there is one, val) split of every dataset of a run. */
@@ -24,6 +26,7 @@ export async function openRunData(cfg: RunConfig): Promise<RunData> {
   const train = new Map<string, DatasetIndex>();
   const val = new Map<string, DatasetIndex | null>();
   const dropped = new Map<string, { train: DropReport; val: DropReport | null }>();
+  const noVal = new Map<string, string>();
   for (const d of cfg.datasets) {
     const index = await openDataset(d.spec, { split: 'train', data: cfg.data, name: d.name });
     const labelled = index.samples.filter((s) => s.label >= 0);
@@ -45,11 +48,12 @@ export async function openRunData(cfg: RunConfig): Promise<RunData> {
       v = await openDataset(d.spec, { split: 'val', data: cfg.data, name: d.name });
     } catch (err) {
       if (!(err instanceof DatasetError)) throw err;
+      noVal.set(d.name, err.oneLine());
     }
     val.set(d.name, v);
     dropped.set(d.name, { train: dropReport(index, { labelledOnly: true }), val: v && dropReport(v, { labelledOnly: true }) });
   }
-  return { train, val, dropped };
+  return { train, val, dropped, noVal };
 }
 
 /**
@@ -58,6 +62,14 @@ export async function openRunData(cfg: RunConfig): Promise<RunData> {
  */
 export function checkRunData(data: RunData, cfg: Pick<RunConfig, 'datasets' | 'maxBad'>, log: (s: string) => void): void {
   for (const d of cfg.datasets) {
+    const why = data.noVal.get(d.name);
+    if (why) log(`  ${d.name}: no val split, so it is not evaluated (${why})`);
+    const train = data.train.get(d.name);
+    const empty = train ? emptyClasses(train) : [];
+    if (train && empty.length > 0) {
+      const names = empty.slice(0, 5).map((c) => train.labels[c]).join(', ');
+      log(`  ${d.name}: ${empty.length} of ${train.labels.length} classes have no training sample (${names}${empty.length > 5 ? ', ...' : ''}); their head outputs are never trained`);
+    }
     const drops = data.dropped.get(d.name);
     if (!drops) continue;
     for (const [report, index] of [[drops.train, data.train.get(d.name)], [drops.val, data.val.get(d.name)]] as const) {

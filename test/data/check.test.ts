@@ -115,3 +115,26 @@ describe('cover data check (built CLI)', () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test('a file symlink loop is unreadable with its fix (not "file not found"); a class without a train sample is an empty-class problem', async () => {
+  const clip = (await openDataset(demoSuitePaths(suite.root).mit.root, { split: 'val' })).samples[0].path;
+  const dir = path.join(suite.scratch, 'loops');
+  await fs.mkdir(dir);
+  await fs.symlink('loop.mp4', path.join(dir, 'loop.mp4'));
+  await fs.writeFile(path.join(dir, 'classes.txt'), 'a\nb\nc\n');
+  await fs.writeFile(path.join(dir, 'train.csv'), `path,label\n${clip},a\nloop.mp4,b\n`);
+  const r = await checkDataset(await openDataset(path.join(dir, 'train.csv'), { split: 'train' }));
+  expect(r.problems).toEqual([
+    { kind: 'empty-class', path: dir, message: "class 2 'c' has no train sample: its head class would never be trained" },
+    {
+      kind: 'unreadable',
+      path: path.join(dir, 'loop.mp4'),
+      source: `${path.join(dir, 'train.csv')}:3`,
+      message: 'is a symbolic link that loops (ELOOP) (fix: remove the link, or point it at the real file)',
+    },
+  ]);
+  expect([r.clean, r.ok, r.problemsByKind['empty-class'], r.problemsByKind.unreadable, r.problemsByKind['missing-file']]).toEqual([false, 1, 1, 1, 0]);
+  // A val split may lack a class (a small val set): only the train split's empty classes are problems.
+  await fs.writeFile(path.join(dir, 'val.csv'), `path,label\n${clip},a\n`);
+  expect((await checkDataset(await openDataset(path.join(dir, 'val.csv'), {}))).clean).toBe(true);
+});

@@ -6,6 +6,8 @@ import { spawnSync } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { openDataset } from '../../src/data/datasets/registry';
+import { mergeChecks, readShardReport } from '../../src/data/check/merge_checks';
+import { ConfigError } from '../../src/errors';
 import { demoSuitePaths } from '../../src/demo/suite';
 import { TinySuite, appendLines, makeTinySuite } from './datasets/fixture';
 
@@ -63,4 +65,31 @@ test('a missing shard, a shard without --out and a bad --shard are one line each
   expect(bad.code).toBe(2);
   expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   expect(bad.stderr).toMatch(/--shard takes i\/N.*got '2\/2' \(fix: parts are numbered from 0: the last of 2 is 1\/2\)/);
+});
+
+test('a shard report whose counts are not whole numbers in range is refused in one line, not added up to NaN', async () => {
+  const refusal = (file: string): string => {
+    try {
+      readShardReport(file);
+      return 'read';
+    } catch (e) {
+      return (e as ConfigError).message;
+    }
+  };
+  const good = JSON.parse(await fs.readFile(path.join(suite.scratch, 'a.json'), 'utf8')) as Record<string, unknown> & { shard: object; perClass: object[] };
+  const cases: Array<[string, object, string]> = [
+    ['count', { shard: { ...good.shard, count: 1e9 } }, 'holds shard.count 1000000000, not a whole number >= 0 in range'],
+    ['index', { shard: { ...good.shard, index: 5 } }, 'holds shard.index 5 (of 2), not a whole number >= 0 in range'],
+    ['ok', { ok: -1 }, 'holds ok -1, not a whole number >= 0 in range'],
+    ['seconds', { videoSeconds: 'soon' }, 'holds videoSeconds "soon", not a whole number >= 0 in range'],
+    ['class', { perClass: [{ ...good.perClass[0], samples: 1.5 }, ...good.perClass.slice(1)] }, 'holds perClass[0]'],
+  ];
+  for (const [name, change, message] of cases) {
+    const file = path.join(suite.scratch, `bad-${name}.json`);
+    await fs.writeFile(file, JSON.stringify({ ...good, ...change }));
+    expect([name, refusal(file)]).toEqual([name, expect.stringContaining(message)]);
+  }
+  const fewer = { ...good, perClass: good.perClass.slice(1) };
+  await fs.writeFile(path.join(suite.scratch, 'fewer.json'), JSON.stringify({ ...fewer, shard: { ...good.shard, index: 1 } }));
+  expect(() => mergeChecks([readShardReport(path.join(suite.scratch, 'a.json')), readShardReport(path.join(suite.scratch, 'fewer.json'))])).toThrow(/3 classes\), not of .* 4 classes\)/);
 });

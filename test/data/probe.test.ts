@@ -119,3 +119,35 @@ describe('probeVideo on bad files: one DecodeError line naming the file', () => 
     expect(e.suggestion).toBeTruthy();
   });
 });
+
+describe('a file that is no video is not called cut short; a symlink loop is not a permission problem', () => {
+  const decoders = ['auto', 'ffmpeg'] as const; // the in-process decoder where built, and ffprobe
+  test.each(decoders)('text renamed .mp4 / .mkv, and a binary file (decoder %s): not a video file FFmpeg can read (invalid data)', async (decoder) => {
+    for (const ext of ['mp4', 'mkv']) {
+      const file = path.join(tmp, `readme-${decoder}.${ext}`);
+      fs.writeFileSync(file, 'version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 42\n');
+      const e = (await probeVideo(file, { decoder }).catch((x: unknown) => x)) as DecodeError;
+      expect([ext, e.message]).toEqual([ext, "cannot be read as a video: not a video file FFmpeg can read (invalid data: it is text, beginning 'version https://git-lfs.github.com/spec/...')"]);
+      expect(e.suggestion).toMatch(/^download the video again \(an error page or a Git LFS pointer/);
+    }
+    const bin = path.join(tmp, `random-${decoder}.mp4`);
+    fs.writeFileSync(bin, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)));
+    const e = (await probeVideo(bin, { decoder }).catch((x: unknown) => x)) as DecodeError;
+    expect(e.message).toMatch(/^cannot be read as a video: not a video file FFmpeg can read \(invalid data: /);
+    expect(e.oneLine()).not.toMatch(/cut short/);
+  });
+
+  test('an mp4 cut before its index is still cut short; one whose first bytes are zero says so', async () => {
+    await expect(probeVideo(path.join(tmp, 'truncated.mp4'))).rejects.toThrow(/moov atom not found \(its index, kept at the end of an mp4, is missing: the file is cut short\)/);
+    const zeros = path.join(tmp, 'zeros.mp4');
+    fs.writeFileSync(zeros, Buffer.alloc(4096));
+    await expect(probeVideo(zeros)).rejects.toMatchObject({ message: 'cannot be read as a video: its first bytes are all zero (a download that stopped before writing them)' });
+  });
+
+  test('a file symlink loop (ELOOP): says so, and the fix is the link, not the permissions', async () => {
+    const loop = path.join(tmp, 'loop.mp4');
+    fs.symlinkSync('loop.mp4', loop);
+    const e = (await probeVideo(loop).catch((x: unknown) => x)) as DecodeError;
+    expect(e.oneLine()).toBe(`${loop}: cannot read the video file: is a symbolic link that loops (ELOOP) (fix: remove the link, or point it at the real file)`);
+  });
+});

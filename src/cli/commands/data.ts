@@ -9,7 +9,7 @@ import Table from 'cli-table3';
 import { CheckReport, CheckShard, checkDataset } from '../../data/check/check';
 import { mergeChecks, readShardReport } from '../../data/check/merge_checks';
 import { writeAtomically } from '../../checkpoint/safetensors';
-import { UsageError } from '../../errors';
+import { printable, UsageError } from '../../errors';
 import { SPLITS, Split } from '../../data/datasets/common';
 import { DATASET_FORMATS, SHORT_NAMES, openDataset, parseDataPaths } from '../../data/datasets/registry';
 import { DatasetFormat } from '../../data/types';
@@ -19,7 +19,7 @@ import { RUN_LIMITS } from '../../run/run_config';
 
 interface CheckCliOptions {
   format?: DatasetFormat;
-  split: Split;
+  split?: Split;
   data: string[];
   json?: boolean;
   maxProblems: number;
@@ -38,7 +38,7 @@ export function dataCommand(): Command {
       .description('check every entry of a dataset split: the file exists, is not empty, decodes, and its label is a known class')
       .argument('<name-or-path>', `${Object.keys(SHORT_NAMES).join('|')} (folder from --data NAME=PATH), FORMAT:PATH, or a dataset folder / manifest file`)
       .addOption(new Option('--format <format>', 'dataset layout, instead of detecting it').choices(DATASET_FORMATS as unknown as string[]))
-      .addOption(new Option('--split <split>', 'split to check').choices(SPLITS as unknown as string[]).default('train'))
+      .addOption(new Option('--split <split>', 'split to check (default: the split a manifest or annotation file\'s name gives, e.g. val.csv, else train)').choices(SPLITS as unknown as string[]))
       .addOption(new Option('--data <name=path>', 'folder of a named dataset (repeatable): --data k400=/data/kinetics400').argParser(dataArg('--data')).default([]))
       .addOption(new Option('--max-problems <n>', 'problems to list (all are counted)').argParser(intArg('--max-problems', { min: 1 })).default(20))
       .addOption(new Option('--concurrency <n>', 'files decoded at once').argParser(intArg('--concurrency', { min: 1, max: RUN_LIMITS.maxConcurrency })).default(2))
@@ -107,7 +107,7 @@ export function renderCheck(r: CheckReport): string {
     const kinds = Object.entries(r.problemsByKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
     lines.push(`${r.problemCount} problem${r.problemCount === 1 ? '' : 's'}: ${kinds.join(', ')}`);
     for (const p of r.problems) {
-      const where = [p.path, p.source && p.source !== p.path ? `(${p.source})` : ''].filter(Boolean).join(' ');
+      const where = printable([p.path, p.source && p.source !== p.path ? `(${p.source})` : ''].filter(Boolean).join(' '));
       lines.push(`  ${p.kind.padEnd(13)} ${where}: ${p.message}`);
     }
     if (r.problems.length < r.problemCount) lines.push(`  ... and ${r.problemCount - r.problems.length} more (--max-problems N or --json)`);

@@ -2,25 +2,31 @@
 // not empty, decodes: ffprobe for videos with a duration above 0 and any clip window starting inside it, a full decode
 // for images; its label is a known class) and returns a report: counts per class, problems by kind with the first few named, total video duration.
 // A video that holds fewer frames than its header declares (a download cut short; probe.ts counts its packets, no
-// decode) is a `cut-short` problem naming both numbers; training would use only the part that decodes.
+// decode) is a `cut-short` problem naming both numbers; training would use only the part that decodes. A file that is
+// there but cannot be read (permissions, a symlink loop) is `unreadable`, with why; a class of the train split left
+// without a sample (every row of it dropped, or a class list naming more classes than the rows use) is `empty-class`.
 // Decodes run a few at a time (default 2, one per core here) since each is an ffprobe process or a libvips decode.
 // `shard` checks one fixed part of the split, so that a job array checks a million videos in parallel; merge_checks.ts
 // adds the parts' reports up to the report of the whole split.
 
-import { promises as fs } from 'fs';
+import { constants as fsConstants, promises as fs } from 'fs';
 import { CoverError } from '../../errors';
+import { emptyClasses } from '../datasets/drops';
+import { fsProblem, isAbsent } from '../../fs_problem';
 import { decodeImage } from '../decode/image/decode';
 import { shownLabels } from '../datasets/label_names';
 import { DatasetIndex, IndexProblemKind, Sample } from '../types';
 import { requireFfmpeg } from '../decode/video/find_ffmpeg';
 import { CUT_FIX, cutShortMessage, probeVideo } from '../decode/video/probe';
 
-export type CheckProblemKind = IndexProblemKind | 'empty-file' | 'decode-failed' | 'cut-short' | 'no-duration' | 'bad-window';
+export type CheckProblemKind = IndexProblemKind | 'empty-class' | 'unreadable' | 'empty-file' | 'decode-failed' | 'cut-short' | 'no-duration' | 'bad-window';
 
 export const CHECK_PROBLEM_KINDS: readonly CheckProblemKind[] = [
   'bad-row',
   'unknown-label',
   'missing-file',
+  'empty-class',
+  'unreadable',
   'empty-file',
   'decode-failed',
   'cut-short',
@@ -140,6 +146,13 @@ export async function checkDataset(index: DatasetIndex, opts: CheckOptions = {})
     all.push({ kind, source: p.source, ...(p.path ? { path: p.path } : {}), message: p.problem });
   }
   const names = shownLabels(index); // synset names where a mapping file gave them, with the id kept as `id`
+  // Counted on the whole index (a shard holds only part of each class), once: in part 0, with the reader's problems.
+  if (index.split === 'train' && (!opts.shard || opts.shard.index === 0)) {
+    for (const c of emptyClasses(index)) {
+      problemsByKind['empty-class']++;
+      all.push({ kind: 'empty-class', path: index.root, message: `class ${c} '${names[c]}' has no train sample: its head class would never be trained` });
+    }
+  }
   const perClass: ClassCount[] = index.labels.map((id, label) => ({ label, name: names[label], ...(names[label] !== id ? { id } : {}), samples: 0, ok: 0 }));
   let ok = 0;
   let videoSeconds = 0;
@@ -190,8 +203,11 @@ async function checkSample(s: Sample, numClasses: number, split: DatasetIndex['s
     const st = await fs.stat(s.path);
     if (!st.isFile()) return fail('missing-file', 'is not a file');
     size = st.size;
-  } catch {
-    return fail('missing-file', 'file not found');
+    await fs.access(s.path, fsConstants.R_OK);
+  } catch (err) {
+    if (isAbsent(err)) return fail('missing-file', 'file not found');
+    const { message, suggestion } = fsProblem(err, 'file');
+    return fail('unreadable', `${message} (fix: ${suggestion})`);
   }
   if (size === 0) return fail('empty-file', 'file is empty (0 bytes)');
   try {

@@ -1,9 +1,12 @@
 // `cover data merge-checks`: the reports of a sharded `cover data check --shard i/N` (one per job of an array) added up
 // into the report of the whole split, with the same totals an unsharded check gives: entries, samples, ok, problems by
-// kind, per class, video time. The shards must be the N parts of one split of one dataset, each exactly once.
+// kind, per class, video time. The shards must be the N parts of one split of one dataset, each exactly once. A report
+// is a file the user hands over: every count in it must be a whole number >= 0 (the shard's part below its count, at
+// most 1,000,000 parts as --shard allows), or the report is refused in one line instead of adding NaN up.
 
 import * as fs from 'fs';
 import { ConfigError } from '../../errors';
+import { fsProblem } from '../../fs_problem';
 import { CHECK_PROBLEM_KINDS, CheckProblem, CheckProblemKind, CheckReport, ClassCount } from './check';
 
 const MERGE_FIX = 'give the reports of every shard 0/N..N-1/N of one `cover data check --shard i/N --out FILE` run';
@@ -15,12 +18,38 @@ export function readShardReport(file: string): CheckReport {
     r = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckReport;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new ConfigError(e.code === 'ENOENT' ? 'file not found' : `is not a JSON check report (${String(e.message).split('\n')[0]})`, { path: file, suggestion: MERGE_FIX });
+    if (e.code === 'ENOENT') throw new ConfigError('file not found', { path: file, suggestion: MERGE_FIX });
+    if (e.code) {
+      const { message, suggestion } = fsProblem(e, 'file');
+      throw new ConfigError(`cannot read the report: ${message}`, { path: file, suggestion });
+    }
+    throw new ConfigError(`is not a JSON check report (${String(e.message).split('\n')[0]})`, { path: file, suggestion: MERGE_FIX });
   }
-  if (!r || typeof r !== 'object' || !r.shard || !Array.isArray(r.perClass) || typeof r.problemsByKind !== 'object') {
+  if (!r || typeof r !== 'object' || !r.shard || !Array.isArray(r.perClass) || !Array.isArray(r.problems) || !r.problemsByKind || typeof r.problemsByKind !== 'object') {
     throw new ConfigError('is not the report of a sharded check (no "shard" field)', { path: file, suggestion: MERGE_FIX });
   }
+  const bad = badNumber(r);
+  if (bad) throw new ConfigError(`holds ${bad}, not a whole number >= 0 in range`, { path: file, suggestion: MERGE_FIX });
   return r;
+}
+
+/** The most parts --shard allows (cli/parse.ts shardArg). */
+const MAX_SHARDS = 1_000_000;
+
+/** The first count of a report that is not a whole number >= 0 in its range (`shard.index 3 of 2`), or null. */
+function badNumber(r: CheckReport): string | null {
+  const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+  const s = r.shard!;
+  if (!count(s.count) || s.count < 1 || s.count > MAX_SHARDS) return `shard.count ${JSON.stringify(s.count)}`;
+  if (!count(s.index) || s.index >= s.count) return `shard.index ${JSON.stringify(s.index)} (of ${s.count})`;
+  for (const k of ['splitSamples', 'splitEntries'] as const) if (!count(s[k])) return `shard.${k} ${JSON.stringify(s[k])}`;
+  for (const k of ['entries', 'samples', 'ok', 'problemCount', 'videos', 'images'] as const) if (!count(r[k])) return `${k} ${JSON.stringify(r[k])}`;
+  if (!(Number.isFinite(r.videoSeconds) && r.videoSeconds >= 0)) return `videoSeconds ${JSON.stringify(r.videoSeconds)}`;
+  for (const [k, v] of Object.entries(r.problemsByKind)) if (!count(v)) return `problemsByKind.${k} ${JSON.stringify(v)}`;
+  for (const [i, c] of r.perClass.entries()) {
+    if (!c || !count(c.samples) || !count(c.ok) || c.ok > c.samples) return `perClass[${i}] ${JSON.stringify(c)}`;
+  }
+  return null;
 }
 
 /**
@@ -36,8 +65,8 @@ export function mergeChecks(reports: CheckReport[], files: string[] = [], maxPro
   reports.forEach((r, i) => {
     const where = files[i] ?? `report ${i + 1}`;
     const s = r.shard!;
-    if (r.name !== first.name || r.split !== first.split || r.root !== first.root || s.splitSamples !== first.shard!.splitSamples) {
-      throw new ConfigError(`is a check of ${r.name} (${r.split}, ${r.root}, ${s.splitSamples} samples), not of ${first.name} (${first.split}, ${first.root}, ${first.shard!.splitSamples} samples) like ${files[0] ?? 'the first'}`, { path: where, suggestion: MERGE_FIX });
+    if (r.name !== first.name || r.split !== first.split || r.root !== first.root || s.splitSamples !== first.shard!.splitSamples || r.perClass.length !== first.perClass.length) {
+      throw new ConfigError(`is a check of ${r.name} (${r.split}, ${r.root}, ${s.splitSamples} samples, ${r.perClass.length} classes), not of ${first.name} (${first.split}, ${first.root}, ${first.shard!.splitSamples} samples, ${first.perClass.length} classes) like ${files[0] ?? 'the first'}`, { path: where, suggestion: MERGE_FIX });
     }
     if (s.count !== count) throw new ConfigError(`is shard ${s.index}/${s.count}, but ${files[0] ?? 'the first'} is one of ${count}`, { path: where, suggestion: MERGE_FIX });
     if (seen.has(s.index)) throw new ConfigError(`is shard ${s.index}/${count} again (also ${seen.get(s.index)})`, { path: where, suggestion: MERGE_FIX });

@@ -6,17 +6,14 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { DatasetError } from '../../errors';
 import { splitLines } from './csv';
+import { unreadableError } from './fs_errors';
 
 export async function readClassList(file: string): Promise<string[]> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new DatasetError(`cannot read the class list: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
-      path: file,
-      suggestion: 'give a readable classes.txt (one name per line) or classes.json',
-      cause: err,
-    });
+    throw unreadableError(err, file, 'class list', 'file');
   }
   return path.extname(file).toLowerCase() === '.json' ? parseClassJson(text, file) : parseClassText(text, file);
 }

@@ -1,9 +1,11 @@
 // Reading the text files datasets ship their annotations in: CSV rows (RFC 4180 quoting, one record per line, as the
 // Kinetics, Moments-in-Time and manifest files are written) and plain lines, each kept with its 1-based line number so
-// that a bad row is reported as `file:line`.
+// that a bad row is reported as `file:line`; and the numbers in them, each parsed strictly and held to a range, so
+// that a typo is a bad row, never NaN, a hex number or a week of video flowing on.
 
 import { promises as fs } from 'fs';
 import { DatasetError } from '../../errors';
+import { errnoCode, fsProblem } from '../../fs_problem';
 
 export interface TextLine {
   /** 1-based line number in the file. */
@@ -11,15 +13,19 @@ export interface TextLine {
   text: string;
 }
 
-/** Reads a text file as lines (BOM and `\r` removed, blank lines dropped); a missing file is a DatasetError. */
+/**
+ * Reads a text file as lines (BOM and `\r` removed, blank lines dropped); a file that is missing or cannot be read is a
+ * DatasetError saying why, with `fix` for a missing one and the fix of the cause otherwise.
+ */
 export async function readLines(file: string, what: string, fix: string): Promise<TextLine[]> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new DatasetError(`cannot read the ${what}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+    const { message, suggestion } = fsProblem(err, 'file');
+    throw new DatasetError(`cannot read the ${what}: ${message}`, {
       path: file,
-      suggestion: fix,
+      suggestion: errnoCode(err) === 'ENOENT' ? fix : suggestion,
       cause: err,
     });
   }
@@ -81,9 +87,26 @@ export function csvField(v: string | number): string {
   return /[",\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** A number of seconds from a CSV field: `12`, `12.5`; null when empty or not a finite, non-negative number. */
+/** Latest time a clip window may name, seconds: a day. Later is a typo or a unit mistake (milliseconds). */
+export const MAX_SECONDS = 86_400;
+
+/** A plain decimal, optionally with an exponent (`12`, `12.5`, `.5`, `1e-3`): no sign, hex, `Infinity` or blanks. */
+const DECIMAL = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * A number of seconds from a text field: `12`, `12.5`; null when empty, not a plain decimal, or outside 0..MAX_SECONDS.
+ * @example
+ * [parseSeconds('12.5'), parseSeconds('0x10'), parseSeconds('1e9'), parseSeconds('-1')] // [12.5, null, null, null]
+ */
 export function parseSeconds(s: string | undefined): number | null {
-  if (s === undefined || s.trim() === '') return null;
+  if (s === undefined || !DECIMAL.test(s.trim())) return null;
   const v = Number(s);
-  return Number.isFinite(v) && v >= 0 ? v : null;
+  return v >= 0 && v <= MAX_SECONDS ? v : null;
+}
+
+/** A class index from a text field: digits only, a safe integer; null otherwise (`1.0`, `0x1`, `-1`, `1e3`). */
+export function parseIndex(s: string | undefined): number | null {
+  if (s === undefined || !/^\d+$/.test(s.trim())) return null;
+  const v = Number(s);
+  return Number.isSafeInteger(v) ? v : null;
 }

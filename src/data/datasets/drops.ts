@@ -59,6 +59,15 @@ export function dropReport(index: DatasetIndex, opts: { labelledOnly?: boolean }
   };
 }
 
+/**
+ * The classes of an index that no sample has (a class list naming more classes than the rows use, or a class whose
+ * every row was dropped): a head class that would never be trained on the train split.
+ */
+export function emptyClasses(index: Pick<DatasetIndex, 'labels' | 'samples'>): number[] {
+  const seen = new Set(index.samples.map((s) => s.label));
+  return index.labels.map((_, c) => c).filter((c) => !seen.has(c));
+}
+
 function describeProblem(p: IndexProblem): string {
   return `${p.source}: ${p.problem}${p.path ? ` (${p.path})` : ''}`;
 }

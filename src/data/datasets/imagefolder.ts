@@ -6,6 +6,9 @@
 // Classes are the sorted synset folder names of train/; `LOC_synset_mapping.txt` / `synset_words.txt` / `words.txt`
 // (`n01440764 tench, Tinca tinca`, tab-separated in words.txt), in the root, its devkit/ or its parent folder, give
 // human-readable names (DatasetIndex.displayNames; the labels stay the synsets). Images are single-frame samples.
+// A train class folder without an image is refused, as torchvision's ImageFolder refuses it ("Found no valid file for
+// the classes ..."): a head class that never sees a sample is a mistake, not a class. A class folder that cannot be read,
+// or a link that loops (`train/self -> .`), is a DatasetError too (common.ts listSubdirs/listDir), never an empty class.
 
 import * as path from 'path';
 import { DatasetError } from '../../errors';
@@ -65,6 +68,7 @@ export async function readImageFolder(root: string, opts: ImageFolderOptions): P
         if (IMAGE_EXT.test(f)) samples.push({ path: path.join(splitDir, d, f), label, kind: 'image' });
       }
     }
+    if (opts.split === 'train') refuseEmptyClasses(splitDir, labels, samples);
   } else {
     samples.push(...(await readFlatSplit(root, splitDir, labels, opts, log)));
   }
@@ -139,12 +143,26 @@ async function readFlatSplit(root: string, splitDir: string, labels: string[], o
     const local = byName.get(path.basename(file));
     const p = local ? path.join(splitDir, local) : path.join(splitDir, file);
     if (!local && !(await dirs.has(p))) {
-      log.add('missing-file', labelFile, line, 'image not found', p);
+      const miss = await dirs.missing([p], 'image not found');
+      log.add('missing-file', labelFile, line, miss.problem, miss.path);
       continue;
     }
     out.push({ path: p, label, kind: 'image', source: `${labelFile}:${line}` });
   }
   return out;
+}
+
+/** A DatasetError naming every class folder of train/ that holds no image (see the top of this file). */
+function refuseEmptyClasses(trainDir: string, labels: string[], samples: Sample[]): void {
+  const counts = new Array<number>(labels.length).fill(0);
+  for (const s of samples) counts[s.label]++;
+  const empty = labels.filter((_, i) => counts[i] === 0);
+  if (empty.length === 0) return;
+  const shown = empty.slice(0, 5).map((l) => `${l}/`).join(', ') + (empty.length > 5 ? ` and ${empty.length - 5} more` : '');
+  throw new DatasetError(`${empty.length} class folder${empty.length === 1 ? '' : 's'} without an image file: ${shown}`, {
+    path: trainDir,
+    suggestion: 'put the images of each class in its folder, or remove the empty folders (each folder of train/ is a class)',
+  });
 }
 
 /**

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { DatasetError } from '../../errors';
 import { DatasetIndex, Sample } from '../types';
 import { readClassList } from './class_list';
-import { TextLine, parseCsvLine, parseSeconds, readLines } from './csv';
+import { MAX_SECONDS, TextLine, parseCsvLine, parseIndex, parseSeconds, readLines } from './csv';
 import {
   DirCache,
   ProblemLog,
@@ -48,6 +48,12 @@ export function kineticsLabelFolder(label: string): string {
 export function kineticsClipName(youtubeId: string, start: number, end: number, ext = '.mp4'): string {
   const pad = (t: number) => String(Math.trunc(t)).padStart(6, '0');
   return `${youtubeId}_${pad(start)}_${pad(end)}${ext}`;
+}
+
+/** The split an annotation file's name gives (`train.csv`, `kinetics_700_validate.csv`), or null. */
+export function kineticsAnnotationSplit(file: string): Split | null {
+  const stem = /(?:^|[_-])([a-z]+)\.csv$/i.exec(path.basename(file))?.[1].toLowerCase();
+  return (stem && (Object.keys(SPLIT_DIRS) as Split[]).find((s) => SPLIT_DIRS[s].includes(stem))) || null;
 }
 
 /** Finds the annotation file of a split: `annotations/<split>.csv`, `<split>.csv`, `kinetics_<split>.csv`, `validate.csv`... */
@@ -95,8 +101,9 @@ type Parsed = Pick<DatasetIndex, 'labels' | 'samples' | 'problems'>;
 async function readAnnotationCsv(root: string, file: string, lines: TextLine[], header: string[], opts: KineticsOptions): Promise<Parsed> {
   const col = (name: string) => header.indexOf(name);
   const [cLabel, cId, cStart, cEnd] = [col('label'), col('youtube_id'), col('time_start'), col('time_end')];
-  if (cStart < 0 || cEnd < 0) {
-    throw new DatasetError('the annotation header lacks time_start/time_end', {
+  const lacking = [cStart < 0 ? 'time_start' : '', cEnd < 0 ? 'time_end' : '', cLabel < 0 && opts.split !== 'test' ? 'label' : ''].filter(Boolean);
+  if (lacking.length > 0) {
+    throw new DatasetError(`the annotation header lacks ${lacking.join(', ')}${lacking.includes('label') ? ` (only a test split may have no labels)` : ''}`, {
       path: `${file}:${lines[0].line}`,
       suggestion: 'use the Kinetics header label,youtube_id,time_start,time_end,split',
     });
@@ -115,8 +122,8 @@ async function readAnnotationCsv(root: string, file: string, lines: TextLine[], 
     }
     const start = parseSeconds(f[cStart]);
     const end = parseSeconds(f[cEnd]);
-    if (start === null || end === null || end < start) {
-      log.add('bad-row', file, line, `bad clip times time_start='${f[cStart]}' time_end='${f[cEnd]}' (need seconds, end >= start)`);
+    if (start === null || end === null || end <= start) {
+      log.add('bad-row', file, line, `bad clip times time_start='${f[cStart]}' time_end='${f[cEnd]}' (need seconds from 0 to ${MAX_SECONDS}, end after start)`);
       continue;
     }
     const id = f[cId];
@@ -139,7 +146,8 @@ async function readAnnotationCsv(root: string, file: string, lines: TextLine[], 
     const candidates = clipCandidates(splitDirs, name, id, start, end);
     const found = await dirs.first(candidates);
     if (!found) {
-      log.add('missing-file', file, line, 'clip not found', candidates[0] ?? path.join(root, SPLIT_DIRS[opts.split][0], kineticsClipName(id, start, end)));
+      const miss = await dirs.missing(candidates, 'clip not found', candidates[0] ?? path.join(root, SPLIT_DIRS[opts.split][0], kineticsClipName(id, start, end)));
+      log.add('missing-file', file, line, miss.problem, miss.path);
       continue;
     }
     samples.push({ path: found, label, kind: 'video', source: `${file}:${line}` });
@@ -190,8 +198,8 @@ async function readListFile(root: string, file: string, lines: TextLine[], opts:
   const rows: Array<{ line: number; rel: string; index: number }> = [];
   for (const { line, text } of lines) {
     const parts = text.trim().split(/\s+/);
-    const index = Number(parts[parts.length - 1]);
-    if (parts.length < 2 || !Number.isInteger(index) || index < 0) {
+    const index = parseIndex(parts[parts.length - 1]);
+    if (parts.length < 2 || index === null) {
       log.add('bad-row', file, line, `expected 'path label_index' (space separated), got '${text.trim()}'`);
       continue;
     }
@@ -209,7 +217,8 @@ async function readListFile(root: string, file: string, lines: TextLine[], opts:
     const candidates = path.isAbsolute(r.rel) ? [r.rel] : [path.join(root, r.rel), path.join(path.dirname(file), r.rel)];
     const found = await dirs.first(candidates);
     if (!found) {
-      log.add('missing-file', file, r.line, 'clip not found', candidates[0]);
+      const miss = await dirs.missing(candidates, 'clip not found');
+      log.add('missing-file', file, r.line, miss.problem, miss.path);
       continue;
     }
     samples.push({ path: found, label: r.index, kind: 'video', source: `${file}:${r.line}` });
@@ -228,8 +237,8 @@ async function indexNames(root: string, file: string, rows: Array<{ index: numbe
   const trainFile = await findFile([root, path.dirname(file)], ['train.csv']);
   if (trainFile && path.resolve(trainFile) !== path.resolve(file)) {
     for (const { line, text } of await readLines(trainFile, 'train list file', 'check the file')) {
-      const v = Number(text.trim().split(/\s+/).pop());
-      if (Number.isInteger(v) && v > max) [max, where] = [v, `${trainFile}:${line}`];
+      const v = parseIndex(text.trim().split(/\s+/).pop());
+      if (v !== null && v > max) [max, where] = [v, `${trainFile}:${line}`];
     }
   }
   return indexedClassNames(max, where);

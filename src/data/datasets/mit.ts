@@ -52,7 +52,8 @@ export async function readMit(root: string, opts: ReadOptions): Promise<DatasetI
     const candidates = videoDirs.map((d) => path.join(d, rel));
     const found = await dirs.first(candidates);
     if (!found) {
-      log.add('missing-file', csvFile, line, 'clip not found', candidates[0] ?? path.join(root, 'videos', names.dir, rel));
+      const miss = await dirs.missing(candidates, 'clip not found', candidates[0] ?? path.join(root, 'videos', names.dir, rel));
+      log.add('missing-file', csvFile, line, miss.problem, miss.path);
       continue;
     }
     samples.push({ path: found, label, kind: 'video', source: `${csvFile}:${line}` });

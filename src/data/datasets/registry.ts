@@ -3,18 +3,22 @@
 //     from the name, the folder from `--data`;
 //   - `FORMAT:PATH` or `NAME:PATH` (`kinetics:/data/k400`, `ssv2:./smth`);
 //   - a bare path, whose format is detected from the files it holds.
+// A manifest or Kinetics annotation file (`DIR/train.csv`) is the split its name gives; another split is read from the
+// file named for it beside it (common.ts fileForSplit), and without a split asked for, the name's split is the one read.
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { DatasetError } from '../../errors';
 import { DatasetFormat, DatasetIndex } from '../types';
 import { parseCsvLine, readLines } from './csv';
-import { ReadOptions, Split, findFile, isDir, isFile, listDir, listSubdirs, IMAGE_EXT, VIDEO_EXT } from './common';
-import { findKineticsAnnotation, readKinetics } from './kinetics';
+import { ReadOptions, Split, fileForSplit, findFile, isDir, isFile, listDir, listSubdirs, requireDir, IMAGE_EXT, VIDEO_EXT } from './common';
+import { isAbsent } from '../../fs_problem';
+import { unreadableError } from './fs_errors';
+import { findKineticsAnnotation, kineticsAnnotationSplit, readKinetics } from './kinetics';
 import { readSsv2 } from './ssv2';
 import { readMit } from './mit';
 import { readImageFolder } from './imagefolder';
-import { findManifest, readManifest } from './manifest';
+import { findManifest, manifestSplit, readManifest } from './manifest';
 
 export const DATASET_FORMATS: readonly DatasetFormat[] = ['kinetics', 'ssv2', 'mit', 'imagefolder', 'manifest'];
 
@@ -29,7 +33,8 @@ export const SHORT_NAMES: Readonly<Record<string, DatasetFormat>> = {
 };
 
 export interface OpenOptions {
-  split: Split;
+  /** Default: the split a manifest or annotation file's name gives (`val.csv`), else train. */
+  split?: Split;
   /** Folders by dataset name, from `--data NAME=PATH`. */
   data?: Readonly<Record<string, string>>;
   /** Force a format instead of detecting it (`--format`). */
@@ -87,15 +92,24 @@ export async function openDataset(spec: string, opts: OpenOptions): Promise<Data
       suggestion: `check the path; known names are ${Object.keys(SHORT_NAMES).join(', ')} (with --data NAME=PATH)`,
     });
   }
-  if (!format) {
-    const detected = await detectFormat(root);
-    format = detected.format;
-    if (detected.annotations) {
-      return readKinetics(detected.root, { split: opts.split, name: name ?? path.basename(detected.root), annotations: detected.annotations });
-    }
+  const file = await isFile(root);
+  format = format ?? (await detectFormat(root)).format;
+  if (format === 'kinetics' && file) {
+    // An annotation CSV or PySlowFast list given directly: its dataset is the folder above annotations/ (or its own).
+    const kRoot = kineticsRootOf(root);
+    const split = opts.split ?? kineticsAnnotationSplit(root) ?? 'train';
+    const annotations = await fileForSplit(root, split, kineticsAnnotationSplit(root), () => findKineticsAnnotation(kRoot, split), `${split}.csv`);
+    return readKinetics(kRoot, { split, name: name ?? path.basename(kRoot), annotations });
   }
-  const defaultName = (await isFile(root)) ? path.basename(path.dirname(root)) : path.basename(root);
-  return READERS[format](root, { split: opts.split, name: name ?? defaultName });
+  const split = opts.split ?? (file && format === 'manifest' ? manifestSplit(root) : null) ?? 'train';
+  const defaultName = file ? path.basename(path.dirname(root)) : path.basename(root);
+  return READERS[format](root, { split, name: name ?? defaultName });
+}
+
+/** The dataset root of an annotation file: its folder, or the folder above when that is `annotations/`. */
+function kineticsRootOf(file: string): string {
+  const dir = path.dirname(file);
+  return path.basename(dir) === 'annotations' ? path.dirname(dir) : dir;
 }
 
 /** `['k400=/data/k400', 'ssv2=./s']` -> `{k400: '/data/k400', ssv2: './s'}`; a malformed entry is a DatasetError. */
@@ -140,12 +154,12 @@ export interface Detected {
 export async function detectFormat(p: string): Promise<Detected> {
   const root = path.resolve(p);
   if (await isFile(root)) {
-    if (/\.csv$/i.test(root) && (await csvHeader(root)).includes('youtube_id')) {
-      const dir = path.dirname(root);
-      return { format: 'kinetics', root: path.basename(dir) === 'annotations' ? path.dirname(dir) : dir, annotations: root };
+    if (/\.csv$/i.test(root) && ((await csvHeader(root)).includes('youtube_id') || (await isSlowFastList(root)))) {
+      return { format: 'kinetics', root: kineticsRootOf(root), annotations: root };
     }
     return { format: 'manifest', root };
   }
+  await requireDir(root, 'the dataset folder', 'pass the folder that holds the dataset');
   const ann = [root, path.join(root, 'labels'), path.join(root, 'annotations')];
   if (await findFile(ann, ['something-something-v2-labels.json', 'labels.json'])) return { format: 'ssv2', root };
   if (await findFile(ann, ['moments_categories.txt'])) return { format: 'mit', root };
@@ -192,11 +206,13 @@ async function isSlowFastList(file: string): Promise<boolean> {
   return /^\S+\s+\d+$/.test(first);
 }
 
+/** Whether anything is at `p`; a path that is there but cannot be read is a DatasetError saying why. */
 async function exists(p: string): Promise<boolean> {
   try {
     await fs.stat(p);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if (isAbsent(err)) return false;
+    throw unreadableError(err, p, 'dataset path', 'folder');
   }
 }

@@ -2,13 +2,16 @@
 // template, brackets removed, to a class index string; `...-train.json` / `...-validation.json` (or `train.json`,
 // `validation.json`) list `{id, label, template, placeholders}`; clips are `{id}.webm`. The class is the action
 // template, so direction matters: a horizontal flip would turn "left to right" into "right to left" (flipAllowed=false),
-// and frames are sampled as TSN segments (TimeSformer ssv2.py).
+// and frames are sampled as TSN segments (TimeSformer ssv2.py). Indices and ids are whole numbers >= 0 written as
+// digits (`"12"` or `12`; not `""`, `1.5` or `true`), and a key that no entry has is named once, not on every entry.
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { DatasetError } from '../../errors';
 import { DatasetIndex, Sample } from '../types';
 import { DirCache, ProblemLog, ReadOptions, Split, findFile, isDir, requireDir } from './common';
+import { parseIndex } from './csv';
+import { unreadableError } from './fs_errors';
 
 const SPLIT_FILES: Record<Split, string[]> = {
   train: ['something-something-v2-train.json', 'train.json'],
@@ -44,6 +47,7 @@ export async function readSsv2(root: string, opts: ReadOptions): Promise<Dataset
   const labels = await readLabelMap(labelFile);
   const lookup = new Map(labels.map((l, i) => [l, i]));
   const { entries, lines } = await readEntryList(splitFile);
+  for (const key of opts.split === 'test' ? ['id'] : ['id', 'template']) requireKey(entries, key, splitFile);
 
   const videoDirs: string[] = [];
   for (const d of VIDEO_DIRS) if (await isDir(path.join(root, d))) videoDirs.push(path.join(root, d));
@@ -53,11 +57,15 @@ export async function readSsv2(root: string, opts: ReadOptions): Promise<Dataset
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     const line = lines[i];
-    if (!e || typeof e !== 'object' || (typeof e.id !== 'string' && typeof e.id !== 'number') || String(e.id) === '') {
+    if (!e || typeof e !== 'object' || e.id === undefined) {
       log.add('bad-row', splitFile, line, `entry #${i} has no "id"`);
       continue;
     }
-    const id = String(e.id);
+    const id = clipId(e.id);
+    if (id === null) {
+      log.add('bad-row', splitFile, line, `entry #${i} has the id ${JSON.stringify(e.id)}, not a clip name (digits, or a file name without a folder)`);
+      continue;
+    }
     let label = -1;
     if (typeof e.template === 'string') {
       label = lookup.get(ssv2TemplateKey(e.template)) ?? -1;
@@ -72,7 +80,8 @@ export async function readSsv2(root: string, opts: ReadOptions): Promise<Dataset
     const candidates = videoDirs.flatMap((d) => [path.join(d, `${id}.webm`), path.join(d, `${id}.mp4`)]);
     const found = await dirs.first(candidates);
     if (!found) {
-      log.add('missing-file', splitFile, line, `clip of entry #${i} not found`, path.join(videoDirs[videoDirs.length - 1] ?? root, `${id}.webm`));
+      const miss = await dirs.missing(candidates, `clip of entry #${i} not found`, path.join(videoDirs[videoDirs.length - 1] ?? root, `${id}.webm`));
+      log.add('missing-file', splitFile, line, miss.problem, miss.path);
       continue;
     }
     samples.push({ path: found, label, kind: 'video', source: `${splitFile}:${line}` });
@@ -90,9 +99,27 @@ export async function readSsv2(root: string, opts: ReadOptions): Promise<Dataset
   };
 }
 
+/** A clip's file name from an entry's id: a whole number (`12`, `"12"`) or a non-empty name without a folder; else null. */
+function clipId(v: unknown): string | null {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? String(v) : null;
+  if (typeof v !== 'string') return null;
+  return v.trim() !== '' && !/[/\\\0]/.test(v) && v !== '.' && v !== '..' ? v : null;
+}
+
+/** A DatasetError when no entry has `key` (a list of another kind, or a test list read as train): named once. */
+function requireKey(entries: Ssv2Entry[], key: string, file: string): void {
+  const objects = entries.filter((e) => e && typeof e === 'object') as Array<Record<string, unknown>>;
+  if (entries.length === 0 || objects.some((o) => key in o)) return;
+  const seen = [...new Set(objects.flatMap((o) => Object.keys(o)))].slice(0, 8);
+  throw new DatasetError(`no entry of the SSv2 list has a "${key}" key (its keys: ${seen.join(', ') || 'none'})`, {
+    path: file,
+    suggestion: 'use the split JSON of the SSv2 release: [{"id", "label", "template", "placeholders"}, ...]',
+  });
+}
+
 /** `{template: "index"}` -> names in index order. */
 async function readLabelMap(file: string): Promise<string[]> {
-  const obj = parseJson(await fs.readFile(file, 'utf8'), file);
+  const obj = parseJson(await readText(file, 'SSv2 label map'), file);
   const bad = (why: string): never => {
     throw new DatasetError(`the SSv2 label map ${why}`, {
       path: file,
@@ -103,9 +130,9 @@ async function readLabelMap(file: string): Promise<string[]> {
   const entries = Object.entries(obj as Record<string, unknown>);
   const out: string[] = new Array(entries.length);
   for (const [name, v] of entries) {
-    const i = Number(v);
-    if (!Number.isInteger(i) || i < 0 || i >= entries.length || out[i] !== undefined) {
-      bad(`gives '${name}' the index ${JSON.stringify(v)}: indices must be 0..${entries.length - 1}, each once`);
+    const i = typeof v === 'number' ? (Number.isSafeInteger(v) ? v : null) : typeof v === 'string' ? parseIndex(v) : null;
+    if (i === null || i >= entries.length || out[i] !== undefined) {
+      return bad(`gives '${name}' the index ${JSON.stringify(v)}: indices must be whole numbers 0..${entries.length - 1}, each once`);
     }
     out[i] = name;
   }
@@ -120,7 +147,7 @@ interface Ssv2Entry {
 
 /** The entry list and, for each entry, the line it starts on (so problems read `file:line`). */
 async function readEntryList(file: string): Promise<{ entries: Ssv2Entry[]; lines: number[] }> {
-  const text = await fs.readFile(file, 'utf8');
+  const text = await readText(file, 'SSv2 split list');
   const v = parseJson(text, file);
   if (!Array.isArray(v)) {
     throw new DatasetError('the SSv2 split file is not a JSON list', {
@@ -129,6 +156,14 @@ async function readEntryList(file: string): Promise<{ entries: Ssv2Entry[]; line
     });
   }
   return { entries: v as Ssv2Entry[], lines: topLevelElementLines(text) };
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw unreadableError(err, file, what, 'file');
+  }
 }
 
 function parseJson(text: string, file: string): unknown {

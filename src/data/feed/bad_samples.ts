@@ -131,7 +131,8 @@ export class BadSamples {
     const rows = budget.samples + budget.droppedRows;
     if (mine.length + budget.droppedRows <= badLimit(this.maxBad, rows)) return;
     const rowsPart = budget.droppedRows > 0 ? ` and ${budget.droppedRows} rows dropped when its index was read` : '';
-    const first = mine.slice(0, 3).map((b) => b.problem).join('; ');
+    // Each problem's own fix is left out: the line ends with the one fix for the whole dataset.
+    const first = mine.slice(0, 3).map((b) => b.problem.replace(/ \(fix: .*\)$/, '')).join('; ');
     throw new DatasetError(`dataset '${dataset}': ${describeBad(mine)}${rowsPart}, more than ${describeLimit(this.maxBad, rows)} allows; first: ${first}`, {
       path: budget.root,
       suggestion: 'run `cover data check` on the dataset, fix or remove the files, or raise --max-bad',

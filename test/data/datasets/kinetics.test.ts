@@ -3,6 +3,7 @@ import * as path from 'path';
 import { DatasetError } from '../../../src/errors';
 import { kineticsClipName, kineticsLabelFolder, readKinetics } from '../../../src/data/datasets/kinetics';
 import { TinySuite, appendLines, copyDataset, lineCount, makeTinySuite } from './fixture';
+import { failFs } from './fs_fault';
 
 let suite: TinySuite;
 let k400: string;
@@ -116,5 +117,67 @@ describe('readKinetics errors', () => {
     const err = await readKinetics(empty, { split: 'val' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatasetError);
     expect((err as DatasetError).oneLine()).toMatch(/no Kinetics annotation file for the val split \(fix: put the val\.csv/);
+  });
+});
+
+describe('readKinetics: every header and number checked', () => {
+  test('a CSV without a label column names the header once (not one "empty label" per row); a test split may lack it', async () => {
+    const root = await copyDataset(k400, path.join(suite.scratch, 'k400-nolabel'));
+    for (const split of ['train', 'val']) {
+      const csv = path.join(root, 'annotations', `${split}.csv`);
+      const rows = (await fs.readFile(csv, 'utf8')).trim().split('\n');
+      await fs.writeFile(csv, rows.map((r) => r.split(',').slice(1).join(',')).join('\n') + '\n');
+    }
+    const err = await readKinetics(root, { split: 'val' }).catch((e: unknown) => e);
+    expect((err as DatasetError).oneLine()).toBe(
+      `${path.join(root, 'annotations', 'val.csv')}:1: the annotation header lacks label (only a test split may have no labels) (fix: use the Kinetics header label,youtube_id,time_start,time_end,split)`,
+    );
+    await fs.copyFile(path.join(root, 'annotations', 'val.csv'), path.join(root, 'annotations', 'test.csv'));
+    const test = await readKinetics(root, { split: 'test' });
+    expect(test.problems.every((p) => p.kind === 'missing-file')).toBe(true); // unlabelled rows are read; the clips are not in test/
+  });
+
+  test('clip times are plain seconds from 0 to a day with the end after the start: anything else is a named bad row', async () => {
+    const root = await copyDataset(k400, path.join(suite.scratch, 'k400-times'));
+    const csv = path.join(root, 'annotations', 'val.csv');
+    const n = await lineCount(csv);
+    await appendLines(csv, ['bag,abcdefghijk,0x10,20,val', 'bag,abcdefghijk,1,1e9,val', 'bag,abcdefghijk,5,5,val', 'bag,abcdefghijk,NaN,10,val', 'bag,abcdefghijk,-1,9,val']);
+    const idx = await readKinetics(root, { split: 'val' });
+    expect(idx.samples).toHaveLength(8);
+    expect(idx.problems.map((p) => [p.kind, p.source, p.problem])).toEqual(
+      [
+        ['0x10', '20'],
+        ['1', '1e9'],
+        ['5', '5'],
+        ['NaN', '10'],
+        ['-1', '9'],
+      ].map(([s, e], i) => ['bad-row', `${csv}:${n + 1 + i}`, `bad clip times time_start='${s}' time_end='${e}' (need seconds from 0 to 86400, end after start)`]),
+    );
+  });
+
+  test('list-file label indices are digits only: 0x1, 1.0, 1e0 and -1 are bad rows', async () => {
+    const root = path.join(suite.scratch, 'k400-indices');
+    await fs.mkdir(root);
+    const train = await readKinetics(k400, { split: 'train' });
+    const clip = path.relative(root, train.samples[0].path);
+    await fs.writeFile(path.join(root, 'train.csv'), [`${clip} 1`, `${clip} 0x1`, `${clip} 1.0`, `${clip} 1e0`, `${clip} -1`].join('\n') + '\n');
+    await fs.writeFile(path.join(root, 'classes.txt'), train.labels.join('\n') + '\n');
+    const idx = await readKinetics(root, { split: 'train' });
+    expect(idx.samples.map((s) => s.label)).toEqual([1]);
+    expect(idx.problems.map((p) => [p.kind, p.source])).toEqual([2, 3, 4, 5].map((l) => ['bad-row', `${path.join(root, 'train.csv')}:${l}`]));
+  });
+
+  test('a class folder that cannot be read makes its rows say so (EACCES), not "clip not found"', async () => {
+    const bag = path.join(k400, 'val', 'bag');
+    const spy = failFs('readdir', bag, 'EACCES');
+    try {
+      const idx = await readKinetics(k400, { split: 'val' });
+      expect(idx.problems.length).toBeGreaterThan(0);
+      for (const p of idx.problems) {
+        expect(p).toMatchObject({ kind: 'missing-file', path: bag, problem: expect.stringMatching(/^its folder cannot be read: permission denied \(EACCES\) \(fix: /) });
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

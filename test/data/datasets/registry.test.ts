@@ -4,6 +4,7 @@ import { DatasetError } from '../../../src/errors';
 import { detectFormat, openDataset, parseDataPaths } from '../../../src/data/datasets/registry';
 import { demoSuitePaths } from '../../../src/demo/suite';
 import { TinySuite, makeTinySuite } from './fixture';
+import { failFs } from './fs_fault';
 
 let suite: TinySuite;
 
@@ -49,4 +50,39 @@ test('unknown names, missing folders and undetectable folders are one-line Datas
   await fs.mkdir(plain);
   await expect(openDataset(plain, { split: 'train' })).rejects.toMatchObject({ path: plain, suggestion: expect.stringContaining('--format') });
   expect(() => parseDataPaths(['k400'])).toThrow(/is not NAME=PATH/);
+});
+
+test('an annotation file names its split: another split reads the file named for it, none asked reads its own', async () => {
+  const { root } = demoSuitePaths(suite.root).k400;
+  const ann = (s: string) => path.join(root, 'annotations', `${s}.csv`);
+  for (const spec of [ann('train'), `kinetics:${ann('train')}`]) {
+    const val = await openDataset(spec, { split: 'val', name: 'k' });
+    expect([spec, val.split, val.samples.length, val.samples.every((s) => s.source!.startsWith(`${ann('val')}:`))]).toEqual([spec, 'val', 8, true]);
+  }
+  expect(await openDataset(ann('val'), {})).toMatchObject({ split: 'val', samples: expect.arrayContaining([expect.objectContaining({ source: `${ann('val')}:2` })]) });
+  expect(await openDataset(ann('train'), {})).toMatchObject({ split: 'train' });
+  const lone = path.join(suite.scratch, 'lone');
+  await fs.mkdir(lone);
+  await fs.copyFile(ann('train'), path.join(lone, 'train.csv'));
+  await expect(openDataset(path.join(lone, 'train.csv'), { split: 'val' })).rejects.toMatchObject({
+    path: path.join(lone, 'train.csv'),
+    message: 'holds the train split (by its name), and there is no val file next to it',
+  });
+});
+
+test('a root that is there but cannot be read says so, not "no such folder" or a guessed file', async () => {
+  const dir = path.join(suite.scratch, 'noperm');
+  await fs.mkdir(dir);
+  for (const [method, code, message] of [
+    ['stat', 'EACCES', 'cannot read the dataset path: permission denied (EACCES)'],
+    ['access', 'EACCES', 'cannot read the dataset folder: permission denied (EACCES)'],
+    ['stat', 'ELOOP', 'cannot read the dataset path: is a symbolic link that loops (ELOOP)'],
+  ] as const) {
+    const spy = failFs(method, dir, code);
+    try {
+      await expect(openDataset(dir, { split: 'train' })).rejects.toMatchObject({ path: dir, message });
+    } finally {
+      spy.mockRestore();
+    }
+  }
 });

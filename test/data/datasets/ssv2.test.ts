@@ -91,3 +91,51 @@ describe('readSsv2 errors', () => {
     expect((err as DatasetError).oneLine()).toMatch(/not valid JSON .*\(fix: /);
   });
 });
+
+describe('readSsv2: keys and numbers', () => {
+  test('a split list whose entries have no "template" names the key once (a test list read as val, say)', async () => {
+    const root = await copyDataset(ssv2, path.join(suite.scratch, 'notemplate'));
+    const file = path.join(root, 'labels', 'validation.json');
+    const entries = JSON.parse(await fs.readFile(file, 'utf8')) as Array<{ id: string }>;
+    await fs.writeFile(file, JSON.stringify(entries.map((e) => ({ id: e.id }))));
+    const err = await readSsv2(root, { split: 'val' }).catch((e: unknown) => e);
+    expect((err as DatasetError).oneLine()).toBe(
+      `${file}: no entry of the SSv2 list has a "template" key (its keys: id) (fix: use the split JSON of the SSv2 release: [{"id", "label", "template", "placeholders"}, ...])`,
+    );
+  });
+
+  test('ids that name no clip (1.5, -3, true, "", "a/b", 1e21) are bad rows; numeric ids read', async () => {
+    const root = await copyDataset(ssv2, path.join(suite.scratch, 'ids'));
+    const file = path.join(root, 'labels', 'validation.json');
+    const entries = JSON.parse(await fs.readFile(file, 'utf8')) as Array<{ id: unknown; template: string }>;
+    const t = entries[0].template;
+    const bad = [1.5, -3, true, '', 'a/b', 1e21];
+    const numeric = { ...entries[0], id: Number(entries[0].id) };
+    await fs.writeFile(file, '[\n' + [numeric, ...bad.map((id) => ({ id, template: t }))].map((e) => JSON.stringify(e)).join(',\n') + '\n]\n');
+    const idx = await readSsv2(root, { split: 'val' });
+    expect(idx.samples).toHaveLength(1);
+    expect(idx.problems.map((p) => [p.kind, p.source])).toEqual(bad.map((_, i) => ['bad-row', `${file}:${i + 3}`]));
+    expect(idx.problems[0].problem).toBe('entry #1 has the id 1.5, not a clip name (digits, or a file name without a folder)');
+  });
+
+  test('a label map index must be a whole number written as digits ("", "0x1", 1.5, true are refused)', async () => {
+    for (const [i, v] of ['', '0x1', 1.5, true].entries()) {
+      const root = await copyDataset(ssv2, path.join(suite.scratch, `labelmap-${i}`));
+      const file = path.join(root, 'labels', 'labels.json');
+      const map = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+      const first = Object.keys(map).find((k) => map[k] === '0' || map[k] === 0)!;
+      await fs.writeFile(file, JSON.stringify({ ...map, [first]: v }));
+      await expect(readSsv2(root, { split: 'val' })).rejects.toMatchObject({ path: file, message: expect.stringContaining(`the index ${JSON.stringify(v)}`) });
+    }
+  });
+
+  test('an unreadable label map is one line with the fix of its cause, not a stack trace', async () => {
+    const file = path.join(ssv2, 'labels', 'labels.json');
+    const spy = jest.spyOn(fs, 'readFile').mockRejectedValueOnce(Object.assign(new Error('EACCES: simulated'), { code: 'EACCES' }));
+    try {
+      await expect(readSsv2(ssv2, { split: 'val' })).rejects.toMatchObject({ constructor: DatasetError, path: file, message: 'cannot read the SSv2 label map: permission denied (EACCES)' });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

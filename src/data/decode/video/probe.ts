@@ -10,11 +10,15 @@
 // When the file holds fewer packets than declared, its last packet is cut too (the cut lands inside it) and is not
 // counted, so nothing ever samples a frame that does not decode whole; durationS and frames are then what decodes, and
 // `declared` keeps the header's numbers for `cover data check` and predict.
+// ffmpeg words a file that is no video at all as it words a cut one ("moov atom not found" for text renamed .mp4), so a
+// file ffmpeg cannot open is called cut short only when its first bytes are those of a video container; text or
+// unknown bytes are "not a video file FFmpeg can read (invalid data)".
 
 import { execFile } from 'child_process';
-import { promises as fsp, constants as fsc } from 'fs';
+import { closeSync, openSync, promises as fsp, readSync, constants as fsc } from 'fs';
 import { basename, resolve as resolvePath } from 'path';
 import { DecodeError } from '../../../errors';
+import { errnoCode, fsProblem } from '../../../fs_problem';
 import { requireFfmpeg } from './find_ffmpeg';
 import { AvAddon, loadAv, settleWithin } from './av_addon';
 
@@ -54,8 +58,61 @@ export const CUT_FIX = 'download it again';
 /** What ffmpeg says about a file that ends before its data or its index does (a download cut short). */
 const CUT_SIGNS = /moov atom not found|partial file|ended prematurely|end of file|contradictionary STSC and STCO|truncat/i;
 
+/**
+ * Box types an ISO media file (mp4, mov, 3gp) may start with, then the first bytes of Matroska/WebM, AVI, MPEG-PS/ES,
+ * FLV, Ogg and ASF: a file that starts like this is a video container, whatever ffmpeg then says.
+ */
+const MP4_BOXES = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot', 'styp', 'uuid']);
+const CONTAINER_MAGIC = [[0x1a, 0x45, 0xdf, 0xa3], [0x52, 0x49, 0x46, 0x46], [0x00, 0x00, 0x01], [0x46, 0x4c, 0x56], [0x4f, 0x67, 0x67, 0x53], [0x30, 0x26, 0xb2, 0x75]];
+
+/** The first bytes of a file (enough for an MPEG-TS sync byte at 188), or null when they cannot be read. */
+function readHead(path: string): Buffer | null {
+  const head = Buffer.alloc(192);
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      return head.subarray(0, readSync(fd, head, 0, head.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** What a file's first bytes say it is. */
+function headKind(b: Buffer): 'container' | 'zeros' | 'text' | 'other' {
+  if (b.length >= 8 && MP4_BOXES.has(b.toString('latin1', 4, 8))) return 'container';
+  if (CONTAINER_MAGIC.some((m) => m.every((x, i) => b[i] === x)) || (b[0] === 0x47 && b[188] === 0x47)) return 'container';
+  if (b.every((x) => x === 0)) return 'zeros';
+  return b.every((x) => x === 0x09 || x === 0x0a || x === 0x0d || x >= 0x20) ? 'text' : 'other';
+}
+
+/** The first line of a text file, printable ASCII only and short, to quote in a message. */
+function textStart(b: Buffer): string {
+  const line = b.toString('latin1', 0, 40).split(/[\r\n]/)[0].replace(/[^\x20-\x7e]/g, '?');
+  return b.length > 40 && line.length === 40 ? `${line}...` : line;
+}
+
 /** The DecodeError for a file ffmpeg cannot open, saying so when its messages point at a file cut short. */
 export function unreadable(stderr: string, path: string): DecodeError {
+  const head = readHead(path);
+  const kind = head && headKind(head);
+  if (kind === 'text') {
+    return new DecodeError(`cannot be read as a video: not a video file FFmpeg can read (invalid data: it is text, beginning '${textStart(head!)}')`, {
+      path,
+      suggestion: 'download the video again (an error page or a Git LFS pointer saved in its place looks like this), or remove it from the dataset',
+    });
+  }
+  if (kind === 'zeros') {
+    return new DecodeError('cannot be read as a video: its first bytes are all zero (a download that stopped before writing them)', {
+      path,
+      suggestion: `${CUT_FIX}, or remove it from the dataset`,
+    });
+  }
+  if (kind === 'other') {
+    return new DecodeError(`cannot be read as a video: not a video file FFmpeg can read (invalid data: ${firstErrorLine(stderr, path)})`, { path, suggestion: BAD_FILE_FIX });
+  }
   const cut = CUT_SIGNS.test(stderr);
   const why = /moov atom not found/i.test(stderr) ? ' (its index, kept at the end of an mp4, is missing: the file is cut short)' : cut ? ' (the file looks cut short)' : '';
   return new DecodeError(
@@ -113,15 +170,11 @@ export async function assertReadableFile(path: string, what = 'video'): Promise<
     st = await fsp.stat(path);
     await fsp.access(path, fsc.R_OK);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
+    if (errnoCode(e) === 'ENOENT') {
       throw new DecodeError(`${what} file not found`, { path, suggestion: 'check the path and the dataset root' });
     }
-    throw new DecodeError(`cannot read the ${what} file (${code ?? String(e)})`, {
-      path,
-      suggestion: 'check the file permissions',
-      cause: e,
-    });
+    const { message, suggestion } = fsProblem(e, 'file');
+    throw new DecodeError(`cannot read the ${what} file: ${message}`, { path, suggestion, cause: e });
   }
   if (!st.isFile()) throw new DecodeError(`is not a ${what} file`, { path, suggestion: `point at a ${what} file` });
   if (st.size === 0) throw new DecodeError(`${what} file is empty (0 bytes)`, { path, suggestion: BAD_FILE_FIX });
