@@ -7,21 +7,21 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ModelConfig, modelConfigFromJson, modelConfigToJson } from '../config/model_config';
+import { MODEL_LIMITS, ModelConfig, modelConfigFromJson, modelConfigToJson } from '../config/model_config';
 import { Preprocessing } from '../data/types';
-import { CheckpointError, ConfigError } from '../errors';
+import { CheckpointError, ConfigError, FileError, fileError } from '../errors';
 import { ParamSpec, backboneParamSpecs, headParamSpecs, headPrefix, internalShape } from '../model/param_spec';
+import { CHECKPOINT_NONFINITE_FIX, NonFiniteReport, nonFiniteError, scanNonFinite } from './finite';
 import { KeyProblems, describeKeyProblems, hasProblems, shapeText } from './key_maps';
 import { toInternal, toReference } from './layout';
 import { TensorToWrite, readSafetensors, writeAtomically, writeSafetensors } from './safetensors';
+import { CHECKPOINT_FILES, CONFIG_FILE, STATE_FILE, WEIGHTS_FILE, awaitFolder, installFolder, tmpFolder } from './folder';
 import type { HeadInfo } from '../model/heads';
 import { coverVersion } from '../version';
 
 export const CHECKPOINT_FORMAT = 'cover-checkpoint';
 export const CHECKPOINT_VERSION = 1;
-export const CONFIG_FILE = 'config.json';
-export const WEIGHTS_FILE = 'weights.safetensors';
-export const STATE_FILE = 'train_state.safetensors';
+export { CONFIG_FILE, WEIGHTS_FILE, STATE_FILE } from './folder';
 
 export type { HeadInfo };
 
@@ -45,6 +45,8 @@ export interface LoadedCheckpoint extends Checkpoint {
   /** ISO time the checkpoint was written and the cover version that wrote it. */
   created: string;
   coverVersion: string;
+  /** The weights' NaN and Inf, when loadCheckpoint was told to allow them (it refuses them otherwise). */
+  nonFinite?: NonFiniteReport;
 }
 
 /** Every parameter a model with these heads has: backbone first (reference order), then each head. */
@@ -56,9 +58,9 @@ export function checkpointParamSpecs(model: ModelConfig, heads: Pick<HeadInfo, '
 const HEAD_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /**
- * Writes a checkpoint folder. It is built in `<dir>.tmp-<pid>` and then renamed to `dir`; an older checkpoint at
- * `dir` is renamed away first and deleted last, so at every moment `dir` is either the old or the new checkpoint.
- * A `dir` that exists and is not a cover checkpoint (nor empty) is refused rather than replaced.
+ * Writes a checkpoint folder. The new version is built beside `dir` and swapped in (folder.ts), so that at every
+ * moment `dir` is a whole checkpoint; files in `dir` that are not cover's (eval CSVs, notes) are kept. A `dir` that
+ * holds a config.json or weights that are not a cover checkpoint's is refused rather than replaced.
  *
  * @example
  * await saveCheckpoint('runs/tiny/ckpt', { model, heads: [{ name: 'k400', numClasses: 400, labels }], preprocessing, weights });
@@ -97,35 +99,23 @@ export async function saveCheckpoint(dir: string, ck: Checkpoint): Promise<void>
     ...(ck.extra === undefined ? {} : { extra: ck.extra }),
   };
 
-  const abs = path.resolve(dir);
-  const tmp = `${abs}.tmp-${process.pid}`;
-  const old = `${abs}.old-${process.pid}`;
+  const tmp = tmpFolder(dir);
   try {
     fs.rmSync(tmp, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.mkdirSync(path.dirname(tmp), { recursive: true });
     fs.mkdirSync(tmp);
     writeSafetensors(path.join(tmp, WEIGHTS_FILE), toWrite, { format: 'pt', writer: 'cover', layout: 'reference TimeSformer state_dict' });
     if (stateToWrite.size > 0) writeSafetensors(path.join(tmp, STATE_FILE), stateToWrite, { writer: 'cover', content: 'optimizer state' });
     writeAtomically(path.join(tmp, CONFIG_FILE), (fd) => fs.writeSync(fd, JSON.stringify(config, null, 2) + '\n'));
-    const hadOld = fs.existsSync(abs);
-    if (hadOld) fs.renameSync(abs, old);
-    fs.renameSync(tmp, abs);
-    if (hadOld) fs.rmSync(old, { recursive: true, force: true });
+    installFolder(tmp, dir);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    if (err instanceof CheckpointError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') {
-      throw new CheckpointError(`checkpoint cannot be written (${code}: ${(err as Error).message})`, {
-        path: dir,
-        suggestion: 'check that the folder is writable and the disk has free space',
-        cause: err,
-      });
-    }
-    throw err;
+    // Named as the checkpoint folder, not the temporary file that failed (it is gone now).
+    throw fileError(err instanceof FileError ? err.cause : err, dir, 'save the checkpoint (the one saved before is kept as it was)', 'folder');
   }
 }
 
+/** A folder whose cover-named files are not a cover checkpoint's (someone's export, say) is never written over. */
 function refuseForeignFolder(dir: string): void {
   let st: fs.Stats;
   try {
@@ -135,7 +125,7 @@ function refuseForeignFolder(dir: string): void {
   }
   const fix = 'choose a new output folder, or remove this one';
   if (!st.isDirectory()) throw new CheckpointError('exists and is a file, not a checkpoint folder', { path: dir, suggestion: fix });
-  if (fs.readdirSync(dir).length === 0) return;
+  if (!CHECKPOINT_FILES.some((f) => fs.existsSync(path.join(dir, f)))) return; // empty, or only files cover keeps
   let format: unknown;
   try {
     format = (JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8')) as { format?: unknown }).format;
@@ -151,6 +141,7 @@ function refuseForeignFolder(dir: string): void {
  * Reads a checkpoint's config.json only (no weights): model config, heads, preprocessing.
  */
 export function readCheckpointConfig(dir: string): Omit<LoadedCheckpoint, 'weights'> {
+  awaitFolder(dir); // a run saving this checkpoint right now, or one killed while saving it
   let st: fs.Stats;
   try {
     st = fs.statSync(dir);
@@ -201,13 +192,17 @@ export function readCheckpointConfig(dir: string): Omit<LoadedCheckpoint, 'weigh
     throw err;
   }
   if (!Array.isArray(json.heads)) bad('has no "heads" list');
+  const L = CONFIG_LIMITS;
+  if ((json.heads as unknown[]).length > L.heads) bad(`heads has ${(json.heads as unknown[]).length} entries, above the limit ${L.heads}`);
+  const strings = (v: unknown) => Array.isArray(v) && v.every((l) => typeof l === 'string' && l.length <= L.labelChars);
   const heads = (json.heads as unknown[]).map((h, i) => {
     const o = (h ?? {}) as { name?: unknown; num_classes?: unknown; labels?: unknown; display_names?: unknown };
     if (typeof o.name !== 'string') bad(`heads[${i}].name is not a string`);
     if (typeof o.num_classes !== 'number') bad(`heads[${i}].num_classes is not a number`);
-    if (!Array.isArray(o.labels) || !o.labels.every((l) => typeof l === 'string')) bad(`heads[${i}].labels is not a list of strings`);
+    if ((o.num_classes as number) > L.classes) bad(`heads[${i}].num_classes=${o.num_classes} is above the limit ${L.classes}`);
+    if (!strings(o.labels)) bad(`heads[${i}].labels is not a list of strings of at most ${L.labelChars} characters`);
     const names = o.display_names; // optional (cover 9+): absent in older checkpoints
-    if (names !== undefined && !(Array.isArray(names) && names.every((l) => typeof l === 'string'))) bad(`heads[${i}].display_names is not a list of strings`);
+    if (names !== undefined && !strings(names)) bad(`heads[${i}].display_names is not a list of strings of at most ${L.labelChars} characters`);
     return { name: o.name as string, numClasses: o.num_classes as number, labels: o.labels as string[], ...(names ? { displayNames: names as string[] } : {}) };
   });
   checkHeads(heads, (msg, fix) => new CheckpointError(msg, { path: file, suggestion: fix }));
@@ -222,12 +217,31 @@ export function readCheckpointConfig(dir: string): Omit<LoadedCheckpoint, 'weigh
   };
 }
 
+/**
+ * Bounds of config.json's other numbers (the model's are MODEL_LIMITS): far above any real checkpoint (ImageNet-21k has
+ * 21,843 classes; cover co-trains a handful of datasets), low enough that a damaged file is one line, not an allocation.
+ */
+export const CONFIG_LIMITS = {
+  heads: 64,
+  classes: 100_000,
+  labelChars: 1000,
+  cropSize: MODEL_LIMITS.imgSize,
+  numFrames: MODEL_LIMITS.numFrames,
+  samplingRate: 64, // RUN_LIMITS.maxSamplingRate of run/run_config.ts (which imports this folder): a test holds them equal
+  targetFps: 1000,
+} as const;
+
 export interface LoadCheckpointOptions {
   /**
    * Read the training state (train_state.safetensors: the optimizer's slots, twice the weights for AdamW) too. Default
    * true, for `--resume`; inference and `--init` pass false, so the file is never opened and its size costs nothing.
    */
   trainState?: boolean;
+  /**
+   * Load weights that hold NaN or Inf instead of refusing them (the report comes back as `nonFinite`). Default false:
+   * such a model's every output is NaN, so eval, predict, export and --init say which tensors and stop.
+   */
+  allowNonFinite?: boolean;
 }
 
 /**
@@ -256,6 +270,8 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
         .join(', ')}): use the config.json written with these weights`,
     });
   }
+  const nonFinite = scanNonFinite(file, [...tensors].map(([k, t]) => [k, t.data]));
+  if (nonFinite && !opts.allowNonFinite) throw nonFiniteError(nonFinite, CHECKPOINT_NONFINITE_FIX);
   const weights = new Map<string, tf.Tensor>();
   for (const spec of specs) {
     const data = toInternal(tensors.get(spec.name)!.data, spec.refShape, spec.layout);
@@ -265,9 +281,9 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
   if (opts.trainState !== false && fs.existsSync(stateFile)) {
     const state = new Map<string, tf.Tensor>();
     for (const [name, t] of readSafetensors(stateFile).tensors) state.set(name, tf.tensor(t.data, t.shape, 'float32'));
-    return { ...config, weights, state };
+    return { ...config, weights, state, ...(nonFinite ? { nonFinite } : {}) };
   }
-  return { ...config, weights };
+  return { ...config, weights, ...(nonFinite ? { nonFinite } : {}) };
 }
 
 /** Missing, unexpected and mis-shaped keys of `found` against `specs` (expected shape given by `shapeOf`). */
@@ -320,13 +336,20 @@ function checkPreprocessing(raw: unknown, bad: (problem: string, fix?: string) =
   const posInt = (k: 'cropSize' | 'numFrames' | 'samplingRate') => {
     const v = p[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad(`preprocessing.${k} is not a whole number >= 1`);
+    if ((v as number) > CONFIG_LIMITS[k]) bad(`preprocessing.${k}=${v} is above the limit ${CONFIG_LIMITS[k]}`);
     return v as number;
   };
+  // Pixels are normalised from [0, 1] (transforms.ts normalizeTable): a mean outside it, or a std outside [0.001, 1],
+  // is not a preprocessing anyone trained with (ImageNet's std is about 0.23).
   const std = triple('std');
   if (std.some((s) => s <= 0)) bad('preprocessing.std has a value <= 0');
-  const out: Preprocessing = { mean: triple('mean'), std, cropSize: posInt('cropSize'), numFrames: posInt('numFrames'), samplingRate: posInt('samplingRate') };
+  if (std.some((s) => s < 1e-3 || s > 1)) bad(`preprocessing.std=[${std.join(', ')}] has a value outside [0.001, 1]`);
+  const mean = triple('mean');
+  if (mean.some((m) => m < 0 || m > 1)) bad(`preprocessing.mean=[${mean.join(', ')}] has a value outside [0, 1]`);
+  const out: Preprocessing = { mean, std, cropSize: posInt('cropSize'), numFrames: posInt('numFrames'), samplingRate: posInt('samplingRate') };
   if (p.targetFps === undefined) return out; // written before the stride counted at 30 fps: the video's own rate
   if (typeof p.targetFps !== 'number' || !(p.targetFps > 0)) bad('preprocessing.targetFps is not a number above 0');
+  if ((p.targetFps as number) > CONFIG_LIMITS.targetFps) bad(`preprocessing.targetFps=${p.targetFps} is above the limit ${CONFIG_LIMITS.targetFps}`);
   return { ...out, targetFps: p.targetFps as number };
 }
 

@@ -30,6 +30,7 @@ import {
   listNames,
   shapeText,
 } from './key_maps';
+import { nonFiniteError, scanNonFinite } from './finite';
 import { resamplePosEmbed, resampleTimeEmbed, toInternal } from './layout';
 import { SafetensorsTensor, readSafetensors } from './safetensors';
 
@@ -139,6 +140,11 @@ export async function importWeights(src: string, target: ImportTarget, opts: Imp
     });
   }
 
+  const dropped = new Set(report.dropped);
+  const used = keys.filter((k) => consumed.has(k) && !dropped.has(k));
+  const nonFinite = scanNonFinite(file, used.map((k) => [k, tensors.get(k)!.data]));
+  if (nonFinite) throw nonFiniteError(nonFinite, 'every output of a model built on them would be NaN: import weights saved before the run diverged, or download them again');
+
   const allSpecs: ParamSpec[] = [...backbone, ...target.heads.flatMap((h) => headParamSpecs(headPrefix(h.name), cfg.embedDim, h.numClasses))];
   const seed = opts.seed ?? 0;
   const weights = new Map<string, tf.Tensor>();
@@ -199,11 +205,17 @@ export function resolveWeightsFile(src: string): string {
   return src;
 }
 
+/**
+ * The one-off conversion, in Python. weights_only=True makes torch.load unpickle nothing but tensors and containers, so
+ * the pickle's own code never runs (torch >= 1.13; older ones refuse the argument instead of running it). The paths
+ * travel as shell-quoted arguments, never inside the Python source, so no file name can turn into code.
+ */
 function convertHint(p: string): string {
   const out = p.replace(/\.[^./]+$/, '') + '.safetensors';
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return (
-    `python -c "import torch; from safetensors.torch import save_file; sd = torch.load('${p}', map_location='cpu'); ` +
-    `sd = sd.get('model_state', sd.get('model', sd)); save_file({k: v.float().contiguous() for k, v in sd.items()}, '${out}')"`
+    `python -c "import sys, torch; from safetensors.torch import save_file; sd = torch.load(sys.argv[1], map_location='cpu', weights_only=True); ` +
+    `sd = sd.get('model_state', sd.get('model', sd)); save_file({k: v.float().contiguous() for k, v in sd.items()}, sys.argv[2])" ${quote(p)} ${quote(out)}`
   );
 }
 

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CheckpointError } from '../errors';
+import { CheckpointError, fileError } from '../errors';
 
 export interface SafetensorsTensor {
   /** dtype as stored in the file (F32, F16, BF16, F64); the data is always converted to float32. */
@@ -142,7 +142,28 @@ function parseHeader(
     }
     entries.set(name, { dtype: dtype as string, shape: [...(shape as number[])], begin, end });
   }
+  checkTiling(entries, dataBytes, fail);
   return { entries, metadata };
+}
+
+/**
+ * The tensors must tile the data bytes exactly, as the reference reader requires (safetensors tensor.rs,
+ * Metadata::validate: sorted by offsets, each begins where the one before ends, the last ends at the end of the file).
+ * Two tensors sharing bytes would alias each other; bytes no tensor owns are a damaged or doctored file.
+ */
+function checkTiling(entries: Map<string, HeaderEntry>, dataBytes: number, fail: (problem: string) => never): void {
+  const sorted = [...entries].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let prev: [string, HeaderEntry] | undefined;
+  for (const [name, e] of sorted) {
+    if (prev && e.begin < at) {
+      fail(`tensors ${prev[0]} and ${name} overlap: data_offsets [${prev[1].begin}, ${prev[1].end}] and [${e.begin}, ${e.end}]`);
+    }
+    if (e.begin > at) fail(`data bytes [${at}, ${e.begin}) belong to no tensor (${prev ? `between ${prev[0]} and ${name}` : `before ${name}`})`);
+    at = e.end;
+    prev = [name, e];
+  }
+  if (at !== dataBytes) fail(`data bytes [${at}, ${dataBytes}) belong to no tensor (after ${prev ? prev[0] : 'the header'})`);
 }
 
 function readTensor(fd: number, dataStart: number, e: HeaderEntry): Float32Array {
@@ -260,14 +281,6 @@ export function writeAtomically(file: string, write: (fd: number) => void): void
   } catch (err) {
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
-    const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') {
-      throw new CheckpointError(`cannot be written (${code}: ${(err as Error).message})`, {
-        path: file,
-        suggestion: 'check that the folder exists, is writable and has free space',
-        cause: err,
-      });
-    }
-    throw err;
+    throw fileError(err, file, 'write it');
   }
 }

@@ -1,4 +1,5 @@
-// Shared options of cover's commands: the compute backend, its threads and accelerator, and machine-readable output.
+// Shared options of cover's commands: the compute backend, its threads and accelerator, machine-readable output, and
+// going on with non-finite weights.
 
 import { Command, Option } from 'commander';
 import { RUN_LIMITS } from '../run/run_config';
@@ -6,6 +7,7 @@ import { AUTO_ORDER, BackendRequest, BackendRequestOptions, DEVICES, PRECISIONS,
 import type { AccelMode } from '../engine/accel/accel';
 import { DECODE_DEVICES } from '../data/decode/video/av_addon';
 import { intArg, MAX_THREADS, numArg } from './parse';
+import { NonFiniteReport, describeNonFinite } from '../checkpoint/finite';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'torch', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -84,4 +86,14 @@ export function memoryCacheOption(): Option {
 
 export function jsonOption(): Option {
   return new Option('--json', 'print one JSON object instead of tables');
+}
+
+/** eval, predict and export refuse weights holding NaN or Inf; this goes on, after saying which on stderr. */
+export function allowNonFiniteOption(): Option {
+  return new Option('--allow-nonfinite', 'go on when the weights hold NaN or Inf (named once on stderr) instead of refusing them');
+}
+
+/** The one stderr line of a run that --allow-nonfinite let go on. */
+export function warnNonFinite(r: NonFiniteReport | undefined): void {
+  if (r) process.stderr.write(`cover: warning: ${r.file}: ${describeNonFinite(r)}; going on (--allow-nonfinite)\n`);
 }

@@ -75,6 +75,22 @@ const FILE_KEYS: Record<keyof ModelConfig, string> = {
   timeEmbedInitStd: 'time_embed_init_std',
 };
 
+/**
+ * Upper bounds of the sizes, several times the largest published models (ViT-22B: depth 48, width 6144, 48 heads;
+ * TimeSformer-L: 96 frames at 448 px), so that a damaged or hostile config.json is one error line instead of minutes of
+ * allocation ending in a V8 out-of-memory abort (a checkpoint with depth 1000000 did that).
+ */
+export const MODEL_LIMITS = {
+  imgSize: 2048,
+  embedDim: 8192,
+  depth: 256,
+  numHeads: 256,
+  numFrames: 1024,
+  mlpRatio: 16,
+  layerNormEps: 1,
+  timeEmbedInitStd: 10,
+} as const;
+
 /** Checks a config and returns it; throws a ConfigError naming the field and the fix. */
 export function validateModelConfig(cfg: ModelConfig, where?: string): ModelConfig {
   const bad = (field: keyof ModelConfig, why: string, fix: string): never => {
@@ -88,6 +104,13 @@ export function validateModelConfig(cfg: ModelConfig, where?: string): ModelConf
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) bad(field, 'is not a positive integer', 'give a whole number above 0');
   };
   (['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'numFrames'] as const).forEach(posInt);
+  for (const f of ['mlpRatio', 'layerNormEps', 'timeEmbedInitStd', 'dropRate', 'attnDropRate', 'dropPathRate'] as const) {
+    if (typeof cfg[f] !== 'number') bad(f, 'is not a number', `give a number such as ${DEFAULT_MODEL_CONFIG[f]} (the reference's)`);
+  }
+  if (typeof cfg.qkvBias !== 'boolean') bad('qkvBias', 'is not true or false', 'use true as the reference does');
+  for (const [field, max] of Object.entries(MODEL_LIMITS) as [keyof typeof MODEL_LIMITS, number][]) {
+    if ((cfg[field] as number) > max) bad(field, `is above the limit ${max}`, `give at most ${max}: a config this large is damaged or not a TimeSformer's`);
+  }
   if (cfg.imgSize % cfg.patchSize !== 0) bad('imgSize', `is not a multiple of patch_size ${cfg.patchSize}`, 'pick img_size = k * patch_size');
   if (cfg.embedDim % cfg.numHeads !== 0) bad('embedDim', `is not divisible by num_heads ${cfg.numHeads}`, 'pick embed_dim = k * num_heads');
   if (cfg.inChans !== 3) bad('inChans', 'is not 3', 'cover reads RGB frames: use in_chans 3');

@@ -19,6 +19,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readCheckpointConfig } from '../checkpoint/checkpoint';
+import type { NonFiniteReport } from '../checkpoint/finite';
 import { loadModel } from '../checkpoint/load_model';
 import { writeAtomically } from '../checkpoint/safetensors';
 import { DEFAULT_MAX_BAD } from '../data/feed/bad_samples';
@@ -67,6 +68,8 @@ export interface EvaluateCheckpointOptions {
    * rows (default 0.05).
    */
   maxBad?: number;
+  /** Evaluate weights that hold NaN or Inf (named in the result's `nonFiniteWeights`) instead of refusing them. */
+  allowNonFinite?: boolean;
   log?: (line: string) => void;
   onProgress?: (head: string, done: number, total: number) => void;
 }
@@ -89,6 +92,8 @@ export interface CheckpointEval {
   csv: Record<string, string>;
   /** The run configuration the checkpoint was trained with (its recipe included), when it holds one. */
   trainedWith?: RunConfig;
+  /** The NaN and Inf in the weights evaluated anyway (allowNonFinite): every score is then meaningless. */
+  nonFiniteWeights?: NonFiniteReport;
 }
 
 export const EVAL_DIR = 'eval';
@@ -188,7 +193,7 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
       names.map((n) => `${n} ${indexes.get(n)!.root}${demoHeads.includes(n) ? ' (demo)' : ''}`).join(', '),
   );
 
-  const { model } = await loadModel(opts.checkpoint);
+  const { model, checkpoint: loaded } = await loadModel(opts.checkpoint, { allowNonFinite: opts.allowNonFinite });
   const evals: HeadEval[] = [];
   try {
     for (const n of names) {
@@ -243,5 +248,6 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
     comparisons: facts.comparisons,
     csv,
     ...(trainedWith ? { trainedWith } : {}),
+    ...(loaded.nonFinite ? { nonFiniteWeights: loaded.nonFinite } : {}),
   };
 }

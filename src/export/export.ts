@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CheckpointError, UsageError } from '../errors';
 import { LoadedCheckpoint, WEIGHTS_FILE, checkpointParamSpecs, compareShapes, readCheckpointConfig } from '../checkpoint/checkpoint';
+import { CHECKPOINT_NONFINITE_FIX, NonFiniteReport, nonFiniteError, scanNonFinite } from '../checkpoint/finite';
 import { describeKeyProblems, hasProblems, listNames } from '../checkpoint/key_maps';
 import { SafetensorsTensor, TensorToWrite, readSafetensors, writeAtomically, writeSafetensors } from '../checkpoint/safetensors';
 import { HeadInfo } from '../model/heads';
@@ -27,6 +28,8 @@ export interface ExportOptions {
   out: string;
   /** Replace an earlier export in `out` (only its own files). */
   overwrite?: boolean;
+  /** Export weights that hold NaN or Inf (named in `nonFiniteWeights`) instead of refusing them. */
+  allowNonFinite?: boolean;
 }
 
 export interface ExportResult {
@@ -43,6 +46,8 @@ export interface ExportResult {
   notes: string[];
   /** How to load it, in Python. */
   load: string;
+  /** The NaN and Inf exported anyway (allowNonFinite). */
+  nonFiniteWeights?: NonFiniteReport;
 }
 
 const FILES: Record<ExportFormat, { config: string; safetensors: string; pth?: string }> = {
@@ -74,6 +79,9 @@ export function exportCheckpoint(ckpt: string, opts: ExportOptions): ExportResul
   const keys = exportKeys(opts.format, config.model, head);
   const tensors = new Map<string, TensorToWrite>();
   for (const k of keys) tensors.set(k.name, { shape: k.shape, data: weights.get(k.from)!.data });
+  // Only what is exported counts: NaN in another head's weights does not reach this model.
+  const nonFinite = scanNonFinite(path.join(ckpt, WEIGHTS_FILE), keys.map((k) => [k.from, weights.get(k.from)!.data]));
+  if (nonFinite && !opts.allowNonFinite) throw nonFiniteError(nonFinite, CHECKPOINT_NONFINITE_FIX);
 
   const names = FILES[opts.format];
   const files = [names.config, names.safetensors, ...(names.pth ? [names.pth] : [])];
@@ -108,6 +116,7 @@ export function exportCheckpoint(ckpt: string, opts: ExportOptions): ExportResul
     params: keys.reduce((n, k) => n + k.shape.reduce((a, b) => a * b, 1), 0),
     notes,
     load: loadHint(opts.format, opts.out, config.model.layerNormEps),
+    ...(nonFinite ? { nonFiniteWeights: nonFinite } : {}),
   };
 }
 
@@ -175,7 +184,7 @@ function loadHint(format: ExportFormat, out: string, eps: number): string {
     case 'timesformer':
       return (
         `VisionTransformer(**json.load(open(${JSON.stringify(path.join(out, 'config.json'))}))["kwargs"], norm_layer=partial(nn.LayerNorm, eps=${eps}))` +
-        `.load_state_dict(torch.load(${JSON.stringify(path.join(out, 'model.pth'))}), strict=True)`
+        `.load_state_dict(torch.load(${JSON.stringify(path.join(out, 'model.pth'))}, map_location="cpu", weights_only=True), strict=True)`
       );
     default: {
       const never: never = format;

@@ -26,6 +26,8 @@ import { Preprocessing } from '../data/types';
 import { decodeClip } from '../data/decode/video/decode';
 import { probeVideo, totalFrames, VideoInfo } from '../data/decode/video/probe';
 import { UsageError } from '../errors';
+import type { NonFiniteReport } from '../checkpoint/finite';
+import { loadModel } from '../checkpoint/load_model';
 import { TimeSformer } from '../model/timesformer';
 
 export interface LabelProb {
@@ -322,6 +324,38 @@ export async function predictVideo(model: TimeSformer, preprocessing: Preprocess
     overall: overall(),
     partial: partialVideo(path, info),
   };
+}
+
+export interface CheckpointPrediction extends Prediction {
+  /** The NaN and Inf in the weights predicted with anyway (allowNonFinite). */
+  nonFiniteWeights?: NonFiniteReport;
+  /** Probabilities (windows and overall) that are not numbers; --json writes them as null. */
+  nanScores?: number;
+}
+
+/**
+ * predictVideo with the model of a checkpoint folder, loaded and disposed here. Weights holding NaN or Inf are refused
+ * unless `allowNonFinite`; then the result names them, and counts the scores that came out as NaN.
+ * @example
+ * const p = await predictWithCheckpoint('runs/cotrain/checkpoint', 'vtest.avi', { heads: ['k400'], top: 1 });
+ * p.nanScores // undefined (every score is a number)
+ */
+export async function predictWithCheckpoint(
+  checkpoint: string,
+  path: string,
+  opts: PredictOptions & { allowNonFinite?: boolean },
+): Promise<CheckpointPrediction> {
+  const { model, checkpoint: ck } = await loadModel(checkpoint, { allowNonFinite: opts.allowNonFinite });
+  try {
+    const p = await predictVideo(model, ck.preprocessing, path, opts);
+    const nan = [p.overall, ...p.windows.map((w) => w.heads)].reduce(
+      (n, heads) => n + Object.values(heads).reduce((m, top) => m + top.filter((lp) => Number.isNaN(lp.prob)).length, 0),
+      0,
+    );
+    return { ...p, ...(ck.nonFinite ? { nonFiniteWeights: ck.nonFinite } : {}), ...(nan > 0 ? { nanScores: nan } : {}) };
+  } finally {
+    model.dispose();
+  }
 }
 
 /** What a video cut short holds against what it declares, with the one-line note; null for a whole video. */

@@ -27,6 +27,8 @@ export async function buildModel(cfg: RunConfig, heads: HeadInfo[], log: (s: str
   if (!cfg.init) return new TimeSformer(withDropPath(getPreset(cfg.preset)), heads, cfg.seed);
   const isCheckpoint = fs.existsSync(path.join(cfg.init, CONFIG_FILE));
   if (isCheckpoint) {
+    // Weights holding NaN or Inf are refused here (loadCheckpoint), as importWeights refuses them below: every step from
+    // them would be NaN.
     const ck = await loadCheckpoint(cfg.init, { trainState: false });
     try {
       const model = new TimeSformer(withDropPath(ck.model), heads, cfg.seed);

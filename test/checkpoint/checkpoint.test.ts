@@ -4,7 +4,9 @@ import * as path from 'path';
 import { PARITY_FIXTURE } from '../helpers/fixtures';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { Checkpoint, HeadInfo, checkpointParamSpecs, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from '../../src/checkpoint/checkpoint';
+import { CONFIG_LIMITS, Checkpoint, HeadInfo, checkpointParamSpecs, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from '../../src/checkpoint/checkpoint';
+import { RUN_LIMITS } from '../../src/run/run_config';
+import { refusalLine } from '../helpers/one_line';
 import { readSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors';
 import { getPreset } from '../../src/config/presets';
 import { Preprocessing } from '../../src/data/types';
@@ -38,13 +40,7 @@ function dispose(weights: Map<string, tf.Tensor>): void {
 }
 
 async function expectCheckpointError(p: Promise<unknown>, ...parts: (string | RegExp)[]): Promise<string> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CheckpointError);
-  const line = (err as CheckpointError).oneLine();
-  expect(line).not.toContain('\n');
+  const line = await refusalLine(p, CheckpointError);
   for (const part of parts) expect(line).toMatch(part);
   return line;
 }
@@ -116,11 +112,17 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       expect(back.weights.get('cls_token')!.dataSync()).toEqual(second.get('cls_token')!.dataSync());
       dispose(back.weights);
 
+      // A folder whose config.json is someone else's is refused; one holding other files keeps them beside the checkpoint.
+      const hf = path.join(dir, 'hf');
+      fs.mkdirSync(hf);
+      fs.writeFileSync(path.join(hf, 'config.json'), '{"model_type":"timesformer"}');
+      await expectCheckpointError(saveCheckpoint(hf, { model: tiny, heads, preprocessing, weights: first }), 'hf: exists and is not a cover checkpoint', /fix: /);
+      expect(fs.readdirSync(hf)).toEqual(['config.json']);
       const mine = path.join(dir, 'photos');
       fs.mkdirSync(mine);
       fs.writeFileSync(path.join(mine, 'holiday.jpg'), 'x');
-      await expectCheckpointError(saveCheckpoint(mine, { model: tiny, heads, preprocessing, weights: first }), 'photos: exists and is not a cover checkpoint', /fix: /);
-      expect(fs.readdirSync(mine)).toEqual(['holiday.jpg']);
+      await saveCheckpoint(mine, { model: tiny, heads, preprocessing, weights: first });
+      expect(fs.readdirSync(mine).sort()).toEqual(['config.json', 'holiday.jpg', 'weights.safetensors']);
       // An empty folder is fine.
       const empty = path.join(dir, 'empty');
       fs.mkdirSync(empty);
@@ -244,6 +246,34 @@ describe('loadCheckpoint is strict', () => {
     await expectCheckpointError(loadCheckpoint(ckDir), "head 'k400' appears twice");
   });
 
+  it('bounds every number of config.json: one line naming the key, the value and the limit', async () => {
+    const configFile = path.join(ckDir, 'config.json');
+    const good = fs.readFileSync(configFile, 'utf8');
+    const cases: [(c: Record<string, any>) => void, string][] = [
+      [(c) => (c.model.depth = 1000000), 'model config field depth=1000000 is above the limit 256'],
+      [(c) => (c.model.img_size = 800000), 'model config field img_size=800000 is above the limit 2048'],
+      [(c) => (c.model.embed_dim = 65536), 'model config field embed_dim=65536 is above the limit 8192'],
+      [(c) => (c.model.num_frames = 1e6), 'model config field num_frames=1000000 is above the limit 1024'],
+      [(c) => (c.model.mlp_ratio = 1000), 'model config field mlp_ratio=1000 is above the limit 16'],
+      [(c) => (c.model.mlp_ratio = '4'), 'model config field mlp_ratio="4" is not a number'],
+      [(c) => (c.heads[0].num_classes = 1e8), 'heads[0].num_classes=100000000 is above the limit 100000'],
+      [(c) => (c.heads = Array.from({ length: 65 }, (_, i) => ({ ...c.heads[0], name: `h${i}` }))), 'heads has 65 entries, above the limit 64'],
+      [(c) => (c.heads[1].labels[0] = 'x'.repeat(1001)), 'heads[1].labels is not a list of strings of at most 1000 characters'],
+      [(c) => (c.preprocessing.cropSize = 1e9), 'preprocessing.cropSize=1000000000 is above the limit 2048'],
+      [(c) => (c.preprocessing.numFrames = 5000), 'preprocessing.numFrames=5000 is above the limit 1024'],
+      [(c) => (c.preprocessing.samplingRate = 1000), 'preprocessing.samplingRate=1000 is above the limit 64'],
+      [(c) => (c.preprocessing.targetFps = 1e6), 'preprocessing.targetFps=1000000 is above the limit 1000'],
+      [(c) => (c.preprocessing.std = [0.2, 1e-30, 0.2]), 'preprocessing.std=[0.2, 1e-30, 0.2] has a value outside [0.001, 1]'],
+      [(c) => (c.preprocessing.mean = [0.4, 114.8, 0.4]), 'preprocessing.mean=[0.4, 114.8, 0.4] has a value outside [0, 1]'],
+    ];
+    for (const [edit, message] of cases) {
+      const c = JSON.parse(good);
+      edit(c);
+      fs.writeFileSync(configFile, JSON.stringify(c));
+      await expectCheckpointError(loadCheckpoint(ckDir), `${configFile}: ${message}`);
+    }
+  });
+
   it('refuses a folder that is not a cover checkpoint (the parity fixture)', async () => {
     await expectCheckpointError(
       loadCheckpoint(PARITY_FIXTURE),
@@ -257,4 +287,8 @@ describe('loadCheckpoint is strict', () => {
     expect(c.heads.map((h) => h.labels)).toEqual([['a', 'b', 'c'], ['cat', 'dog']]);
     expect(c.model.depth).toBe(2);
   });
+});
+
+test("config.json's sampling rate is held to the bound --sampling-rate has", () => {
+  expect(CONFIG_LIMITS.samplingRate).toBe(RUN_LIMITS.maxSamplingRate);
 });

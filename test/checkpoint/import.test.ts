@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -369,6 +370,18 @@ describe('importWeights: files it cannot use', () => {
     fs.writeFileSync(pth, 'not really a pickle');
     await expectError(importWeights(pth, target), CheckpointError, 'vit_base.pth: is a PyTorch pickle; cover reads only safetensors', /fix: convert it once: python -c ".*save_file/);
     await expectError(importWeights(dir, target), CheckpointError, /holds no model\.safetensors or weights\.safetensors \(fix: convert vit_base\.pth to safetensors first/);
+  });
+
+  it("the conversion never runs the pickle's code (weights_only=True), and no file name becomes code", async () => {
+    const pth = path.join(dir, `it's $(touch pwned).pth`);
+    fs.writeFileSync(pth, 'not really a pickle');
+    const line = await expectError(importWeights(pth, target), CheckpointError, /torch\.load\(sys\.argv\[1\], map_location='cpu', weights_only=True\)/);
+    expect(line).not.toMatch(/torch\.load\((?!sys\.argv\[1\], map_location='cpu', weights_only=True\))/);
+    // The paths are the shell words after the Python source: the shell gives them back verbatim.
+    const args = line.slice(line.lastIndexOf('" ') + 2, line.length - 1); // up to the closing ')' of '(fix: ...)'
+    const words = execFileSync('bash', ['-c', `printf '%s\\n' ${args}`], { cwd: dir, encoding: 'utf8' });
+    expect(words.split('\n').slice(0, 2)).toEqual([pth, pth.replace(/\.pth$/, '.safetensors')]);
+    expect(fs.existsSync(path.join(dir, 'pwned'))).toBe(false);
   });
 
   it('a missing path, and weights of no known kind', async () => {

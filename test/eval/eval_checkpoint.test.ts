@@ -10,6 +10,7 @@ import { evaluateCheckpoint, labelMismatch } from '../../src/eval/eval_checkpoin
 import { confusionCsv } from '../../src/eval/metrics';
 import { useBackend } from '../helpers/tf';
 import { head, tinyCheckpoint, tinyDemo } from '../helpers/tiny_checkpoint';
+import { poisonWeights } from '../checkpoint/poison';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-evalck-'));
 let demoDir: string; // the shared tiny suite
@@ -146,6 +147,26 @@ test('one-line errors: unknown dataset, labels that do not match, missing checkp
   // The demo's Kinetics copy has no test split.
   e = await failure(evaluateCheckpoint({ checkpoint: ck, datasets: ['k400'], data: { k400: copy }, views: '1x1', split: 'test' }));
   expect(e.oneLine()).toMatch(/kinetics-copy: no Kinetics annotation file for the test split/);
+});
+
+test('weights holding NaN or Inf are refused in one line naming them; allowNonFinite evaluates and names them in the result', async () => {
+  const ckNaN = path.join(tmp, 'ck-nan');
+  await tinyCheckpoint(ckNaN, [head('k400', labels.k400)]);
+  poisonWeights(ckNaN, { 'blocks.0.attn.qkv.weight': Array<number>(12).fill(NaN), 'heads.k400.bias': [Infinity] });
+  const opts = { checkpoint: ckNaN, data: {}, views: '1x1', split: 'val' as const, demoDir, demoSize: 'tiny' as const, maxSamples: 2, csvDir: path.join(tmp, 'csv-nan') };
+  const e = await failure(evaluateCheckpoint(opts));
+  expect(e).toBeInstanceOf(CheckpointError);
+  expect(e.oneLine()).toMatch(/ck-nan\/weights\.safetensors: weights are not finite: blocks\.0\.attn\.qkv\.weight has 12 NaN, heads\.k400\.bias 1 Inf \(fix: .*--allow-nonfinite to go on anyway\)$/);
+  expect(fs.existsSync(opts.csvDir)).toBe(false);
+
+  const r = await evaluateCheckpoint({ ...opts, allowNonFinite: true });
+  expect(r.nonFiniteWeights?.tensors).toEqual([
+    { name: 'blocks.0.attn.qkv.weight', nan: 12, inf: 0 },
+    { name: 'heads.k400.bias', nan: 0, inf: 1 },
+  ]);
+  expect(r.evals[0].nonFinite).toBe(2); // both samples' logits
+  const clean = await evaluateCheckpoint({ ...opts, checkpoint: ck, datasets: ['k400'] });
+  expect(clean.nonFiniteWeights).toBeUndefined();
 });
 
 test('labelMismatch names the first difference', () => {

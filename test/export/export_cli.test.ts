@@ -28,6 +28,7 @@ import { getPreset } from '../../src/config/presets';
 import { TimeSformer } from '../../src/model/timesformer';
 import { randomClips, randomizeWeights, useBackend } from '../helpers/tf';
 import { TINY_PREPROCESSING, tinyCheckpoint } from '../helpers/tiny_checkpoint';
+import { aliasTensors, poisonWeights } from '../checkpoint/poison';
 
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const FIXTURES = path.resolve(__dirname, '../fixtures/export');
@@ -183,7 +184,7 @@ describe('cover export --format timesformer', () => {
         `exported head k400 (4 classes) of ${ckOne} as the reference TimeSformer's VisionTransformer state_dict: ${out}`,
         '  config.json, model.safetensors, model.pth, cover_export.json (49 tensors, 43,108 parameters)',
         `load: VisionTransformer(**json.load(open("${out}/config.json"))["kwargs"], norm_layer=partial(nn.LayerNorm, eps=0.000001))` +
-          `.load_state_dict(torch.load("${out}/model.pth"), strict=True)`,
+          `.load_state_dict(torch.load("${out}/model.pth", map_location="cpu", weights_only=True), strict=True)`,
         '',
       ].join('\n'),
     );
@@ -270,6 +271,39 @@ describe('cover export: one-line errors', () => {
     expectOneLineError(cover('export', ck, '--format', 'onnx', '--out', path.join(tmp, 'x4')), "cover: error: --format takes one of hf, timesformer, got 'onnx'");
     expectOneLineError(cover('export', ck, '--format', 'hf'), /^cover: error: required option '--out <dir>' not specified \(fix: see cover export --help\)$/);
     expectOneLineError(cover('export', path.join(tmp, 'none'), '--format', 'hf', '--out', path.join(tmp, 'x5')), /^cover: error: .*none: no such checkpoint folder/);
+  });
+
+  it('refuses weights holding NaN or Inf, naming them; --allow-nonfinite exports them and says so once on stderr', () => {
+    const bad = path.join(tmp, 'ck-nan');
+    fs.cpSync(ckOne, bad, { recursive: true });
+    poisonWeights(bad, { 'blocks.0.attn.qkv.weight': Array<number>(12).fill(NaN), 'heads.k400.bias': [Infinity] });
+    const what = `${bad}/weights.safetensors: weights are not finite: blocks.0.attn.qkv.weight has 12 NaN, heads.k400.bias 1 Inf`;
+    const out = path.join(tmp, 'x-nan');
+    expectOneLineError(cover('export', bad, '--format', 'hf', '--out', out), new RegExp(`^cover: error: ${what} \\(fix: .*--allow-nonfinite to go on anyway\\)$`));
+    expect(fs.existsSync(out)).toBe(false);
+
+    const r = cover('export', bad, '--format', 'hf', '--out', out, '--allow-nonfinite', '--json');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(`cover: warning: ${what}; going on (--allow-nonfinite)\n`);
+    expect(JSON.parse(r.stdout).nonFiniteWeights.values).toBe(13);
+    expect(readSafetensors(path.join(out, 'model.safetensors')).tensors.get('classifier.bias')!.data[0]).toBe(Infinity);
+
+    // NaN in a head that is not exported does not reach the exported model.
+    const other = path.join(tmp, 'ck-nan-ssv2');
+    fs.cpSync(ck, other, { recursive: true });
+    poisonWeights(other, { 'heads.ssv2.weight': [NaN] });
+    const ok = cover('export', other, '--format', 'hf', '--head', 'k400', '--out', path.join(tmp, 'x-nan-ssv2'));
+    expect([ok.status, ok.stderr]).toEqual([0, '']);
+  });
+
+  it('refuses a weights file whose tensors share bytes, naming both', () => {
+    const bad = path.join(tmp, 'ck-alias');
+    fs.cpSync(ckOne, bad, { recursive: true });
+    aliasTensors(path.join(bad, 'weights.safetensors'), 'blocks.0.norm1.bias', 'blocks.0.norm1.weight');
+    expectOneLineError(
+      cover('export', bad, '--format', 'hf', '--out', path.join(tmp, 'x-alias')),
+      /^cover: error: .*ck-alias\/weights\.safetensors: tensors blocks\.0\.norm1\.bias and blocks\.0\.norm1\.weight overlap: data_offsets \[(\d+), (\d+)\] and \[\1, \2\] \(fix: /,
+    );
   });
 
   it('a space_only model exports as the reference state_dict', () => {

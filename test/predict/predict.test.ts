@@ -9,8 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadModel, LoadedModel } from '../../src/checkpoint/load_model';
 import { planSpatial, cropFlipNormalize, normalizeTable } from '../../src/data/decode/transforms';
 import { decodeClip } from '../../src/data/decode/video/decode';
-import { DecodeError, UsageError } from '../../src/errors';
-import { planWindows, predictVideo, topK } from '../../src/predict/predict';
+import { CheckpointError, DecodeError, UsageError } from '../../src/errors';
+import { CheckpointPrediction, planWindows, predictVideo, predictWithCheckpoint, topK } from '../../src/predict/predict';
+import { renderPrediction } from '../../src/cli/commands/predict';
+import { poisonWeights } from '../checkpoint/poison';
 import { useBackend } from '../helpers/tf';
 import { head, TINY_PREPROCESSING, tinyCheckpoint } from '../helpers/tiny_checkpoint';
 
@@ -161,6 +163,32 @@ test('one-line errors: missing or unreadable file, unknown head, bad top, bad wi
   expect(e).toBeInstanceOf(UsageError);
   e = await failure(predictVideo(loaded.model, TINY_PREPROCESSING, VTEST, { heads: 'all', top: 5, windowS: -1 }));
   expect((e as UsageError).oneLine()).toMatch(/--window -1 is not a positive number of seconds/);
+});
+
+test('weights holding NaN are refused; with allowNonFinite the scores say they are not numbers (null in JSON)', async () => {
+  const ckNaN = path.join(tmp, 'ck-nan');
+  await tinyCheckpoint(ckNaN, [head('k400', K)]);
+  poisonWeights(ckNaN, { 'norm.weight': [NaN] });
+  const err = await failure(predictWithCheckpoint(ckNaN, JPEG, { heads: 'all', top: 2 }));
+  expect(err).toBeInstanceOf(CheckpointError);
+  expect((err as CheckpointError).oneLine()).toMatch(/ck-nan\/weights\.safetensors: weights are not finite: norm\.weight has 1 NaN \(fix: /);
+
+  const before = tf.memory().numTensors;
+  const p = await predictWithCheckpoint(ckNaN, JPEG, { heads: 'all', top: 2, allowNonFinite: true });
+  expect(tf.memory().numTensors).toBe(before);
+  expect(p.nonFiniteWeights?.tensors).toEqual([{ name: 'norm.weight', nan: 1, inf: 0 }]);
+  expect(p.nanScores).toBe(4); // the top 2 of the one window and of the overall
+  const text = renderPrediction(p);
+  expect(text.replace(/^note: .*$/m, '')).not.toContain('NaN'); // no bare "NaN" where a probability goes
+  expect(text).toContain("note: 4 scores are not numbers: the checkpoint's weights hold NaN or Inf (--allow-nonfinite), so the labels below are in no meaningful order");
+  expect(text).toMatch(/│ 1 │ \w+ +│ not a number │/);
+  const json = JSON.parse(JSON.stringify(p)) as CheckpointPrediction;
+  expect(json.overall.k400.map((lp) => lp.prob)).toEqual([null, null]);
+  expect(json.nanScores).toBe(4);
+
+  const clean = await predictWithCheckpoint(path.join(tmp, 'ck'), JPEG, { heads: ['k400'], top: 2 });
+  expect(clean.nanScores).toBeUndefined();
+  expect(clean.nonFiniteWeights).toBeUndefined();
 });
 
 test('predictVideo leaks no tensors', async () => {

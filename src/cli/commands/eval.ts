@@ -9,7 +9,7 @@ import { initBackend } from '../../engine/backend';
 import { CheckpointEval, evaluateCheckpoint } from '../../eval/eval_checkpoint';
 import { renderEvals } from '../eval_render';
 import { describeRecipe } from '../../train/recipes';
-import { addEngineOptions, engineRequest, memoryCacheOption, jsonOption } from '../options';
+import { addEngineOptions, allowNonFiniteOption, engineRequest, memoryCacheOption, jsonOption, warnNonFinite } from '../options';
 import { dataArg, intArg, maxBadArg, namesArg, viewsArg } from '../parse';
 import { RUN_LIMITS } from '../../run/run_config';
 import type { AccelMode } from '../../engine/accel/accel';
@@ -29,6 +29,7 @@ interface EvalCliOptions {
   cacheDir?: string;
   memoryCache: number;
   maxBad: number;
+  allowNonfinite?: boolean;
   demo?: DemoSize;
   demoDir?: string;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -69,6 +70,7 @@ export function evalCommand(): Command {
     .option('--max-bad <n>', "rows the dataset reader dropped plus unreadable samples tolerated per dataset: a count, or a fraction below 1 of the split's rows", maxBadArg('--max-bad'), 0.05)
     .addOption(new Option('--demo <size>', 'evaluate on the demo suite of this size').choices([...DEMO_SIZES]))
     .option('--demo-dir <dir>', 'evaluate on the demo suite in this folder (default .cover/demo/<size>)')
+    .addOption(allowNonFiniteOption())
     .addOption(jsonOption());
   cmd.addHelpText(
     'after',
@@ -103,10 +105,12 @@ Demo-suite data and datasets of other names get a line saying their numbers are 
       cacheDir: o.cacheDir,
       memoryCacheBytes: o.memoryCache * 2 ** 20,
       maxBad: o.maxBad,
+      allowNonFinite: o.allowNonfinite,
       log: say,
       onProgress: tty ? (head, done, total) => process.stderr.write(`\r${head}: ${done}/${total} samples`) : undefined,
     });
     if (tty) process.stderr.write('\r\x1b[K');
+    warnNonFinite(result.nonFiniteWeights);
     process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckpointEval(result));
   });
 }

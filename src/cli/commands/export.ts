@@ -1,10 +1,11 @@
-// `cover export CKPT --format hf|timesformer [--head NAME] --out DIR [--overwrite] [--json]`: one dataset head of a
-// checkpoint as a Hugging Face TimesformerForVideoClassification folder or the reference TimeSformer's state_dict.
+// `cover export CKPT --format hf|timesformer [--head NAME] --out DIR [--overwrite] [--allow-nonfinite] [--json]`: one
+// dataset head of a checkpoint as a Hugging Face TimesformerForVideoClassification folder or the reference TimeSformer's
+// state_dict.
 
 import { Command, Option } from 'commander';
 import { EXPORT_FORMATS, ExportFormat } from '../../export/export_keys';
 import { ExportResult, exportCheckpoint } from '../../export/export';
-import { jsonOption } from '../options';
+import { allowNonFiniteOption, jsonOption, warnNonFinite } from '../options';
 import { nameArg } from '../parse';
 
 interface ExportCliOptions {
@@ -12,6 +13,7 @@ interface ExportCliOptions {
   head?: string;
   out: string;
   overwrite?: boolean;
+  allowNonfinite?: boolean;
   json?: boolean;
 }
 
@@ -38,9 +40,11 @@ export function exportCommand(): Command {
     .addOption(new Option('--head <name>', 'the dataset head that becomes the classifier (default: the only one)').argParser(nameArg('--head')))
     .addOption(new Option('--out <dir>', 'folder to write (new or empty)').makeOptionMandatory())
     .option('--overwrite', 'replace an earlier export in --out (its own files only)')
+    .addOption(allowNonFiniteOption())
     .addOption(jsonOption())
     .action((ckpt: string, o: ExportCliOptions) => {
-      const r = exportCheckpoint(ckpt, { format: o.format, head: o.head, out: o.out, overwrite: o.overwrite });
+      const r = exportCheckpoint(ckpt, { format: o.format, head: o.head, out: o.out, overwrite: o.overwrite, allowNonFinite: o.allowNonfinite });
+      warnNonFinite(r.nonFiniteWeights);
       process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : renderExport(r));
     });
 }

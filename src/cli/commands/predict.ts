@@ -2,16 +2,16 @@
 // image for each head of a checkpoint; a video longer than one clip is read in sliding windows, shown as a timeline.
 
 import { Command } from 'commander';
-import { loadModel } from '../../checkpoint/load_model';
 import { IMAGE_EXT } from '../../data/datasets/common';
 import { assertReadableFile } from '../../data/decode/video/probe';
 import { initBackend } from '../../engine/backend';
-import { Prediction, predictVideo } from '../../predict/predict';
-import { addEngineOptions, engineRequest, jsonOption } from '../options';
+import { CheckpointPrediction, predictWithCheckpoint } from '../../predict/predict';
+import { addEngineOptions, allowNonFiniteOption, engineRequest, jsonOption, warnNonFinite } from '../options';
 import { headsArg, intArg, MAX_WINDOW_S, numArg } from '../parse';
 import type { AccelMode } from '../../engine/accel/accel';
 import { table } from '../render';
 import { DEFAULT_CHECKPOINT } from './eval';
+import { printable } from '../../errors';
 
 interface PredictCliOptions {
   checkpoint: string;
@@ -22,6 +22,7 @@ interface PredictCliOptions {
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   threads?: number;
   accel: AccelMode;
+  allowNonfinite?: boolean;
   json?: boolean;
 }
 
@@ -29,19 +30,26 @@ const seconds = (flag: string) => numArg(flag, { min: 0, minExclusive: true, max
 
 const fmtS = (s: number) => s.toFixed(1);
 
+/** A probability, or what it is when it is not a number (NaN weights, run with --allow-nonfinite). */
+const fmtP = (p: number, digits: number) => (Number.isNaN(p) ? 'not a number' : p.toFixed(digits));
+
 /** Per head a top-k table of the whole file; for several windows, a timeline of each window's best label per head. */
-export function renderPrediction(p: Prediction): string {
+export function renderPrediction(p: CheckpointPrediction): string {
   const lines: string[] = [];
   const what =
     p.kind === 'image'
       ? 'image'
       : `${fmtS(p.durationS)} s at ${p.fps!.toFixed(2).replace(/\.?0+$/, '')} fps, ${p.windows.length} window${p.windows.length === 1 ? '' : 's'} of ${fmtS(p.windowS)} s` +
         `${p.windows.length > 1 && p.strideS !== p.windowS ? ` every ${fmtS(p.strideS)} s` : ''} (${p.clipFrames} frames each)`;
-  lines.push(`${p.path}: ${what}`);
+  lines.push(`${printable(p.path)}: ${what}`);
   if (p.partial) lines.push(p.partial.note);
+  if (p.nanScores) {
+    const why = p.nonFiniteWeights ? "the checkpoint's weights hold NaN or Inf (--allow-nonfinite)" : "the model's outputs overflowed";
+    lines.push(`note: ${p.nanScores} scores are not numbers: ${why}, so the labels below are in no meaningful order`);
+  }
   for (const h of p.heads) {
     const t = table(['#', 'label', 'prob'], { colAligns: ['right', 'left', 'right'] });
-    p.overall[h].forEach((lp, i) => t.push([i + 1, lp.label, lp.prob.toFixed(3)]));
+    p.overall[h].forEach((lp, i) => t.push([i + 1, lp.label, fmtP(lp.prob, 3)]));
     lines.push(`\n${h}${p.windows.length > 1 ? ' (mean over windows)' : ''}`, t.toString());
   }
   if (p.windows.length > 1) {
@@ -51,7 +59,7 @@ export function renderPrediction(p: Prediction): string {
     p.windows.forEach((w, i) => {
       const best = p.heads.map((h) => {
         const top = w.heads[h][0];
-        return `${p.heads.length > 1 ? `${h}: ` : ''}${top.label} ${top.prob.toFixed(2)}`;
+        return `${p.heads.length > 1 ? `${h}: ` : ''}${top.label} ${fmtP(top.prob, 2)}`;
       });
       lines.push(`${spans[i].padEnd(width)}  ${best.join(' | ')}`);
     });
@@ -68,6 +76,7 @@ export function predictCommand(): Command {
     .option('--top <k>', 'labels per head', intArg('--top', { min: 1 }), 5)
     .option('--window <seconds>', "window length (default: one training clip, numFrames x samplingRate frames)", seconds('--window'))
     .option('--stride <seconds>', 'seconds between window starts (default: the window length)', seconds('--stride'))
+    .addOption(allowNonFiniteOption())
     .addOption(jsonOption());
   cmd.addHelpText(
     'after',
@@ -81,21 +90,21 @@ Examples:
   return cmd.action(async (file: string, o: PredictCliOptions) => {
     await assertReadableFile(file, IMAGE_EXT.test(file) ? 'image' : 'video'); // before the weights load, which can take a while
     await initBackend(engineRequest(o));
-    const { model, checkpoint } = await loadModel(o.checkpoint);
-    let result: Prediction;
+    let result: CheckpointPrediction;
     const tty = !o.json && process.stderr.isTTY;
     try {
-      result = await predictVideo(model, checkpoint.preprocessing, file, {
+      result = await predictWithCheckpoint(o.checkpoint, file, {
         heads: o.head === 'all' ? 'all' : o.head.split(',').map((s) => s.trim()).filter(Boolean),
         top: o.top,
         windowS: o.window,
         strideS: o.stride,
+        allowNonFinite: o.allowNonfinite,
         onProgress: tty ? (done, total) => process.stderr.write(`\rwindow ${done}/${total}`) : undefined,
       });
     } finally {
       if (tty) process.stderr.write('\r\x1b[K');
-      model.dispose();
     }
+    warnNonFinite(result.nonFiniteWeights);
     process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : renderPrediction(result));
   });
 }
