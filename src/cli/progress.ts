@@ -4,6 +4,7 @@
 
 import { StepProgress } from '../train/trainer';
 import { duration } from './render';
+import { printable } from '../errors';
 
 export interface Progress {
   line(s: string): void;
@@ -12,7 +13,8 @@ export interface Progress {
 }
 
 export function createProgress(opts: { json?: boolean; every?: number }): Progress {
-  const out = (s: string) => (opts.json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
+  // Log lines name files: their control characters (a name's ANSI escapes) are shown as escapes, never sent as they are.
+  const out = (s: string) => (opts.json ? process.stderr.write(`${shown(s)}\n`) : process.stdout.write(`${shown(s)}\n`));
   const fmt = (p: StepProgress) =>
     `step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}  ${Object.entries(p.perHead)
       .map(([h, l]) => `${h} ${l.toFixed(2)}`)
@@ -24,7 +26,7 @@ export function createProgress(opts: { json?: boolean; every?: number }): Progre
     return {
       line: (s) => {
         spinner.clear();
-        process.stdout.write(`${s}\n`);
+        process.stdout.write(`${shown(s)}\n`);
         spinner.render();
       },
       step: (p) => {
@@ -43,18 +45,34 @@ export function createProgress(opts: { json?: boolean; every?: number }): Progre
   };
 }
 
-/** An AbortSignal raised by the first Ctrl-C (SIGINT/SIGTERM); the second one exits at once with 130. */
-export function interruptSignal(say: (s: string) => void): { signal: AbortSignal; dispose(): void } {
+/** A log line as shown: its own line breaks kept, every other control character escaped. */
+function shown(s: string): string {
+  return s.split('\n').map(printable).join('\n');
+}
+
+/** The exit code of a run stopped by a signal, as shells report one: 128 + the signal's number. */
+const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * An AbortSignal raised by the first Ctrl-C (SIGINT) or SIGTERM; a second one exits at once. `exitCode` is then 130
+ * or 143, for the command to exit with after its checkpoint, so that `&&` chains and schedulers see a stopped run.
+ */
+export function interruptSignal(say: (s: string) => void): { signal: AbortSignal; readonly exitCode: number | undefined; dispose(): void } {
   const ctl = new AbortController();
-  const handler = () => {
-    if (ctl.signal.aborted) process.exit(130);
-    say('stopping after this step and saving a checkpoint (Ctrl-C again to quit now)');
+  let exitCode: number | undefined;
+  const handler = (name: 'SIGINT' | 'SIGTERM') => {
+    if (ctl.signal.aborted) process.exit(SIGNAL_EXIT[name]);
+    exitCode = SIGNAL_EXIT[name];
+    say(`${name === 'SIGINT' ? 'Ctrl-C' : name}: stopping after this step and saving a checkpoint (${name === 'SIGINT' ? 'Ctrl-C' : name} again to quit now)`);
     ctl.abort();
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   return {
     signal: ctl.signal,
+    get exitCode() {
+      return exitCode;
+    },
     dispose: () => {
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);

@@ -96,7 +96,8 @@ export async function launchRanks(o: LaunchOptions): Promise<number> {
       new Promise((resolve) => {
         child.on('close', (code, signal) => {
           const c = code ?? 128 + (signal ? signalNumber(signal) : 1);
-          if (c !== 0 && firstFailure === null) {
+          // A rank stopped by a signal (130, 143) saved its share and leaves on its own: not a failure to end the others for.
+          if (c !== 0 && c !== 130 && c !== 143 && firstFailure === null) {
             firstFailure = c;
             killTimer = setTimeout(() => stopAll('SIGKILL'), GRACE_MS);
           }

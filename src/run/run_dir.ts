@@ -3,11 +3,13 @@
 // second `cover cotrain` never wipes the first one's checkpoint and log. A run's files are cover's own: checkpoint/,
 // log.jsonl, result.json, report.html, and for a transfer transfer.json and its stage folders. `--overwrite` removes
 // those and nothing else; a file of one of those names that cover did not write is never replaced, even when asked.
+// Inside checkpoint/ only cover's files are cover's: a user's notes there are kept by --overwrite and by every save.
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { CHECKPOINT_FORMAT, CONFIG_FILE } from '../checkpoint/checkpoint';
-import { UsageError } from '../errors';
+import { CHECKPOINT_FORMAT } from '../checkpoint/checkpoint';
+import { CHECKPOINT_FILES, CONFIG_FILE, leftovers, recoverFolder } from '../checkpoint/folder';
+import { fileError, UsageError } from '../errors';
 
 /** The files of a run folder that cover writes. */
 export const CHECKPOINT_DIR = 'checkpoint';
@@ -53,6 +55,7 @@ export function checkRunDir(out: string, opts: RunClaimOptions = {}): FoundRun |
   if (opts.resume && opts.overwrite) {
     throw new UsageError('--resume and --overwrite cannot be used together', { suggestion: 'give --resume to continue the run in --out, or --overwrite to replace it' });
   }
+  checkWritableFolder(out);
   if (opts.resume) return null; // the trainer checks that there is a checkpoint to continue
   const stages = [...new Set([...(opts.stages ?? []), ...transferStagesIn(out)])].filter(isStageName);
   const files = [...runFilesIn(out), ...stages.flatMap((s) => runFilesIn(path.join(out, s)))];
@@ -63,9 +66,12 @@ export function checkRunDir(out: string, opts: RunClaimOptions = {}): FoundRun |
   if (files.length === 0) return null;
   const what = describeRun(out, stages);
   if (!opts.overwrite) {
-    throw new UsageError(`already holds a run (${what})`, {
+    const ck = path.join(out, CHECKPOINT_DIR);
+    const resumable = opts.resumable !== false && (checkpointStep(ck) !== undefined || leftovers(ck).some((l) => l.complete));
+    const early = opts.resumable !== false && !resumable && fs.existsSync(path.join(out, LOG_FILE));
+    throw new UsageError(`already holds a run (${what}${early ? '; it stopped before its first checkpoint, so there is nothing to resume' : ''})`, {
       path: out,
-      suggestion: `${opts.resumable === false ? '' : 'continue it with --resume, '}replace it with --overwrite, or choose another --out`,
+      suggestion: `${resumable ? 'continue it with --resume, ' : ''}replace it with --overwrite, or choose another --out`,
     });
   }
   for (const input of opts.inputs ?? []) {
@@ -90,11 +96,44 @@ export function checkRunDir(out: string, opts: RunClaimOptions = {}): FoundRun |
  * //   (fix: continue it with --resume, replace it with --overwrite, or choose another --out)
  */
 export function claimRunDir(out: string, opts: RunClaimOptions = {}): void {
+  for (const s of ['', ...(opts.stages ?? [])]) recoverFolder(path.join(out, s, CHECKPOINT_DIR), opts.log);
   const found = checkRunDir(out, opts);
   if (!found) return;
-  for (const f of found.files) fs.rmSync(f, { recursive: true, force: true });
+  for (const f of found.files) {
+    if (path.basename(f) === CHECKPOINT_DIR) removeCheckpointFiles(f);
+    else fs.rmSync(f, { recursive: true, force: true });
+  }
   for (const s of found.stages) removeIfEmpty(path.join(out, s));
   opts.log?.(`replacing the run in ${out} (${found.what})`);
+}
+
+/**
+ * Refuses an --out that cannot become a run folder, before any work: empty, a file, under a file, or on a disk this
+ * process cannot write (read-only, no permission).
+ */
+export function checkWritableFolder(out: string): void {
+  if (out.trim() === '') throw new UsageError('--out is empty', { suggestion: 'give the folder the run writes to, e.g. --out runs/first' });
+  let existing = path.resolve(out);
+  for (;;) {
+    try {
+      const st = fs.statSync(existing);
+      if (!st.isDirectory()) {
+        throw new UsageError(existing === path.resolve(out) ? 'is a file, not a folder' : `${existing} is a file, so the folder cannot be made`, {
+          path: out,
+          suggestion: 'give --out a folder (it is created when missing), not a file',
+        });
+      }
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(err, out, 'use it as the run folder');
+      existing = path.dirname(existing);
+    }
+  }
+  try {
+    fs.accessSync(existing, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (err) {
+    throw fileError(err, existing === path.resolve(out) ? out : existing, 'write the run folder there');
+  }
 }
 
 /** What a refusal names: the checkpoint's step, else the files (a transfer: its stages). */
@@ -113,22 +152,35 @@ function runFilesIn(dir: string): RunFile[] {
     const p = path.join(dir, name);
     if (fs.existsSync(p)) found.push({ path: p, own: own(p) });
   };
-  add(CHECKPOINT_DIR, isOwnCheckpoint);
+  if (holdsCheckpointFiles(path.join(dir, CHECKPOINT_DIR))) add(CHECKPOINT_DIR, isOwnCheckpoint);
   add(LOG_FILE, isOwnLog);
   add(RESULT_FILE, (p) => hasKeys(readJson(p), ['checkpoint', 'config']));
   add(REPORT_FILE, (p) => isFile(p) && /<title>cover /.test(fs.readFileSync(p, 'utf8')));
   add(TRANSFER_FILE, (p) => (readJson(p) as { generator?: unknown } | undefined)?.generator === TRANSFER_GENERATOR);
-  // Left behind by a save that was killed half-way (checkpoint.ts writes `<dir>.tmp-<pid>` and `<dir>.old-<pid>`).
-  for (const name of safeReaddir(dir)) {
-    if (/^checkpoint\.(tmp|old)-\d+$/.test(name) && found.length > 0) found.push({ path: path.join(dir, name), own: true });
-  }
+  // Left behind by a save that was killed half-way (checkpoint/folder.ts); the claim restores or removes them first.
+  if (found.length > 0) for (const l of leftovers(path.join(dir, CHECKPOINT_DIR))) found.push({ path: l.path, own: true });
   return found;
+}
+
+/** Whether `p` is a file, or a folder holding one of cover's checkpoint files (one holding only a user's notes is not a run). */
+function holdsCheckpointFiles(p: string): boolean {
+  if (!fs.existsSync(p)) return false;
+  return !fs.statSync(p).isDirectory() || CHECKPOINT_FILES.some((f) => fs.existsSync(path.join(p, f)));
 }
 
 function isOwnCheckpoint(p: string): boolean {
   if (!fs.statSync(p).isDirectory()) return false;
-  if (safeReaddir(p).length === 0) return true;
   return (readJson(path.join(p, CONFIG_FILE)) as { format?: unknown } | undefined)?.format === CHECKPOINT_FORMAT;
+}
+
+/** --overwrite in checkpoint/: cover's files and `cover eval`'s confusion CSVs go; anything else stays. */
+function removeCheckpointFiles(dir: string): void {
+  if (!fs.statSync(dir).isDirectory()) return;
+  for (const f of CHECKPOINT_FILES) fs.rmSync(path.join(dir, f), { force: true });
+  const evalDir = path.join(dir, 'eval');
+  for (const f of safeReaddir(evalDir)) if (/^confusion_.*\.csv$/.test(f)) fs.rmSync(path.join(evalDir, f), { force: true });
+  removeIfEmpty(evalDir);
+  removeIfEmpty(dir);
 }
 
 /** A log cover writes: JSON lines of type start, step or eval (an empty one is a run killed before its first line). */

@@ -5,6 +5,7 @@
 
 import * as fs from 'fs';
 import { writeAtomically } from '../checkpoint/safetensors';
+import { fileError } from '../errors';
 
 /** A step of the log as the report draws it. */
 export interface LogStep {
@@ -20,7 +21,11 @@ export interface LogStep {
 
 /** Appends one JSON line to the run's log. */
 export function appendLog(file: string, entry: object): void {
-  fs.appendFileSync(file, `${JSON.stringify(entry)}\n`);
+  try {
+    fs.appendFileSync(file, `${JSON.stringify(entry)}\n`);
+  } catch (err) {
+    throw fileError(err, file, 'append to the run log');
+  }
 }
 
 /** Keeps the log lines up to `step` (a resumed run rewrites what the steps after its checkpoint had logged). */

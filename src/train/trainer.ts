@@ -35,7 +35,10 @@ import { TimeSformer } from '../model/timesformer';
 import { renderReport } from '../report/html_report';
 import { lrAt } from '../run/lr_schedule';
 import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE } from '../run/run_dir';
-import { RunConfig, validateRunConfig } from '../run/run_config';
+import { RunConfig, RunSettings, validateRunConfig } from '../run/run_config';
+import { lockRunDir } from '../run/run_lock';
+import { recoverFolder } from '../checkpoint/folder';
+import { checkResumeSettings } from './given_settings';
 import { appendLog as appendEntry, readLog, truncateLog } from '../run/run_log';
 import { fitTraining } from './memory_preflight';
 import { describeRecipe } from './recipes';
@@ -87,6 +90,17 @@ export interface TrainHooks {
   dist?: DataParallelRun;
 }
 
+export interface TrainOptions extends TrainHooks {
+  /** Continue the run in `out` from its checkpoint (`--resume`). */
+  resume?: boolean;
+  /** Replace the run in `out` (`--overwrite`): cover's files of it only. */
+  overwrite?: boolean;
+  /** A --steps given with `resume`: lengthens the run. */
+  extendSteps?: number;
+  /** The settings the user gave explicitly: with `resume`, one that differs from the saved run is refused. */
+  given?: Partial<RunSettings>;
+}
+
 export interface TrainResult {
   out: string;
   checkpoint: string;
@@ -134,7 +148,17 @@ function toHeadBatches(batch: TrainBatch, model: TimeSformer, cfg: RunConfig): H
  * Runs (or, with `resume`, continues) training. On resume the saved run config is used as it is; `extendSteps` (a
  * --steps given on the command line) can only lengthen the run.
  */
-export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?: boolean; overwrite?: boolean; extendSteps?: number } = {}): Promise<TrainResult> {
+export async function runTraining(input: RunConfig, opts: TrainOptions = {}): Promise<TrainResult> {
+  // One run per folder: rank 0 locks it before reading or writing anything there; a second run is refused.
+  const lock = !opts.dist || opts.dist.isWriter ? lockRunDir(input.out, opts.log) : null;
+  try {
+    return await train(input, opts);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
   const dist = opts.dist;
@@ -142,17 +166,29 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   const writes = !dist || dist.isWriter;
   const appendLog = (file: string, entry: object) => writes && appendEntry(file, entry);
   const ckDir = path.join(input.out, CHECKPOINT_DIR);
+  if (writes) recoverFolder(ckDir, log); // a save killed half-way: the checkpoint it was replacing, or its new one
   let saved: LoadedCheckpoint | null = null;
   let cfg = input;
   if (opts.resume) {
     if (!fs.existsSync(path.join(ckDir, CONFIG_FILE))) {
-      throw new CheckpointError('there is no checkpoint to resume from', { path: ckDir, suggestion: 'start the run without --resume' });
+      const early = fs.existsSync(path.join(input.out, LOG_FILE));
+      throw new CheckpointError(`there is no checkpoint to resume from${early ? ' (the run stopped before its first checkpoint)' : ''}`, {
+        path: ckDir,
+        suggestion: early ? 'start the run again with --overwrite' : 'start the run without --resume',
+      });
     }
     saved = await loadCheckpoint(ckDir);
     const run = (saved.extra as { run?: SavedRun } | undefined)?.run;
     if (!run || !saved.state) {
       saved.weights.forEach((t) => t.dispose());
       throw new CheckpointError('this checkpoint holds no training state to resume', { path: ckDir, suggestion: 'start a new run with --init pointing at it' });
+    }
+    try {
+      checkResumeSettings(opts.given ?? {}, run.config, ckDir);
+    } catch (err) {
+      saved.weights.forEach((t) => t.dispose());
+      saved.state.forEach((t) => t.dispose());
+      throw err;
     }
     // The saved settings win, so the resumed run is the same run; only a longer --steps extends it.
     cfg = { ...run.config, steps: Math.max(run.config.steps, opts.extendSteps ?? 0), out: input.out };
@@ -180,6 +216,7 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   let model: TimeSformer;
   const optimizer = new Optimizer({ ...DEFAULT_OPTIMIZER[cfg.optimizer], weightDecay: cfg.weightDecay, decayAll: cfg.decayAll ?? false });
   let startStep = 0;
+  let lastLoss = NaN;
   let resumeSampler: MixSamplerState | undefined;
   if (saved) {
     const run = (saved.extra as { run: SavedRun }).run;
@@ -189,7 +226,10 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
     resumeSampler = run.sampler;
     if (writes) truncateLog(logFile, startStep);
     dist?.checkpointAt(startStep, true);
-    log(`resuming ${cfg.kind} from step ${startStep} of ${cfg.steps} (${ckDir})`);
+    lastLoss = readLog(logFile).filter((e) => e.step <= startStep).at(-1)?.loss ?? NaN;
+    log(startStep < cfg.steps
+      ? `resuming ${cfg.kind} from step ${startStep} of ${cfg.steps} (${ckDir})`
+      : `the run had finished its ${cfg.steps} steps (${ckDir}): evaluating it again (a larger --steps trains it longer)`);
   } else {
     model = await buildModel(cfg, heads, log);
   }
@@ -231,7 +271,6 @@ export async function runTraining(input: RunConfig, opts: TrainHooks & { resume?
   };
 
   let step = startStep;
-  let lastLoss = NaN;
   let interrupted = false;
   const evals: HeadEval[] = [];
   const runStart = Date.now();

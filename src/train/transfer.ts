@@ -37,6 +37,13 @@ export interface TransferResult {
   target: string;
   rows: TransferRow[];
   seconds: number;
+  /** The stage folder a signal stopped (after its checkpoint); the rows before it are complete. */
+  interrupted?: string;
+}
+
+/** Thrown inside runTransfer when a stage was stopped; becomes `interrupted` of the result. */
+class StageStopped {
+  constructor(readonly out: string) {}
 }
 
 /** The names a transfer's plan needs for its stage folders (before its datasets are resolved). */
@@ -97,7 +104,7 @@ export async function runTransfer(plan: TransferPlan, base: RunConfig, hooks: Tr
   const stage = async (name: string, cfg: Partial<RunConfig>): Promise<TrainResult> => {
     log(`\n== ${name}`);
     const r = await runTraining({ ...base, ...cfg, out: path.join(base.out, name) } as RunConfig, stageHooks);
-    if (r.interrupted) throw new Error('interrupted');
+    if (r.interrupted) throw new StageStopped(r.out);
     return r;
   };
   const finetune = async (name: string, from: string) => {
@@ -108,22 +115,31 @@ export async function runTransfer(plan: TransferPlan, base: RunConfig, hooks: Tr
   };
 
   const rows: TransferRow[] = [];
-  let sourceCk = plan.from;
-  const aName = sourceName(names);
-  if (!sourceCk) {
-    const src = await stage(`train_${aName}`, { kind: 'cotrain', datasets: plan.source, steps: plan.sourceSteps });
-    sourceCk = src.checkpoint;
-  }
-  const ab = await finetune(`${aName}_to_${B.name}`, sourceCk);
-  rows.push({ name: `${aName} → ${B.name}`, start: sourceCk, eval: ab.ev, run: ab.run });
-
-  const bb = await stage(`train_${B.name}`, { kind: 'cotrain', datasets: [B], steps: plan.sourceSteps });
-  const bbFt = await finetune(`${B.name}_to_${B.name}`, bb.checkpoint);
-  rows.push({ name: `${B.name} → ${B.name}`, start: bb.checkpoint, eval: bbFt.ev, run: bbFt.run });
-
-  if (plan.cotrained) {
-    const co = await finetune(`cotrained_to_${B.name}`, plan.cotrained);
-    rows.push({ name: `co-trained → ${B.name}`, start: plan.cotrained, eval: co.ev, run: co.run });
+  try {
+    await runStages(rows);
+  } catch (err) {
+    if (!(err instanceof StageStopped)) throw err;
+    return { target: B.name, rows, seconds: (Date.now() - t0) / 1000, interrupted: err.out };
   }
   return { target: B.name, rows, seconds: (Date.now() - t0) / 1000 };
+
+  async function runStages(rows: TransferRow[]): Promise<void> {
+    let sourceCk = plan.from;
+    const aName = sourceName(names);
+    if (!sourceCk) {
+      const src = await stage(`train_${aName}`, { kind: 'cotrain', datasets: plan.source, steps: plan.sourceSteps });
+      sourceCk = src.checkpoint;
+    }
+    const ab = await finetune(`${aName}_to_${B.name}`, sourceCk);
+    rows.push({ name: `${aName} → ${B.name}`, start: sourceCk, eval: ab.ev, run: ab.run });
+
+    const bb = await stage(`train_${B.name}`, { kind: 'cotrain', datasets: [B], steps: plan.sourceSteps });
+    const bbFt = await finetune(`${B.name}_to_${B.name}`, bb.checkpoint);
+    rows.push({ name: `${B.name} → ${B.name}`, start: bb.checkpoint, eval: bbFt.ev, run: bbFt.run });
+
+    if (plan.cotrained) {
+      const co = await finetune(`cotrained_to_${B.name}`, plan.cotrained);
+      rows.push({ name: `co-trained → ${B.name}`, start: plan.cotrained, eval: co.ev, run: co.run });
+    }
+  }
 }

@@ -151,7 +151,7 @@ test("a transfer's --out is one run: a second transfer there is refused; --overw
 
   const held = `cover: error: ${out}: already holds a run (transfer stages ${stages.join(', ')})`;
   expectRefusal(cover(transfer), `${held} (fix: replace it with --overwrite, or choose another --out)`);
-  expectRefusal(cover([...IMNET, '--steps', '1', '--out', out]), `${held} (fix: continue it with --resume, replace it with --overwrite, or choose another --out)`);
+  expectRefusal(cover([...IMNET, '--steps', '1', '--out', out]), `${held} (fix: replace it with --overwrite, or choose another --out)`);
   expect(snapshot(out)).toEqual(first);
 
   // Replaced by a cotrain run: the transfer's files and stage folders go, the user's files stay.

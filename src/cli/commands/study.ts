@@ -93,6 +93,7 @@ Examples:
       interrupt.dispose();
       progress.done();
     }
+    if (result.interrupted) process.exitCode = interrupt.exitCode ?? 130;
     if (o.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return;

@@ -19,9 +19,11 @@ import { launchRanks, withoutNproc } from '../../dist/launcher';
 import { UsageError } from '../../errors';
 import { checkEvenShares } from '../../data/feed/shard';
 import { duration } from '../render';
-import { runConfigFrom, TrainCliOptions } from '../train_options';
+import { runConfigFrom, settingsFrom, TrainCliOptions } from '../train_options';
+import { presetForInit } from '../../train/given_settings';
 import { engineRequest } from '../options';
 import { getPreset } from '../../config/presets';
+import { printable } from '../../errors';
 
 export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions): Promise<TrainResult | null> {
   if (o.nproc !== undefined && o.nproc > 1) {
@@ -34,7 +36,8 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   const progress = quiet ? silentProgress() : createProgress({ json: o.json });
   const out = o.out ?? path.join('runs', kind);
   if (!quiet) checkRunDir(out, { resume: o.resume, overwrite: o.overwrite, inputs: [o.init] }); // before any work; the trainer claims it before its first write
-  const settings = runConfigFrom(kind, o, { datasets: [], data: {}, out });
+  const given = settingsFrom(o);
+  const settings = runConfigFrom(kind, { ...o, preset: o.resume ? o.preset : presetForInit(o.init, o.preset) }, { datasets: [], data: {}, out });
   // Every rank would say it: the batch must split into equal shares (a resumed run's was checked when it started).
   if (job && !o.resume) checkEvenShares(settings.batchSize, { rank: job.rank, world: job.world });
   const backend = await initBackend({
@@ -62,7 +65,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   if (dist) progress.line(`data parallel: ${dist.pg.world} ranks (${job!.launcher}, ${dist.pg.backend} at ${job!.addr}:${job!.port}); batch ${cfg.batchSize} = ${dist.pg.world} x ${cfg.batchSize / dist.pg.world} clips`);
   let result: TrainResult;
   try {
-    const hooks = { resume: o.resume, overwrite: o.overwrite, extendSteps: o.steps, log: progress.line, progress: progress.step };
+    const hooks = { resume: o.resume, overwrite: o.overwrite, extendSteps: o.steps, given, log: progress.line, progress: progress.step };
     if (dist) {
       result = await dist.guard(() => runTraining(cfg, { ...hooks, dist, signal: dist.signal }));
       dist.finish();
@@ -73,6 +76,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
     interrupt.dispose();
     progress.done();
   }
+  if (result.interrupted) process.exitCode = interrupt.exitCode ?? 130;
   if (quiet) return result;
   if (o.json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -94,7 +98,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   for (const d of result.dropped.filter((r) => r.split === 'train' && r.dropped > 0)) {
     process.stdout.write(`training data: ${d.dataset}: ${describeDrops(d)}; trained on the ${d.kept} others\n`);
   }
-  if (result.badSamples.length > 0) process.stdout.write(`skipped ${result.badSamples.length} unreadable samples: ${result.badSamples.slice(0, 5).map((b) => b.path).join(', ')}\n`);
+  if (result.badSamples.length > 0) process.stdout.write(`skipped ${result.badSamples.length} unreadable samples: ${result.badSamples.slice(0, 5).map((b) => printable(b.path)).join(', ')}\n`);
   process.stdout.write(`checkpoint: ${result.checkpoint}\nlog: ${path.join(out, 'log.jsonl')}\nreport: ${path.join(out, 'report.html')}\n`);
   return result;
 }

@@ -65,8 +65,13 @@ Examples:
       interrupt.dispose();
       progress.done();
     }
+    if (result.interrupted) process.exitCode = interrupt.exitCode ?? 130;
     if (o.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
+    if (result.interrupted) {
+      process.stdout.write(`stopped in ${result.interrupted} after its checkpoint. Continue that stage with: cover cotrain --resume --out ${result.interrupted}; then run the transfer again with --overwrite, or the remaining stages with --init\n`);
       return;
     }
     const facts = transferFacts(b, result.rows.map((r) => ({ name: r.name, top1: r.eval.top1 })), !!resolved.demo || isDemoSpec(byName.get(b)!.spec));

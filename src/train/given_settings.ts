@@ -1,0 +1,64 @@
+// Settings the user gave that a checkpoint already fixes. A resumed run is the same run: its saved settings win, so an
+// option that would change them is refused rather than ignored (only a longer --steps, and how data is fetched, may
+// differ). A run that starts from a cover checkpoint (--init) trains that checkpoint's architecture: its preset is the
+// checkpoint's, and a --preset naming another architecture is refused rather than silently replaced.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { CONFIG_FILE, readCheckpointConfig } from '../checkpoint/checkpoint';
+import { ModelConfig } from '../config/model_config';
+import { getPreset, PRESET_NAMES } from '../config/presets';
+import { UsageError } from '../errors';
+import { RUN_FLAGS, RunConfig, RunSettings } from '../run/run_config';
+
+/** Settings that change how a run reads its data, not what it computes: a resumed run may take new values. */
+const FREE_ON_RESUME: ReadonlySet<keyof RunSettings> = new Set(['steps', 'concurrency', 'cacheDir', 'memoryCacheMiB']);
+
+/** The fields that make two models the same architecture (the rest are regularisation and init). */
+const ARCHITECTURE: readonly (keyof ModelConfig)[] = ['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'mlpRatio', 'qkvBias', 'numFrames', 'attentionType'];
+
+/**
+ * Refuses a setting given to `--resume` that differs from the run's saved one.
+ *
+ * @example
+ * checkResumeSettings({ preset: 'small' }, savedTinyRun, 'runs/a/checkpoint');
+ * // UsageError: runs/a/checkpoint: --resume continues the run with its saved settings: --preset small differs from its tiny
+ */
+export function checkResumeSettings(given: Partial<RunSettings>, saved: RunConfig, ckDir: string): void {
+  for (const [key, value] of Object.entries(given) as [keyof RunSettings, unknown][]) {
+    if (value === undefined || FREE_ON_RESUME.has(key)) continue;
+    const was = saved[key];
+    if (JSON.stringify(value) === JSON.stringify(was)) continue;
+    throw new UsageError(`--resume continues the run with its saved settings: ${RUN_FLAGS[key]} ${show(value)} differs from its ${show(was)}`, {
+      path: ckDir,
+      suggestion: `drop ${RUN_FLAGS[key]} to continue the run as it was, or start a new run in another --out with --init ${ckDir}`,
+    });
+  }
+}
+
+/**
+ * The preset of a run that starts from `init`: for a cover checkpoint, the named preset with its architecture (or the
+ * given one when it has it; another architecture is refused); otherwise `given` as it is.
+ */
+export function presetForInit(init: string | undefined, given: string | undefined): string | undefined {
+  if (!init || !fs.existsSync(path.join(init, CONFIG_FILE))) return given;
+  const model = readCheckpointConfig(init).model;
+  if (given !== undefined) {
+    const differs = ARCHITECTURE.filter((k) => getPreset(given)[k] !== model[k]);
+    if (differs.length > 0) {
+      throw new UsageError(`--init ${init} is ${describe(model)}, but --preset ${given} is ${describe(getPreset(given))}`, {
+        suggestion: "drop --preset to train the checkpoint's own architecture, or --init another checkpoint",
+      });
+    }
+    return given;
+  }
+  return PRESET_NAMES.find((name) => ARCHITECTURE.every((k) => getPreset(name)[k] === model[k]));
+}
+
+function describe(m: ModelConfig): string {
+  return `a ${m.depth}-block, ${m.embedDim}-wide model for ${m.numFrames} frames of ${m.imgSize}x${m.imgSize}`;
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
