@@ -6,7 +6,7 @@
 import { createHash } from 'crypto';
 import { createReadStream, promises as fs } from 'fs';
 import * as path from 'path';
-import { DatasetError, UsageError } from '../errors';
+import { DatasetError, fileError, UsageError } from '../errors';
 import { DatasetFormat } from '../data/types';
 import { requireFfmpeg } from '../data/decode/video/find_ffmpeg';
 import { runPool, writeText } from './encode';
@@ -139,7 +139,7 @@ export async function generateDemoSuite(opts: DemoOptions = {}): Promise<DemoSui
     return { root: out, size, seed, spriteSource: sprites.source, datasets, files, bytes, sumsFile: path.join(out, SUMS_FILE), seconds: (Date.now() - t0) / 1000, reused: false };
   } catch (err) {
     await fs.rm(tmp, { recursive: true, force: true });
-    throw err;
+    throw fileError(err, out, 'write the demo suite', 'folder');
   }
 }
 

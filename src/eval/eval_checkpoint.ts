@@ -28,7 +28,7 @@ import { openDataset } from '../data/datasets/registry';
 import { DEMO_MARKER } from '../demo/suite';
 import { DEMO_SIZES, DemoSize } from '../demo/plan';
 import { DatasetIndex } from '../data/types';
-import { CheckpointError, ConfigError, DatasetError } from '../errors';
+import { CheckpointError, ConfigError, DatasetError, FileError, fileError } from '../errors';
 import { HeadInfo } from '../model/heads';
 import { resolveRunDatasets } from '../run/run_datasets';
 import type { RunConfig, RunDataset } from '../run/run_config';
@@ -195,7 +195,10 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
 
   const { model, checkpoint: loaded } = await loadModel(opts.checkpoint, { allowNonFinite: opts.allowNonFinite });
   const evals: HeadEval[] = [];
+  const csvDir = opts.csvDir ?? path.join(opts.checkpoint, EVAL_DIR);
   try {
+    // The CSVs' folder before the evaluation: a folder that cannot be made is one line now, not after minutes of it.
+    makeCsvDir(csvDir);
     for (const n of names) {
       evals.push(
         await evaluateHead(model, n, indexes.get(n)!, {
@@ -216,16 +219,6 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
     model.dispose();
   }
 
-  const csvDir = opts.csvDir ?? path.join(opts.checkpoint, EVAL_DIR);
-  try {
-    fs.mkdirSync(csvDir, { recursive: true });
-  } catch (err) {
-    throw new CheckpointError(`cannot create the folder for the confusion matrices (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
-      path: csvDir,
-      suggestion: 'give a writable folder with --csv-dir',
-      cause: err,
-    });
-  }
   const csv: Record<string, string> = {};
   for (const e of evals) {
     const file = path.join(csvDir, `confusion_${e.head}.csv`);
@@ -250,4 +243,14 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
     ...(trainedWith ? { trainedWith } : {}),
     ...(loaded.nonFinite ? { nonFiniteWeights: loaded.nonFinite } : {}),
   };
+}
+
+function makeCsvDir(csvDir: string): void {
+  try {
+    fs.mkdirSync(csvDir, { recursive: true });
+  } catch (err) {
+    const e = fileError(err, csvDir, 'create the folder for the confusion matrices', 'folder');
+    if (!(e instanceof FileError)) throw e;
+    throw new FileError(e.message, { path: csvDir, suggestion: `${e.suggestion}, or give another folder with --csv-dir`, cause: err, errno: e.errno });
+  }
 }

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { listNames } from '../checkpoint/key_maps';
-import { UsageError } from '../errors';
+import { fileError, UsageError } from '../errors';
 
 export const MANIFEST_FILE = 'cover_export.json';
 export const MANIFEST_FORMAT = 'cover-export';
@@ -39,7 +39,11 @@ export function claimExportDir(out: string, files: string[], overwrite = false):
   if (st && !st.isDirectory()) throw new UsageError('is a file, not a folder', { path: out, suggestion: 'give --out a new or empty folder' });
   const present = st ? fs.readdirSync(out) : [];
   if (present.length === 0) {
-    fs.mkdirSync(out, { recursive: true });
+    try {
+      fs.mkdirSync(out, { recursive: true });
+    } catch (err) {
+      throw fileError(err, out, 'create the export folder', 'folder');
+    }
     return;
   }
   const earlier = readManifest(out);

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeAtomically } from '../checkpoint/safetensors';
-import { UsageError } from '../errors';
+import { fileError, UsageError } from '../errors';
 import { claimRunDir } from '../run/run_dir';
 
 export const STUDY_FILE = 'study.json';
@@ -92,7 +92,11 @@ export function checkStudyDir(dir: string): SavedStudy | null {
 
 /** Writes the study's three files atomically (each one whole or not at all). */
 export function writeStudyFiles(dir: string, files: { json: string; md: string; html: string }): void {
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw fileError(err, dir, 'create the study folder', 'folder');
+  }
   for (const [name, text] of [[STUDY_FILE, files.json], [STUDY_MD, files.md], [STUDY_HTML, files.html]] as const) {
     writeAtomically(path.join(dir, name), (fd) => fs.writeSync(fd, text));
   }

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeAtomically } from '../checkpoint/safetensors';
-import { UsageError } from '../errors';
+import { fileError, UsageError } from '../errors';
 import { HeadEval } from '../eval/evaluate';
 import { RunConfig } from '../run/run_config';
 import { claimRunDir, TRANSFER_FILE, TRANSFER_GENERATOR } from '../run/run_dir';
@@ -96,7 +96,11 @@ export async function runTransfer(plan: TransferPlan, base: RunConfig, hooks: Tr
   const names: TransferNames = { source: plan.source.map((d) => d.name), target: B.name, from: plan.from, cotrained: !!plan.cotrained };
   const stages = transferStages(names);
   claimRunDir(base.out, { overwrite: hooks.overwrite, stages, resumable: false, inputs: [plan.from, plan.cotrained, base.init], log });
-  fs.mkdirSync(base.out, { recursive: true });
+  try {
+    fs.mkdirSync(base.out, { recursive: true });
+  } catch (err) {
+    throw fileError(err, base.out, 'create the run folder', 'folder');
+  }
   writeAtomically(path.join(base.out, TRANSFER_FILE), (fd) =>
     fs.writeSync(fd, `${JSON.stringify({ generator: TRANSFER_GENERATOR, ...names, cotrained: plan.cotrained, stages }, null, 2)}\n`),
   );
