@@ -1,6 +1,10 @@
 // cover's library API: what the CLI calls, for use from TypeScript or JavaScript.
 //
 // @example
+// import { train } from 'cover';
+// const { result } = await train({ kind: 'cotrain', datasets: ['k400', 'imnet'], demo: { size: 'tiny' }, settings: { preset: 'tiny', steps: 20 } });
+//
+// @example
 // import { initBackend, TimeSformer, getPreset } from 'cover';
 // await initBackend({ backend: 'auto' });
 // const model = new TimeSformer(getPreset('tiny'), [{ name: 'k400', numClasses: 3, labels: ['a', 'b', 'c'] }]);
@@ -42,8 +46,10 @@ export type { HeadBatch } from './train/train_step';
 export { Optimizer, DEFAULT_OPTIMIZER } from './train/optimizer';
 export { lrAt } from './run/lr_schedule';
 export { MixSampler } from './data/feed/mix_sampler';
+export { train } from './train/session';
+export type { TrainRequest, TrainOutcome, TrainSessionHooks, RunHeader } from './train/session';
 export { runTraining } from './train/trainer';
-export type { TrainResult } from './train/trainer';
+export type { TrainResult, StepProgress } from './train/trainer';
 export type { RunConfig, RunSettings } from './run/run_config';
 export { resolveRunConfig, describeRecipe, RECIPE_NAMES } from './train/recipes';
 export type { RecipeName } from './train/recipes';

@@ -2,7 +2,7 @@
 // going on with non-finite weights.
 
 import { Command, Option } from 'commander';
-import { RUN_LIMITS } from '../run/run_config';
+import { RUN_DEFAULTS, RUN_LIMITS } from '../run/run_config';
 import { AUTO_ORDER, BackendRequest, BackendRequestOptions, DEVICES, PRECISIONS, TorchDevice, TorchPrecision } from '../engine/backend';
 import type { AccelMode } from '../engine/accel/accel';
 import { DECODE_DEVICES } from '../data/decode/video/av_addon';
@@ -78,10 +78,10 @@ export function engineRequest(o: EngineOptions): BackendRequestOptions {
   return { backend: o.backend, threads: o.threads, accel: o.accel, device: o.device, precision: o.precision };
 }
 
+/** `--memory-cache`: no default of its own, so that a training run's comes from RUN_DEFAULTS like every setting's. */
 export function memoryCacheOption(): Option {
-  return new Option('--memory-cache <MiB>', 'hold whole decoded videos in memory when a dataset fits in a quarter of this (0 = off)')
-    .argParser(numArg('--memory-cache', { min: 0, max: RUN_LIMITS.maxMemoryCacheMiB, note: '0 = off' }))
-    .default(2048);
+  return new Option('--memory-cache <MiB>', `hold whole decoded videos in memory when a dataset fits in a quarter of this (0 = off; default ${RUN_DEFAULTS.memoryCacheMiB})`)
+    .argParser(numArg('--memory-cache', { min: 0, max: RUN_LIMITS.maxMemoryCacheMiB, note: '0 = off' }));
 }
 
 export function jsonOption(): Option {

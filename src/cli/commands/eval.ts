@@ -11,7 +11,7 @@ import { renderEvals } from '../eval_render';
 import { describeRecipe } from '../../train/recipes';
 import { addEngineOptions, allowNonFiniteOption, engineRequest, memoryCacheOption, jsonOption, warnNonFinite } from '../options';
 import { dataArg, intArg, maxBadArg, namesArg, viewsArg } from '../parse';
-import { RUN_LIMITS } from '../../run/run_config';
+import { RUN_DEFAULTS, RUN_LIMITS } from '../../run/run_config';
 import type { AccelMode } from '../../engine/accel/accel';
 
 export const DEFAULT_CHECKPOINT = 'runs/cotrain/checkpoint';
@@ -27,7 +27,7 @@ interface EvalCliOptions {
   batchSize: number;
   concurrency: number;
   cacheDir?: string;
-  memoryCache: number;
+  memoryCache?: number;
   maxBad: number;
   allowNonfinite?: boolean;
   demo?: DemoSize;
@@ -103,7 +103,7 @@ Demo-suite data and datasets of other names get a line saying their numbers are 
       batchSize: o.batchSize,
       concurrency: o.concurrency,
       cacheDir: o.cacheDir,
-      memoryCacheBytes: o.memoryCache * 2 ** 20,
+      memoryCacheBytes: (o.memoryCache ?? RUN_DEFAULTS.memoryCacheMiB) * 2 ** 20,
       maxBad: o.maxBad,
       allowNonFinite: o.allowNonfinite,
       log: say,

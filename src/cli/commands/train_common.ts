@@ -1,89 +1,60 @@
-// The action shared by `cover pretrain` and `cover cotrain`: resolve the run configuration (recipe, then the options
-// given) and the datasets (demo suite by default), start the backend, print the resolved configuration and recipe, run
-// the training with progress and Ctrl-C handling, print the results and their facts (eval/facts.ts).
+// The action shared by `cover pretrain` and `cover cotrain`: the options become one training request for the library's
+// train() (src/train/session.ts), whose header, progress and results are rendered here; --nproc starts the ranks.
 
 import * as path from 'path';
 import { describeDrops } from '../../data/datasets/drops';
-import { initBackend } from '../../engine/backend';
-import { backendForTraining } from '../../train/auto_backend';
-import { resolveRunDatasets } from '../../run/run_datasets';
+import { parseDataPaths } from '../../data/datasets/registry';
 import { RunKind } from '../../run/run_config';
-import { checkRunDir } from '../../run/run_dir';
-import { runTraining, TrainResult } from '../../train/trainer';
+import { TrainResult } from '../../train/trainer';
+import { RunHeader, startRanks, train, TrainOutcome, TrainRequest } from '../../train/session';
 import { runEvalFacts } from '../../eval/facts';
 import { renderEvals } from '../eval_render';
 import { createProgress, interruptSignal, Progress } from '../progress';
-import { backendForJob, currentJob, joinJob } from '../../dist/job';
-import { readLaunchEnv } from '../../dist/launch_env';
-import { launchRanks, withoutNproc } from '../../dist/launcher';
-import { UsageError } from '../../errors';
-import { checkEvenShares } from '../../data/feed/shard';
+import { currentJob } from '../../dist/job';
+import { withoutNproc } from '../../dist/launcher';
+import { printable } from '../../errors';
 import { duration } from '../render';
-import { runConfigFrom, settingsFrom, TrainCliOptions } from '../train_options';
-import { presetForInit } from '../../train/given_settings';
+import { settingsFrom, TrainCliOptions } from '../train_options';
 import { engineRequest } from '../options';
 import { getPreset } from '../../config/presets';
-import { printable } from '../../errors';
 
 export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions): Promise<TrainResult | null> {
+  const request: TrainRequest = {
+    kind: kind as TrainRequest['kind'],
+    datasets: datasetNames,
+    data: parseDataPaths(o.data),
+    demo: { size: o.demo, dir: o.demoDir },
+    recipe: o.recipe,
+    settings: settingsFrom(o),
+    out: o.out,
+    resume: o.resume,
+    overwrite: o.overwrite,
+    engine: engineRequest(o),
+  };
   if (o.nproc !== undefined && o.nproc > 1) {
-    process.exitCode = await startRanks(kind, o.nproc, o);
+    process.exitCode = await startRanks(request, o.nproc, [process.argv[1], ...withoutNproc(process.argv.slice(2))]);
     return null;
   }
-  // A rank of a data-parallel job (torchrun, srun, --nproc): rank 0 talks and writes, the others train quietly.
+  // A rank of a data-parallel job (torchrun, srun, --nproc): rank 0 talks, the others train quietly.
   const job = currentJob();
-  const quiet = job !== null && job.rank > 0;
-  const progress = quiet ? silentProgress() : createProgress({ json: o.json });
-  const out = o.out ?? path.join('runs', kind);
-  if (!quiet) checkRunDir(out, { resume: o.resume, overwrite: o.overwrite, inputs: [o.init] }); // before any work; the trainer claims it before its first write
-  const given = settingsFrom(o);
-  const settings = runConfigFrom(kind, { ...o, preset: o.resume ? o.preset : presetForInit(o.init, o.preset) }, { datasets: [], data: {}, out });
-  // Every rank would say it: the batch must split into equal shares (a resumed run's was checked when it started).
-  if (job && !o.resume) checkEvenShares(settings.batchSize, { rank: job.rank, world: job.world });
-  const backend = await initBackend({
-    ...engineRequest(o),
-    backend: job
-      ? backendForJob(job.world, o.backend, job.launcher)
-      : backendForTraining({ ...o, ...settings, fromCheckpoint: o.resume || (o.init !== undefined && !o.init.endsWith('.safetensors')) }),
-  });
+  const progress = job !== null && job.rank > 0 ? silentProgress() : createProgress({ json: o.json });
   const interrupt = interruptSignal(progress.line);
-  const dist = job ? joinJob(job, interrupt.signal) : undefined;
-  const { parseDataPaths } = await import('../../data/datasets/registry');
-  // A resumed run reads its datasets and settings from its checkpoint; nothing is resolved again. In a job, rank 0
-  // resolves first (it may generate the demo suite), then the others read what it made.
-  const resolve = async () => o.resume
-    ? { datasets: [], data: {}, demo: undefined }
-    : await resolveRunDatasets(datasetNames, parseDataPaths(o.data), { demoDir: o.demoDir, demoSize: o.demo, log: progress.line });
-  const resolved = dist ? await dist.writerFirst(resolve) : await resolve();
-  const cfg = { ...settings, datasets: resolved.datasets, data: resolved.data };
-  if (!o.resume) progress.line(
-    `cover ${kind}: ${cfg.datasets.map((d) => d.name).join(' + ')}${resolved.demo ? ` (demo suite ${resolved.demo})` : ''} | preset ${cfg.preset} | backend ${backend.name}${backend.device ? ` (${backend.device}, ${backend.precision})` : ''}` +
-      `${backend.threads > 1 ? ` x${backend.threads} threads` : ''} | ${cfg.epochs ? `${cfg.epochs} epochs` : `${cfg.steps} steps`} of ${cfg.batchSize} clips | ` +
-      `${cfg.optimizer} lr ${cfg.lr} ${cfg.schedule} | out ${out}`,
-  );
-  progress.line(`accelerator: ${backend.accel.active ? backend.accel.reason : `not in use (${backend.accel.reason})`}`);
-  if (dist) progress.line(`data parallel: ${dist.pg.world} ranks (${job!.launcher}, ${dist.pg.backend} at ${job!.addr}:${job!.port}); batch ${cfg.batchSize} = ${dist.pg.world} x ${cfg.batchSize / dist.pg.world} clips`);
-  let result: TrainResult;
+  let outcome: TrainOutcome;
   try {
-    const hooks = { resume: o.resume, overwrite: o.overwrite, extendSteps: o.steps, given, log: progress.line, progress: progress.step };
-    if (dist) {
-      result = await dist.guard(() => runTraining(cfg, { ...hooks, dist, signal: dist.signal }));
-      dist.finish();
-    } else {
-      result = await runTraining(cfg, { ...hooks, signal: interrupt.signal });
-    }
+    outcome = await train(request, { log: progress.line, progress: progress.step, signal: interrupt.signal, header: (h) => renderHeader(h).forEach((l) => progress.line(l)) });
   } finally {
     interrupt.dispose();
     progress.done();
   }
+  const { result, header } = outcome;
   if (result.interrupted) process.exitCode = interrupt.exitCode ?? 130;
-  if (quiet) return result;
+  if (!outcome.writer) return result;
   if (o.json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return result;
   }
   if (result.interrupted) {
-    process.stdout.write(`stopped at step ${result.steps} of ${result.config.steps}; checkpoint ${result.checkpoint}. Continue with: cover ${kind} --resume --out ${out}\n`);
+    process.stdout.write(`stopped at step ${result.steps} of ${result.config.steps}; checkpoint ${result.checkpoint}. Continue with: cover ${kind} --resume --out ${header.out}\n`);
     return result;
   }
   const model = getPreset(result.config.preset);
@@ -91,7 +62,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   if (result.evals.length > 0) {
     const facts = runEvalFacts(
       { evals: result.evals, views: result.config.evalViews, frames: model.numFrames, resolution: model.imgSize, datasets: result.config.datasets },
-      { demo: !!resolved.demo },
+      { demo: !!header.demo },
     );
     process.stdout.write(`${renderEvals(result.evals, facts, 'Validation')}\n`);
   }
@@ -99,21 +70,24 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
     process.stdout.write(`training data: ${d.dataset}: ${describeDrops(d)}; trained on the ${d.kept} others\n`);
   }
   if (result.badSamples.length > 0) process.stdout.write(`skipped ${result.badSamples.length} unreadable samples: ${result.badSamples.slice(0, 5).map((b) => printable(b.path)).join(', ')}\n`);
-  process.stdout.write(`checkpoint: ${result.checkpoint}\nlog: ${path.join(out, 'log.jsonl')}\nreport: ${path.join(out, 'report.html')}\n`);
+  process.stdout.write(`checkpoint: ${result.checkpoint}\nlog: ${path.join(header.out, 'log.jsonl')}\nreport: ${path.join(header.out, 'report.html')}\n`);
   return result;
 }
 
-/** `--nproc N`: checks the backend first (one line instead of N), then starts the ranks and waits for them. */
-async function startRanks(kind: RunKind, nproc: number, o: TrainCliOptions): Promise<number> {
-  const inJob = readLaunchEnv();
-  if (inJob) {
-    throw new UsageError(`--nproc ${nproc}: this process is already rank ${inJob.rank} of ${inJob.world}, started by ${inJob.launcher}`, {
-      suggestion: 'let either the launcher or --nproc start the ranks, not both',
-    });
+/** The run's first lines: what it trains and how (a resumed run says this when it resumes), the accelerator, the job. */
+function renderHeader(h: RunHeader): string[] {
+  const lines: string[] = [];
+  const b = h.backend;
+  if (!h.resumed) {
+    lines.push(
+      `cover ${h.kind}: ${h.datasets.join(' + ')}${h.demo ? ` (demo suite ${h.demo})` : ''} | preset ${h.preset} | backend ${b.name}${b.device ? ` (${b.device}, ${b.precision})` : ''}` +
+        `${b.threads > 1 ? ` x${b.threads} threads` : ''} | ${h.epochs ? `${h.epochs} epochs` : `${h.steps} steps`} of ${h.batchSize} clips | ` +
+        `${h.optimizer} lr ${h.lr} ${h.schedule} | out ${h.out}`,
+    );
   }
-  backendForJob(nproc, o.backend, `--nproc ${nproc}`);
-  if (!o.resume) checkEvenShares(runConfigFrom(kind, o, { datasets: [], data: {}, out: '' }).batchSize, { rank: 0, world: nproc });
-  return launchRanks({ nproc, args: [process.argv[1], ...withoutNproc(process.argv.slice(2))] });
+  lines.push(`accelerator: ${h.accel.active ? h.accel.reason : `not in use (${h.accel.reason})`}`);
+  if (h.dist) lines.push(`data parallel: ${h.dist.world} ranks (${h.dist.launcher}, ${h.dist.backend} at ${h.dist.addr}:${h.dist.port}); batch ${h.batchSize} = ${h.dist.world} x ${h.batchSize / h.dist.world} clips`);
+  return lines;
 }
 
 function silentProgress(): Progress {
