@@ -11,8 +11,12 @@ import { getPreset, PRESET_NAMES } from '../config/presets';
 import { UsageError } from '../errors';
 import { RUN_FLAGS, RunConfig, RunSettings } from '../run/run_config';
 
-/** Settings that change how a run reads its data, not what it computes: a resumed run may take new values. */
-const FREE_ON_RESUME: ReadonlySet<keyof RunSettings> = new Set(['steps', 'concurrency', 'cacheDir', 'memoryCacheMiB']);
+/**
+ * Settings that change how a run reads its data, not what it computes: a resumed run may take new values. Not
+ * --memory-cache: a dataset held whole in memory is scaled from the largest jitter size in JS rather than by the
+ * decoder at each clip's own size, so its pixels (and the run's numbers) differ.
+ */
+const FREE_ON_RESUME: ReadonlySet<keyof RunSettings> = new Set(['steps', 'concurrency', 'cacheDir']);
 
 /** The fields that make two models the same architecture (the rest are regularisation and init). */
 const ARCHITECTURE: readonly (keyof ModelConfig)[] = ['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'mlpRatio', 'qkvBias', 'numFrames', 'attentionType'];
