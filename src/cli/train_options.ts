@@ -7,8 +7,8 @@ import { PRESET_NAMES } from '../config/presets';
 import { DEMO_SIZES } from '../demo/plan';
 import { UsageError } from '../errors';
 import { LR_SCHEDULES } from '../run/lr_schedule';
-import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName, resolveRunConfig, RunInput } from '../train/recipes';
-import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_LIMITS as L, RunConfig, RunKind, RunSettings } from '../run/run_config';
+import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName } from '../train/recipes';
+import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_LIMITS as L, RunSettings } from '../run/run_config';
 import { addEngineOptions, memoryCacheOption, jsonOption } from './options';
 import { MAX_NPROC } from '../dist/launcher';
 import { dataArg, fixedCountsArg, intArg, maxBadArg, numArg, parseFixedCountsOrThrow, viewsArg } from './parse';
@@ -143,16 +143,6 @@ export function settingsFrom(o: TrainCliOptions): Partial<RunSettings> {
     cacheDir: o.cacheDir,
     memoryCacheMiB: o.memoryCache,
   };
-}
-
-/** The RunConfig of a command's options (datasets resolved by the caller). */
-export function runConfigFrom(
-  kind: RunKind,
-  o: TrainCliOptions,
-  where: Pick<RunInput, 'datasets' | 'data' | 'out'>,
-  commandDefaults?: Partial<RunSettings>,
-): RunConfig {
-  return resolveRunConfig({ kind, ...where, recipe: o.recipe, settings: settingsFrom(o), commandDefaults });
 }
 
 export function parseFixedCounts(s: string | undefined): Record<string, number> | undefined {

@@ -1,23 +1,21 @@
 // `cover study --datasets k400,ssv2,mit --images imnet`: CoVeR's ablation and transfer comparison on any datasets (the
 // demo suite by default), seed by seed from one initialisation and one budget; writes study.json, study.md and
-// study.html. The run settings are the training commands' own (addTrainOptions, runConfigFrom), so every option a
-// `cover cotrain` takes (a recipe among them) applies to every arm the same way.
+// study.html. The run settings are the training commands' own (addTrainOptions, settingsFrom), so every option a
+// `cover cotrain` takes (a recipe among them) applies to every arm the same way; the library's study()
+// (src/study/session.ts) runs it, and its tables are rendered here.
 
 import { Command, Option } from 'commander';
-import { initBackend } from '../../engine/backend';
 import { parseDataPaths } from '../../data/datasets/registry';
 import { UsageError } from '../../errors';
 import { BUDGETS, Budget } from '../../study/budget';
 import { renderStudyMarkdown } from '../../study/render_md';
-import { checkSpec } from '../../study/plan';
-import { QUICK, quickSettings, STUDY_OUT, STUDY_STEPS, studySpec } from '../../study/request';
-import { runStudy } from '../../study/study';
-import { backendForTraining } from '../../train/auto_backend';
+import { QUICK, quickSettings } from '../../study/request';
+import { study, StudyHeader } from '../../session/study';
 import { engineRequest } from '../options';
 import { intArg, namesArg } from '../parse';
 import { createProgress, interruptSignal } from '../progress';
 import { duration } from '../render';
-import { addTrainOptions, runConfigFrom, TrainCliOptions } from '../train_options';
+import { addTrainOptions, settingsFrom, TrainCliOptions } from '../train_options';
 
 interface StudyCliOptions extends TrainCliOptions {
   datasets: string;
@@ -59,35 +57,27 @@ Examples:
     if (o.fixedCounts) throw new UsageError('--fixed-counts is not used by study: its arms train different datasets', { suggestion: 'leave it out; co-trained arms mix batches by dataset size (--temperature)' });
     if (o.quick) Object.assign(o, quickSettings(given));
     if (!given('evalEvery')) o.evalEvery = 0; // the study reads the final evaluations only
-    const steps = o.steps ?? STUDY_STEPS;
-    const out = o.out ?? (o.quick ? QUICK.out : STUDY_OUT);
-    // Every training option, --recipe included, reaches each arm through the same RunConfig.
-    const base = runConfigFrom('cotrain', { ...o, steps }, { datasets: [], data: parseDataPaths(o.data), out });
-    const videos = o.datasets.split(',');
-    const spec = studySpec({
-      videos,
-      images: o.images.split(','),
-      transferTo: o.transferTo === 'none' ? [] : o.transferTo?.split(','),
-      seeds: o.seeds,
-      firstSeed: base.seed,
-      steps,
-      finetuneSteps: o.finetuneSteps,
-      budget: o.budget,
-    });
-    checkSpec(spec); // before the backend starts
     const progress = createProgress({ json: o.json });
-    const backend = await initBackend({ ...engineRequest(o), backend: backendForTraining({ ...o, ...base, fromCheckpoint: o.init !== undefined && !o.init.endsWith('.safetensors') }) });
-    progress.line(
-      `cover study: ${videos.join(', ')} + images ${spec.images.join(', ')} | ${spec.seeds.length} seed${spec.seeds.length > 1 ? 's' : ''} | budget ${spec.budget}, ${steps} steps a single arm` +
-        `${spec.transferTo.length ? ` | transfer to ${spec.transferTo.join(', ')} (${spec.finetuneSteps} steps)` : ''} | preset ${base.preset} | backend ${backend.name} | out ${out}`,
-    );
-    progress.line(`accelerator: ${backend.accel.active ? backend.accel.reason : `not in use (${backend.accel.reason})`}`);
     const interrupt = interruptSignal(progress.line);
     let result;
     try {
-      result = await runStudy(
-        { spec, base, demoDir: o.demoDir, demoSize: o.demo, overwrite: o.overwrite },
-        { log: progress.line, progress: progress.step, signal: interrupt.signal },
+      result = await study(
+        {
+          videos: o.datasets.split(','),
+          images: o.images.split(','),
+          transferTo: o.transferTo === 'none' ? [] : o.transferTo?.split(','),
+          seeds: o.seeds,
+          finetuneSteps: o.finetuneSteps,
+          budget: o.budget,
+          data: parseDataPaths(o.data),
+          demo: { size: o.demo, dir: o.demoDir },
+          recipe: o.recipe,
+          settings: settingsFrom(o),
+          out: o.out ?? (o.quick ? QUICK.out : undefined),
+          overwrite: o.overwrite,
+          engine: engineRequest(o),
+        },
+        { log: progress.line, progress: progress.step, signal: interrupt.signal, header: (h) => renderHeader(h).forEach((l) => progress.line(l)) },
       );
     } finally {
       interrupt.dispose();
@@ -105,4 +95,13 @@ Examples:
     process.stdout.write(`\n${renderStudyMarkdown(result, { only: ['Top-1', 'Paired', 'Transfer', "CoVeR's claims"] })}\n`);
     process.stdout.write(`finished in ${duration(result.seconds)}\nstudy: ${result.files.md}, ${result.files.html}, ${result.files.json}\n`);
   });
+}
+
+function renderHeader(h: StudyHeader): string[] {
+  const { spec } = h;
+  return [
+    `cover study: ${spec.videos.join(', ')} + images ${spec.images.join(', ')} | ${spec.seeds.length} seed${spec.seeds.length > 1 ? 's' : ''} | budget ${spec.budget}, ${spec.steps} steps a single arm` +
+      `${spec.transferTo.length ? ` | transfer to ${spec.transferTo.join(', ')} (${spec.finetuneSteps} steps)` : ''} | preset ${h.preset} | backend ${h.backend} | out ${h.out}`,
+    `accelerator: ${h.accel.active ? h.accel.reason : `not in use (${h.accel.reason})`}`,
+  ];
 }

@@ -6,7 +6,7 @@ import { describeDrops } from '../../data/datasets/drops';
 import { parseDataPaths } from '../../data/datasets/registry';
 import { RunKind } from '../../run/run_config';
 import { TrainResult } from '../../train/trainer';
-import { RunHeader, startRanks, train, TrainOutcome, TrainRequest } from '../../train/session';
+import { RunHeader, startRanks, train, TrainOutcome, TrainRequest } from '../../session/train';
 import { runEvalFacts } from '../../eval/facts';
 import { renderEvals } from '../eval_render';
 import { createProgress, interruptSignal, Progress } from '../progress';

@@ -24,10 +24,10 @@ import { UsageError } from '../errors';
 import { resolveRunDatasets } from '../run/run_datasets';
 import { CHECKPOINT_DIR, checkRunDir } from '../run/run_dir';
 import { RunConfig, RunKind, RunSettings } from '../run/run_config';
-import { backendForTraining } from './auto_backend';
-import { presetForInit } from './given_settings';
-import { RecipeName, resolveRunConfig } from './recipes';
-import { runTraining, TrainHooks, TrainResult } from './trainer';
+import { backendForTraining } from '../train/auto_backend';
+import { presetForInit } from '../train/given_settings';
+import { RecipeName, resolveRunConfig } from '../train/recipes';
+import { runTraining, TrainHooks, TrainResult } from '../train/trainer';
 
 export interface TrainRequest {
   kind: Extract<RunKind, 'pretrain' | 'cotrain'>;

@@ -1,0 +1,52 @@
+// `study()`: `cover study` as one library call. The request is the study's (request.ts: datasets, seeds, budget) plus
+// the training settings every arm shares, exactly as train() takes them; this resolves them into the arms' base run
+// config, checks the plan before the backend starts, chooses and starts the backend, says what it will run (as data),
+// and runs the study (study.ts). The CLI maps options onto the request and renders the result.
+
+import { BackendRequestOptions, initBackend } from '../engine/backend';
+import { DemoSize } from '../demo/plan';
+import { RunSettings } from '../run/run_config';
+import { backendForTraining } from '../train/auto_backend';
+import { RecipeName, resolveRunConfig } from '../train/recipes';
+import { TrainHooks } from '../train/trainer';
+import { checkSpec, StudySpec } from '../study/plan';
+import { STUDY_OUT, STUDY_STEPS, StudyRequest, studySpec } from '../study/request';
+import { runStudy, StudyRunResult } from '../study/study';
+
+export interface StudySessionRequest extends Omit<StudyRequest, 'firstSeed' | 'steps'> {
+  /** Where each dataset is, `NAME -> [FORMAT:]PATH`; none at all: the demo suite. */
+  data?: Record<string, string>;
+  demo?: { size?: DemoSize; dir?: string };
+  recipe?: RecipeName;
+  /** Settings every arm shares (steps: a single arm's; seed: the first seed). */
+  settings?: Partial<RunSettings>;
+  /** Default runs/study. */
+  out?: string;
+  overwrite?: boolean;
+  engine?: Partial<BackendRequestOptions>;
+}
+
+/** What a study will run, once its plan is checked and its backend started. */
+export interface StudyHeader {
+  spec: StudySpec;
+  preset: string;
+  backend: string;
+  accel: { active: boolean; reason: string };
+  out: string;
+}
+
+export async function study(req: StudySessionRequest, hooks: TrainHooks & { header?: (h: StudyHeader) => void } = {}): Promise<StudyRunResult> {
+  const steps = req.settings?.steps ?? STUDY_STEPS;
+  const out = req.out ?? STUDY_OUT;
+  // Every training setting, the recipe included, reaches each arm through the same run config.
+  const base = resolveRunConfig({ kind: 'cotrain', datasets: [], data: req.data ?? {}, out, recipe: req.recipe, settings: { ...req.settings, steps } });
+  const spec = studySpec({ ...req, firstSeed: base.seed, steps });
+  checkSpec(spec); // before the backend starts
+  const init = req.settings?.init;
+  const backend = await initBackend({
+    ...req.engine,
+    backend: backendForTraining({ ...base, backend: req.engine?.backend ?? 'auto', fromCheckpoint: init !== undefined && !init.endsWith('.safetensors') }),
+  });
+  hooks.header?.({ spec, preset: base.preset, backend: backend.name, accel: { active: backend.accel.active, reason: backend.accel.reason }, out });
+  return runStudy({ spec, base, demoDir: req.demo?.dir, demoSize: req.demo?.size ?? 'small', overwrite: req.overwrite }, hooks);
+}
