@@ -63,6 +63,6 @@ export { evaluateHead } from './eval/evaluate';
 export { evaluateCheckpoint } from './eval/eval_checkpoint';
 export { baselinesFor, BASELINE_TABLES } from './eval/baselines';
 export { evalFacts, runEvalFacts, transferFacts } from './eval/facts';
-export { predictVideo } from './predict/predict';
+export { predictVideo, predictWithCheckpoint } from './predict/predict';
 export { renderReport } from './report/html_report';
 export { writeRunReport } from './report/run_report';

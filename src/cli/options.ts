@@ -80,7 +80,7 @@ export function engineRequest(o: EngineOptions): BackendRequestOptions {
 
 /** `--memory-cache`: no default of its own, so that a training run's comes from RUN_DEFAULTS like every setting's. */
 export function memoryCacheOption(): Option {
-  return new Option('--memory-cache <MiB>', `hold whole decoded videos in memory when a dataset fits in a quarter of this (0 = off; default ${RUN_DEFAULTS.memoryCacheMiB})`)
+  return new Option('--memory-cache <MiB>', `hold whole decoded videos in memory when a dataset fits in a quarter of this (0 = off; default ${RUN_DEFAULTS.memoryCache})`)
     .argParser(numArg('--memory-cache', { min: 0, max: RUN_LIMITS.maxMemoryCacheMiB, note: '0 = off' }));
 }
 

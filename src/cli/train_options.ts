@@ -8,43 +8,17 @@ import { DEMO_SIZES } from '../demo/plan';
 import { UsageError } from '../errors';
 import { LR_SCHEDULES } from '../run/lr_schedule';
 import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName } from '../train/recipes';
-import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_LIMITS as L, RunSettings } from '../run/run_config';
+import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_FLAGS, RUN_LIMITS as L, RunSettings } from '../run/run_config';
 import { addEngineOptions, memoryCacheOption, jsonOption } from './options';
 import { MAX_NPROC } from '../dist/launcher';
 import { dataArg, fixedCountsArg, intArg, maxBadArg, numArg, parseFixedCountsOrThrow, viewsArg } from './parse';
 import type { AccelMode } from '../engine/accel/accel';
 
-/** What commander gives: the run's settings as typed (undefined = not given), plus the options of the command itself. */
-export interface TrainCliOptions {
-  // One field of RunSettings each.
-  preset?: string;
-  init?: string;
-  steps?: number;
-  epochs?: number;
-  batchSize?: number;
-  microBatch?: number;
-  optimizer?: 'adamw' | 'sgd';
-  lr?: number;
-  weightDecay?: number;
-  decayAll?: boolean;
-  warmup?: number;
-  schedule?: 'cosine' | 'step' | 'constant';
-  labelSmoothing?: number;
-  mixup?: number;
-  dropPath?: number;
-  clipGrad?: number;
-  seed?: number;
-  temperature?: number;
-  fixedCounts?: string;
-  evalEvery?: number;
-  evalSamples?: number;
-  views?: string;
-  checkpointEvery?: number;
-  samplingRate?: number;
-  maxBad?: number;
-  concurrency?: number;
-  cacheDir?: string;
-  memoryCache?: number;
+/**
+ * What commander gives: each run setting under its own name (the option `--batch-size` is the setting `batchSize`,
+ * undefined when not given; `--fixed-counts` still as typed), plus the options of the command itself.
+ */
+export type TrainCliOptions = { [K in keyof RunSettings]?: K extends 'fixedCounts' ? string : RunSettings[K] } & {
   // The command's own.
   recipe?: RecipeName;
   data: string[];
@@ -59,7 +33,7 @@ export interface TrainCliOptions {
   json?: boolean;
   report?: boolean;
   nproc?: number;
-}
+};
 
 /** Adds the shared training options to a command. */
 export function addTrainOptions(cmd: Command): Command {
@@ -111,38 +85,11 @@ export function nprocOption(): Option {
   );
 }
 
-/** The settings given on the command line, one option onto one field; unset ones stay undefined (the recipe decides). */
+/** The settings given on the command line: each option is its setting (unset ones stay undefined: the recipe decides). */
 export function settingsFrom(o: TrainCliOptions): Partial<RunSettings> {
-  return {
-    preset: o.preset,
-    init: o.init,
-    steps: o.steps,
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    microBatch: o.microBatch,
-    optimizer: o.optimizer,
-    lr: o.lr,
-    weightDecay: o.weightDecay,
-    decayAll: o.decayAll,
-    warmupSteps: o.warmup,
-    schedule: o.schedule,
-    labelSmoothing: o.labelSmoothing,
-    mixup: o.mixup,
-    dropPath: o.dropPath,
-    clipGrad: o.clipGrad,
-    seed: o.seed,
-    temperature: o.temperature,
-    fixedCounts: parseFixedCounts(o.fixedCounts),
-    evalEvery: o.evalEvery,
-    evalSamples: o.evalSamples,
-    evalViews: o.views,
-    checkpointEvery: o.checkpointEvery,
-    samplingRate: o.samplingRate,
-    maxBad: o.maxBad,
-    concurrency: o.concurrency,
-    cacheDir: o.cacheDir,
-    memoryCacheMiB: o.memoryCache,
-  };
+  const given: Record<string, unknown> = {};
+  for (const k of Object.keys(RUN_FLAGS) as (keyof RunSettings)[]) given[k] = o[k];
+  return { ...given, fixedCounts: parseFixedCounts(o.fixedCounts) } as Partial<RunSettings>;
 }
 
 export function parseFixedCounts(s: string | undefined): Record<string, number> | undefined {

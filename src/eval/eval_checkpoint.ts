@@ -1,8 +1,9 @@
 // `cover eval`'s library side: a checkpoint's heads evaluated on their datasets' val (or test/train) split, with top-1,
 // top-5, mean class accuracy and the confusion matrix per head (evaluate.ts, metrics.ts), confusion CSVs written next to
 // the checkpoint, and the facts of the evaluation (facts.ts): its protocol, which heads are on demo-suite data, and for
-// K400, SSv2 and MiT on real data the published CoVeR comparison (baselines.ts, cover-spec.md §3.0) with both protocols
-// stated. The run configuration the checkpoint was trained with (its recipe) comes back too, when it holds one.
+// K400, SSv2 and MiT on real data the published CoVeR comparison (baselines.ts, docs/notes/cover-spec.md §3.0) with
+// both protocols stated. The run configuration the checkpoint was trained with (its recipe) comes back too, when it
+// holds one.
 //
 // Where the data comes from: `data` (`--data NAME=[FORMAT:]PATH`) when given; else the datasets the checkpoint was
 // trained on (its saved run config), so `cover eval` after `cover cotrain` needs no arguments; else, or when a demo
@@ -31,7 +32,7 @@ import { DatasetIndex } from '../data/types';
 import { CheckpointError, ConfigError, DatasetError, FileError, fileError } from '../errors';
 import { HeadInfo } from '../model/heads';
 import { resolveRunDatasets } from '../run/run_datasets';
-import type { RunConfig, RunDataset } from '../run/run_config';
+import { RunConfig, RunDataset, savedRunConfig } from '../run/run_config';
 import { EvalProtocol } from './baselines';
 import { HeadEval, evaluateHead } from './evaluate';
 import { evalFacts, evalProtocol, HeadComparison, isDemoRoot } from './facts';
@@ -228,7 +229,8 @@ export async function evaluateCheckpoint(opts: EvaluateCheckpointOptions): Promi
   }
 
   const facts = evalFacts(evals, protocol, demoHeads);
-  const trainedWith = (ck.extra as { run?: { config?: RunConfig } } | undefined)?.run?.config;
+  const stored = (ck.extra as { run?: { config?: RunConfig } } | undefined)?.run?.config;
+  const trainedWith = stored && savedRunConfig(stored);
   return {
     checkpoint: opts.checkpoint,
     protocol: facts.protocol,

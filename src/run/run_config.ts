@@ -46,7 +46,7 @@ export interface RunSettings {
    * Absent in checkpoints written before recipes: false.
    */
   decayAll?: boolean;
-  warmupSteps: number;
+  warmup: number;
   schedule: LrScheduleName;
   labelSmoothing: number;
   /** Mixup alpha (0 = off); mixes clips of the same dataset within a batch. */
@@ -63,7 +63,7 @@ export interface RunSettings {
   evalEvery: number;
   evalSamples: number;
   /** Views of the final evaluation ('1x3' as CoVeR). */
-  evalViews: string;
+  views: string;
   checkpointEvery: number;
   /** Stride of dense (Kinetics-style) sampling, in frames at targetFps (the reference's SAMPLING_RATE). */
   samplingRate: number;
@@ -71,7 +71,7 @@ export interface RunSettings {
   concurrency: number;
   cacheDir?: string;
   /** In-memory whole-video cache (MiB; 0 = off): small datasets are decoded once per video. */
-  memoryCacheMiB?: number;
+  memoryCache?: number;
 }
 
 export interface RunConfig extends RunSettings {
@@ -113,7 +113,7 @@ export const RUN_DEFAULTS = {
   maxBad: 0.05,
   concurrency: 2,
   /** A dataset whose videos fit in a quarter of it is decoded once per video (the demo suite's do). */
-  memoryCacheMiB: 2048,
+  memoryCache: 2048,
 } as const satisfies Partial<RunSettings>;
 
 /** The CLI flag of each setting: the CLI maps one option onto one field, and errors name the flag. */
@@ -128,7 +128,7 @@ export const RUN_FLAGS: Record<keyof RunSettings, string> = {
   lr: '--lr',
   weightDecay: '--weight-decay',
   decayAll: '--decay-all',
-  warmupSteps: '--warmup',
+  warmup: '--warmup',
   schedule: '--schedule',
   labelSmoothing: '--label-smoothing',
   mixup: '--mixup',
@@ -139,13 +139,13 @@ export const RUN_FLAGS: Record<keyof RunSettings, string> = {
   fixedCounts: '--fixed-counts',
   evalEvery: '--eval-every',
   evalSamples: '--eval-samples',
-  evalViews: '--views',
+  views: '--views',
   checkpointEvery: '--checkpoint-every',
   samplingRate: '--sampling-rate',
   maxBad: '--max-bad',
   concurrency: '--concurrency',
   cacheDir: '--cache-dir',
-  memoryCacheMiB: '--memory-cache',
+  memoryCache: '--memory-cache',
 };
 
 /**
@@ -202,7 +202,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (!OPTIMIZERS.includes(c.optimizer)) bad(`--optimizer '${c.optimizer}' is not one of ${OPTIMIZERS.join(', ')}`, 'use adamw or sgd');
   num('--lr', c.lr, 0, L.maxLr, 'give a learning rate such as 1e-3', true);
   num('--weight-decay', c.weightDecay, 0, L.maxWeightDecay, 'use e.g. 0.05 (adamw) or 1e-4 (sgd), 0 for none');
-  int('--warmup', c.warmupSteps, 0, Number.MAX_SAFE_INTEGER, 'give a number of steps such as 50, or 0');
+  int('--warmup', c.warmup, 0, Number.MAX_SAFE_INTEGER, 'give a number of steps such as 50, or 0');
   if (!(Number.isFinite(c.labelSmoothing) && c.labelSmoothing >= 0 && c.labelSmoothing < 1)) bad(`--label-smoothing ${c.labelSmoothing} is not in [0, 1)`, 'use e.g. 0.1');
   num('--mixup', c.mixup, 0, L.maxMixup, 'use 0 (off) or an alpha such as 0.2');
   if (!(Number.isFinite(c.dropPath) && c.dropPath >= 0 && c.dropPath < 1)) bad(`--drop-path ${c.dropPath} is not in [0, 1)`, 'use e.g. 0.1');
@@ -220,9 +220,9 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   }
   int('--eval-every', c.evalEvery, 0, Number.MAX_SAFE_INTEGER, 'give a number of steps, or 0 to evaluate only at the end');
   int('--eval-samples', c.evalSamples, 1, Number.MAX_SAFE_INTEGER, 'give a number of val clips per head, e.g. 32');
-  const views = /^\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(c.evalViews ?? '');
+  const views = /^\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(c.views ?? '');
   if (!views || !(Number(views[1]) >= 1 && Number(views[1]) <= L.maxTemporalViews) || (views[2] !== '1' && views[2] !== '3')) {
-    bad(`--views '${c.evalViews}' is not TxS with T from 1 to ${L.maxTemporalViews} and S 1 or 3`, "use e.g. '1x3' (the CoVeR protocol) or '1x1'");
+    bad(`--views '${c.views}' is not TxS with T from 1 to ${L.maxTemporalViews} and S 1 or 3`, "use e.g. '1x3' (the CoVeR protocol) or '1x1'");
   }
   int('--checkpoint-every', c.checkpointEvery, 1, Number.MAX_SAFE_INTEGER, 'give a number of steps');
   int('--sampling-rate', c.samplingRate, 1, L.maxSamplingRate, 'use e.g. 32 (frames at 30 fps, the reference for 8x224)');
@@ -232,8 +232,22 @@ export function validateRunConfig(c: RunConfig): RunConfig {
     bad(`--max-bad ${c.maxBad} is not a fraction in [0, 1) or a whole count`, 'use e.g. 0.05 (5%) or 10');
   }
   int('--concurrency', c.concurrency, 1, L.maxConcurrency, 'use e.g. 2');
-  if (c.memoryCacheMiB !== undefined) num('--memory-cache', c.memoryCacheMiB, 0, L.maxMemoryCacheMiB, 'give MiB such as 2048, or 0 for off');
+  if (c.memoryCache !== undefined) num('--memory-cache', c.memoryCache, 0, L.maxMemoryCacheMiB, 'give MiB such as 2048, or 0 for off');
   // The schedule the trainer builds: warm-up never longer than the run.
-  validateLrSchedule({ base: c.lr, warmupSteps: Math.min(c.warmupSteps, c.steps), totalSteps: c.steps, schedule: c.schedule });
+  validateLrSchedule({ base: c.lr, warmupSteps: Math.min(c.warmup, c.steps), totalSteps: c.steps, schedule: c.schedule });
   return c;
+}
+
+/**
+ * Settings whose field had another name than its option before one name per setting (cover 0.1.0 checkpoints written
+ * before 2026-12-05): a saved run is read under the new names, so that it still resumes and compares.
+ */
+const RENAMED_SETTINGS: Record<string, keyof RunSettings> = { warmupSteps: 'warmup', evalViews: 'views', memoryCacheMiB: 'memoryCache' };
+
+/** A checkpoint's saved run config (`extra.run.config`) under today's setting names. */
+export function savedRunConfig(saved: RunConfig): RunConfig {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(saved)) out[RENAMED_SETTINGS[k] ?? k] = v;
+  if (Array.isArray(out.overrides)) out.overrides = (out.overrides as string[]).map((k) => RENAMED_SETTINGS[k] ?? k);
+  return out as unknown as RunConfig;
 }

@@ -23,7 +23,7 @@ import { checkEvenShares } from '../data/feed/shard';
 import { UsageError } from '../errors';
 import { resolveRunDatasets } from '../run/run_datasets';
 import { CHECKPOINT_DIR, checkRunDir } from '../run/run_dir';
-import { RunConfig, RunKind, RunSettings } from '../run/run_config';
+import { RunConfig, RunKind, RunSettings, savedRunConfig } from '../run/run_config';
 import { backendForTraining } from '../train/auto_backend';
 import { presetForInit } from '../train/given_settings';
 import { RecipeName, resolveRunConfig } from '../train/recipes';
@@ -163,15 +163,15 @@ export async function startRanks(req: TrainRequest, nproc: number, args: string[
  */
 function resolveSettings(req: TrainRequest, out: string): RunConfig {
   const given = req.settings ?? {};
-  const saved = req.resume ? savedRunConfig(path.join(out, CHECKPOINT_DIR)) : null;
+  const saved = req.resume ? savedSettings(path.join(out, CHECKPOINT_DIR)) : null;
   if (saved) return { ...saved, steps: Math.max(saved.steps, given.steps ?? 0), out };
   const preset = req.resume ? given.preset : presetForInit(given.init, given.preset);
   return resolveRunConfig({ kind: req.kind, datasets: [], data: {}, out, recipe: req.recipe, settings: { ...given, preset } });
 }
 
 /** The settings a checkpoint's run was saved with, or null (none there yet: the trainer says so in its own words). */
-function savedRunConfig(ckDir: string): RunConfig | null {
+function savedSettings(ckDir: string): RunConfig | null {
   if (!fs.existsSync(path.join(ckDir, CONFIG_FILE))) return null;
   const run = (readCheckpointConfig(ckDir).extra as { run?: { config?: RunConfig } } | undefined)?.run;
-  return run?.config ?? null;
+  return run?.config ? savedRunConfig(run.config) : null;
 }

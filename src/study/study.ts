@@ -43,7 +43,7 @@ export interface StudyRunResult extends StudyResult {
 
 /** Settings that change what an arm computes (so they are part of the plan); the rest only change how fast or how often. */
 function planConfig(base: RunConfig): Record<string, unknown> {
-  const { out: _o, datasets: _d, kind: _k, seed: _s, steps: _st, concurrency: _c, cacheDir: _cd, memoryCacheMiB: _m, evalEvery: _e, evalSamples: _es, checkpointEvery: _ce, ...rest } = base;
+  const { out: _o, datasets: _d, kind: _k, seed: _s, steps: _st, concurrency: _c, cacheDir: _cd, memoryCache: _m, evalEvery: _e, evalSamples: _es, checkpointEvery: _ce, ...rest } = base;
   return rest;
 }
 

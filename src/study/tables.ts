@@ -5,6 +5,7 @@
 
 import { Difference, StudyResult } from './summary';
 import { binomialStdErr, formatSpread } from './stats';
+import { RunConfig, savedRunConfig } from '../run/run_config';
 
 export interface TextTable {
   title: string;
@@ -30,7 +31,7 @@ function agreement(d: Difference): string {
 const pts = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
 
 export function studyTables(r: StudyResult): TextTable[] {
-  const c = r.config as { preset?: string; batchSize?: number; optimizer?: string; lr?: number; schedule?: string; evalViews?: string };
+  const c = savedRunConfig(r.config as unknown as RunConfig) as Partial<RunConfig>; // a study.json written before one name per setting too
   const done = r.arms.filter((a) => a.status !== 'pending').length;
   const seeds = r.spec.seeds;
   const settings: TextTable = {
@@ -43,7 +44,7 @@ export function studyTables(r: StudyResult): TextTable[] {
       ['seeds', `${seeds.length} (${seeds.join(', ')}); one initialisation per seed, shared by every arm of it`],
       ['budget', `${r.budget.kind}: ${r.budget.description}`],
       ['fine-tuning', r.spec.transferTo.length > 0 ? `${r.spec.finetuneSteps} steps on the target, every start the same way` : 'no transfer target'],
-      ['model and recipe', `preset ${c.preset}, batch ${c.batchSize}, ${c.optimizer} lr ${c.lr} ${c.schedule}, test views ${c.evalViews}`],
+      ['model and recipe', `preset ${c.preset}, batch ${c.batchSize}, ${c.optimizer} lr ${c.lr} ${c.schedule}, test views ${c.views}`],
       ['val clips per head', r.summary.heads.map((h) => `${h.head} ${h.valClips}`).join(', ')],
       ['status', r.complete ? `complete: ${done} of ${r.arms.length} arms` : `${done} of ${r.arms.length} arms finished; run the same command again to continue`],
     ],

@@ -33,12 +33,12 @@ export const REFERENCE_LR = { lr: 0.005, globalBatch: 64 } as const;
 /** The settings a recipe decides. */
 export type RecipeSettings = Pick<
   RunSettings,
-  'steps' | 'epochs' | 'optimizer' | 'lr' | 'weightDecay' | 'decayAll' | 'warmupSteps' | 'schedule' | 'labelSmoothing' | 'mixup' | 'dropPath' | 'clipGrad' | 'temperature' | 'evalViews'
+  'steps' | 'epochs' | 'optimizer' | 'lr' | 'weightDecay' | 'decayAll' | 'warmup' | 'schedule' | 'labelSmoothing' | 'mixup' | 'dropPath' | 'clipGrad' | 'temperature' | 'views'
 >;
 
 /** What a recipe (or, for the stride, the preset) decides: an explicit one is listed as given over it. */
 const RECIPE_KEYS: readonly (keyof RunSettings)[] = [
-  'steps', 'epochs', 'optimizer', 'lr', 'weightDecay', 'decayAll', 'warmupSteps', 'schedule', 'labelSmoothing', 'mixup', 'dropPath', 'clipGrad', 'temperature', 'evalViews', 'samplingRate',
+  'steps', 'epochs', 'optimizer', 'lr', 'weightDecay', 'decayAll', 'warmup', 'schedule', 'labelSmoothing', 'mixup', 'dropPath', 'clipGrad', 'temperature', 'views', 'samplingRate',
 ];
 
 /** The reference recipe at a global batch: its LR scaled linearly from 0.005 at 64 (Goyal et al.'s rule, as PySlowFast). */
@@ -50,14 +50,14 @@ function referenceSettings(batchSize: number): RecipeSettings {
     lr: (REFERENCE_LR.lr * batchSize) / REFERENCE_LR.globalBatch,
     weightDecay: 1e-4,
     decayAll: true,
-    warmupSteps: 0,
+    warmup: 0,
     schedule: 'step',
     labelSmoothing: 0,
     mixup: 0,
     dropPath: 0.1,
     clipGrad: 0,
     temperature: 1,
-    evalViews: '1x3',
+    views: '1x3',
   };
 }
 
@@ -69,14 +69,14 @@ function demoSettings(kind: RunKind, optimizer: RunSettings['optimizer']): Recip
     lr: kind === 'pretrain' ? 1e-3 : 5e-4,
     weightDecay: DEFAULT_OPTIMIZER[optimizer].weightDecay,
     decayAll: false,
-    warmupSteps: 50,
+    warmup: 50,
     schedule: 'cosine',
     labelSmoothing: 0,
     mixup: 0,
     dropPath: 0.1,
     clipGrad: 1,
     temperature: 1,
-    evalViews: '1x3',
+    views: '1x3',
   };
 }
 
@@ -188,8 +188,8 @@ export function describeRecipe(c: RunConfig): string[] {
   const lines = [
     `recipe ${recipe} (${SOURCES[recipe]})`,
     `  ${opt}, ${lr}, ${decay}`,
-    `  ${schedule}, ${c.warmupSteps > 0 ? `warm-up ${c.warmupSteps} steps (at most a fifth of the run)` : 'no warm-up'}, ${c.clipGrad > 0 ? `gradient norm clipped at ${num(c.clipGrad)}` : 'no gradient clipping'}, label smoothing ${num(c.labelSmoothing)}, mixup ${num(c.mixup)}, drop path ${num(c.dropPath)}, no head dropout`,
-    `  dense sampling: ${model.numFrames} frames, ${rate}; test views ${c.evalViews}`,
+    `  ${schedule}, ${c.warmup > 0 ? `warm-up ${c.warmup} steps (at most a fifth of the run)` : 'no warm-up'}, ${c.clipGrad > 0 ? `gradient norm clipped at ${num(c.clipGrad)}` : 'no gradient clipping'}, label smoothing ${num(c.labelSmoothing)}, mixup ${num(c.mixup)}, drop path ${num(c.dropPath)}, no head dropout`,
+    `  dense sampling: ${model.numFrames} frames, ${rate}; test views ${c.views}`,
   ];
   if (c.overrides && c.overrides.length > 0) lines.push(`  given explicitly: ${c.overrides.map((k) => RUN_FLAGS[k]).join(', ')}`);
   return lines;

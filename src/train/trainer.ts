@@ -35,7 +35,7 @@ import { TimeSformer } from '../model/timesformer';
 import { renderReport } from '../report/html_report';
 import { lrAt } from '../run/lr_schedule';
 import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE } from '../run/run_dir';
-import { RunConfig, RunSettings, validateRunConfig } from '../run/run_config';
+import { RunConfig, RunSettings, savedRunConfig, validateRunConfig } from '../run/run_config';
 import { lockRunDir } from '../run/run_lock';
 import { recoverFolder } from '../checkpoint/folder';
 import { checkResumeSettings } from './given_settings';
@@ -178,7 +178,8 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
       });
     }
     saved = await loadCheckpoint(ckDir);
-    const run = (saved.extra as { run?: SavedRun } | undefined)?.run;
+    const stored = (saved.extra as { run?: SavedRun } | undefined)?.run;
+    const run = stored && { ...stored, config: savedRunConfig(stored.config) };
     if (!run || !saved.state) {
       saved.weights.forEach((t) => t.dispose());
       throw new CheckpointError('this checkpoint holds no training state to resume', { path: ckDir, suggestion: 'start a new run with --init pointing at it' });
@@ -245,7 +246,7 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
     throw err;
   }
   // Warm-up never takes more than a fifth of a short run.
-  const schedule = { base: cfg.lr, warmupSteps: Math.min(cfg.warmupSteps, Math.floor(cfg.steps / 5)), totalSteps: cfg.steps, schedule: cfg.schedule };
+  const schedule = { base: cfg.lr, warmupSteps: Math.min(cfg.warmup, Math.floor(cfg.steps / 5)), totalSteps: cfg.steps, schedule: cfg.schedule };
 
   let lastSaved: number | null = saved ? startStep : null;
   const save = async (step: number, sampler: MixSamplerState) => {
@@ -332,8 +333,8 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
       }
     }
     if (!interrupted) {
-      evals.push(...(await evaluateAll(model, data, preprocessing, cfg, { views: cfg.evalViews, dist })));
-      appendLog(logFile, { type: 'eval', step, final: true, views: cfg.evalViews, evals: Object.fromEntries(evals.map((e) => [e.head, { top1: e.top1, top5: e.top5, meanClassAccuracy: e.meanClassAccuracy, n: e.n }])) });
+      evals.push(...(await evaluateAll(model, data, preprocessing, cfg, { views: cfg.views, dist })));
+      appendLog(logFile, { type: 'eval', step, final: true, views: cfg.views, evals: Object.fromEntries(evals.map((e) => [e.head, { top1: e.top1, top5: e.top5, meanClassAccuracy: e.meanClassAccuracy, n: e.n }])) });
       if (writes) writeReport(cfg, model, evals);
     }
   } finally {
@@ -374,7 +375,7 @@ export async function evaluateAll(
   model: TimeSformer,
   data: RunData,
   preprocessing: Preprocessing,
-  cfg: Pick<RunConfig, 'seed' | 'cacheDir' | 'memoryCacheMiB' | 'concurrency' | 'maxBad'>,
+  cfg: Pick<RunConfig, 'seed' | 'cacheDir' | 'memoryCache' | 'concurrency' | 'maxBad'>,
   opts: { views: string; maxSamples?: number; dist?: DataParallelRun },
 ): Promise<HeadEval[]> {
   const out: HeadEval[] = [];
@@ -387,7 +388,7 @@ export async function evaluateAll(
         maxSamples: opts.maxSamples,
         seed: cfg.seed,
         cacheDir: cfg.cacheDir,
-        memoryCacheBytes: (cfg.memoryCacheMiB ?? 0) * 2 ** 20,
+        memoryCacheBytes: (cfg.memoryCache ?? 0) * 2 ** 20,
         concurrency: cfg.concurrency,
         maxBad: cfg.maxBad,
         shard: opts.dist?.shard,

@@ -81,7 +81,7 @@ export function transferStages(p: TransferNames): string[] {
 
 /** How every start is fine-tuned on B, the same way (A → B, B → B, co-trained → B, and `cover study`'s transfer arms). */
 export function finetuneConfig(base: RunConfig, target: RunConfig['datasets'][number], from: string, steps: number): Partial<RunConfig> {
-  return { kind: 'finetune', datasets: [target], init: from, steps, warmupSteps: Math.min(base.warmupSteps, Math.floor(steps / 5)) };
+  return { kind: 'finetune', datasets: [target], init: from, steps, warmup: Math.min(base.warmup, Math.floor(steps / 5)) };
 }
 
 /**

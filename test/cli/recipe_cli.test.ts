@@ -47,7 +47,7 @@ test('pretrain --init (resizes said) -> cotrain --recipe timesformer --init: see
   expect(out1).toContain('  pos_embed: resized from 8x8 patches [1,65,32] to [1,17,32] (2-D nearest) on import');
   expect(out1).toContain('  time_embed: resized from 4 frames [1,4,32] to [1,2,32] (1-D nearest) on import');
   expect(out1).toContain('recipe demo (');
-  expect(runConfig(pre).extra.run.config).toMatchObject({ recipe: 'demo', optimizer: 'adamw', lr: 1e-3, decayAll: false, clipGrad: 1, overrides: ['steps', 'evalViews'] });
+  expect(runConfig(pre).extra.run.config).toMatchObject({ recipe: 'demo', optimizer: 'adamw', lr: 1e-3, decayAll: false, clipGrad: 1, overrides: ['steps', 'views'] });
   expect(runConfig(pre).extra.run.config.init).toBe(path.join(tmp, 'other.safetensors'));
 
   const co = path.join(tmp, 'cotrain');
@@ -63,8 +63,8 @@ test('pretrain --init (resizes said) -> cotrain --recipe timesformer --init: see
 
   const ck = runConfig(co);
   expect(ck.extra.run.config).toMatchObject({
-    recipe: 'timesformer', optimizer: 'sgd', lr: 1e-9, weightDecay: 1e-4, decayAll: true, warmupSteps: 0, clipGrad: 0, schedule: 'step',
-    dropPath: 0.1, samplingRate: 10, targetFps: 30, overrides: ['steps', 'lr', 'evalViews'],
+    recipe: 'timesformer', optimizer: 'sgd', lr: 1e-9, weightDecay: 1e-4, decayAll: true, warmup: 0, clipGrad: 0, schedule: 'step',
+    dropPath: 0.1, samplingRate: 10, targetFps: 30, overrides: ['steps', 'lr', 'views'],
   });
   expect(ck.preprocessing).toMatchObject({ samplingRate: 10, targetFps: 30 });
 

@@ -12,7 +12,7 @@ const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-session-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const SETTINGS = { preset: 'tiny', steps: 4, batchSize: 4, evalEvery: 0, evalViews: '1x1', checkpointEvery: 2, mixup: 0.2 };
+const SETTINGS = { preset: 'tiny', steps: 4, batchSize: 4, evalEvery: 0, views: '1x1', checkpointEvery: 2, mixup: 0.2 };
 
 function configWithout(dir: string): unknown {
   const c = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint', 'config.json'), 'utf8'));

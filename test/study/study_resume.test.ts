@@ -14,8 +14,8 @@ test('stopped at step 2 of its first arm, the study resumes that arm and finishe
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-study-'));
   const base: RunConfig = {
     kind: 'cotrain', datasets: [], data: {}, out: path.join(tmp, 'study'), preset: 'tiny', steps: 4, batchSize: 4, microBatch: 4,
-    optimizer: 'adamw', lr: 5e-4, weightDecay: 0.05, warmupSteps: 1, schedule: 'cosine', labelSmoothing: 0, mixup: 0, dropPath: 0,
-    clipGrad: 1, seed: 0, temperature: 1, evalEvery: 0, evalSamples: 4, evalViews: '1x1', checkpointEvery: 50, freezeTemporal: false,
+    optimizer: 'adamw', lr: 5e-4, weightDecay: 0.05, warmup: 1, schedule: 'cosine', labelSmoothing: 0, mixup: 0, dropPath: 0,
+    clipGrad: 1, seed: 0, temperature: 1, evalEvery: 0, evalSamples: 4, views: '1x1', checkpointEvery: 50, freezeTemporal: false,
     samplingRate: 2, mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], maxBad: 0.5, concurrency: 2,
   };
   const input: StudyInput = {

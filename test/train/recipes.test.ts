@@ -11,9 +11,9 @@ test('demo is the default recipe and keeps the defaults the CLI had', () => {
   const c = resolve({});
   expect(c.recipe).toBe('demo');
   expect(c).toMatchObject({
-    preset: 'small', steps: 2400, batchSize: 8, optimizer: 'adamw', lr: 5e-4, weightDecay: 0.05, decayAll: false, warmupSteps: 50,
+    preset: 'small', steps: 2400, batchSize: 8, optimizer: 'adamw', lr: 5e-4, weightDecay: 0.05, decayAll: false, warmup: 50,
     schedule: 'cosine', labelSmoothing: 0, mixup: 0, dropPath: 0.1, clipGrad: 1, seed: 0, temperature: 1, evalEvery: 100, evalSamples: 32,
-    evalViews: '1x3', checkpointEvery: 50, samplingRate: 10, targetFps: 30, maxBad: 0.05, concurrency: 2, overrides: [],
+    views: '1x3', checkpointEvery: 50, samplingRate: 10, targetFps: 30, maxBad: 0.05, concurrency: 2, overrides: [],
   });
   expect(c.epochs).toBeUndefined();
   expect(resolve({ kind: 'pretrain' })).toMatchObject({ steps: 300, lr: 1e-3, freezeTemporal: true });
@@ -24,8 +24,8 @@ test('demo is the default recipe and keeps the defaults the CLI had', () => {
 test('timesformer: the reference recipe, LR scaled linearly from 0.005 at a global batch of 64', () => {
   const c = resolve({ recipe: 'timesformer', settings: { preset: 'base', batchSize: 16 } });
   expect(c).toMatchObject({
-    optimizer: 'sgd', lr: 0.00125, weightDecay: 1e-4, decayAll: true, warmupSteps: 0, clipGrad: 0, schedule: 'step', epochs: 15,
-    evalViews: '1x3', samplingRate: 32, labelSmoothing: 0, mixup: 0, overrides: [],
+    optimizer: 'sgd', lr: 0.00125, weightDecay: 1e-4, decayAll: true, warmup: 0, clipGrad: 0, schedule: 'step', epochs: 15,
+    views: '1x3', samplingRate: 32, labelSmoothing: 0, mixup: 0, overrides: [],
   });
   expect(resolve({ recipe: 'timesformer', settings: { preset: 'large' } }).samplingRate).toBe(16);
   expect(resolve({ recipe: 'timesformer', settings: { batchSize: 64 } }).lr).toBe(0.005);
@@ -37,7 +37,7 @@ test('timesformer: the reference recipe, LR scaled linearly from 0.005 at a glob
 
 test('each explicit setting wins over the recipe and is listed as given', () => {
   const c = resolve({ recipe: 'timesformer', settings: { steps: 7, lr: 0.1, clipGrad: 2, decayAll: false, samplingRate: 4, seed: 3 } });
-  expect(c).toMatchObject({ steps: 7, lr: 0.1, clipGrad: 2, decayAll: false, samplingRate: 4, seed: 3, optimizer: 'sgd', warmupSteps: 0 });
+  expect(c).toMatchObject({ steps: 7, lr: 0.1, clipGrad: 2, decayAll: false, samplingRate: 4, seed: 3, optimizer: 'sgd', warmup: 0 });
   expect(c.epochs).toBeUndefined(); // --steps replaces the recipe's 15 epochs
   expect(c.overrides).toEqual(['steps', 'lr', 'decayAll', 'clipGrad', 'samplingRate']);
   expect(describeRecipe(c).at(-1)).toBe('  given explicitly: --steps, --lr, --decay-all, --clip-grad, --sampling-rate');
@@ -46,7 +46,7 @@ test('each explicit setting wins over the recipe and is listed as given', () => 
 
 test('cover: what CoVeR publishes, the reference recipe for what it does not', () => {
   const c = resolve({ recipe: 'cover' });
-  expect(c).toMatchObject({ optimizer: 'sgd', temperature: 1, evalViews: '1x3', decayAll: true, epochs: 15 });
+  expect(c).toMatchObject({ optimizer: 'sgd', temperature: 1, views: '1x3', decayAll: true, epochs: 15 });
   expect(describeRecipe(c)[0]).toMatch(/^recipe cover \(CoVeR, arXiv 2112\.07175 .*not published, the TimeSformer reference's are used\)$/);
 });
 

@@ -9,15 +9,15 @@ import { runTraining } from '../../src/train/trainer';
 
 const good: RunConfig = {
   kind: 'cotrain', datasets: [{ name: 'k400', spec: 'k400' }, { name: 'ssv2', spec: 'ssv2' }], data: {}, out: 'runs/x', preset: 'tiny',
-  steps: 10, batchSize: 4, microBatch: 2, optimizer: 'adamw', lr: 1e-3, weightDecay: 0.05, warmupSteps: 2, schedule: 'cosine',
-  labelSmoothing: 0, mixup: 0, dropPath: 0.1, clipGrad: 1, seed: 0, temperature: 1, evalEvery: 5, evalSamples: 8, evalViews: '1x3',
+  steps: 10, batchSize: 4, microBatch: 2, optimizer: 'adamw', lr: 1e-3, weightDecay: 0.05, warmup: 2, schedule: 'cosine',
+  labelSmoothing: 0, mixup: 0, dropPath: 0.1, clipGrad: 1, seed: 0, temperature: 1, evalEvery: 5, evalSamples: 8, views: '1x3',
   checkpointEvery: 5, freezeTemporal: false, samplingRate: 4, mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], maxBad: 0.05, concurrency: 2,
-  memoryCacheMiB: 2048,
+  memoryCache: 2048,
 };
 
 test('a good config passes (and so do the bounds themselves)', () => {
   expect(validateRunConfig(good)).toBe(good);
-  expect(() => validateRunConfig({ ...good, batchSize: 1024, microBatch: 1024, seed: 4294967295, evalViews: '10x1', maxBad: 7, epochs: 0.5, weightDecay: 0, clipGrad: 0, fixedCounts: { k400: 1024, ssv2: 0 } })).not.toThrow();
+  expect(() => validateRunConfig({ ...good, batchSize: 1024, microBatch: 1024, seed: 4294967295, views: '10x1', maxBad: 7, epochs: 0.5, weightDecay: 0, clipGrad: 0, fixedCounts: { k400: 1024, ssv2: 0 } })).not.toThrow();
 });
 
 test.each([
@@ -32,7 +32,7 @@ test.each([
   ['lr', 0, /--lr 0/],
   ['lr', Infinity, /--lr Infinity/],
   ['weightDecay', -1, /--weight-decay -1/],
-  ['warmupSteps', 0.5, /--warmup 0.5/],
+  ['warmup', 0.5, /--warmup 0.5/],
   ['labelSmoothing', 1, /--label-smoothing 1/],
   ['mixup', NaN, /--mixup NaN/],
   ['dropPath', -0.1, /--drop-path -0.1/],
@@ -42,14 +42,14 @@ test.each([
   ['evalEvery', -1, /--eval-every -1/],
   ['evalSamples', -3, /--eval-samples -3/],
   ['evalSamples', 0, /--eval-samples 0/],
-  ['evalViews', '2x2', /--views '2x2'/],
-  ['evalViews', '100000x3', /--views '100000x3'/],
+  ['views', '2x2', /--views '2x2'/],
+  ['views', '100000x3', /--views '100000x3'/],
   ['checkpointEvery', 0, /--checkpoint-every 0/],
   ['samplingRate', 0, /--sampling-rate 0/],
   ['maxBad', 1.5, /--max-bad 1.5/],
   ['maxBad', -1, /--max-bad -1/],
   ['concurrency', 100000, /--concurrency 100000/],
-  ['memoryCacheMiB', -5, /--memory-cache -5/],
+  ['memoryCache', -5, /--memory-cache -5/],
   ['optimizer', 'adam', /--optimizer 'adam'/],
   ['fixedCounts', { k400: 2, ssv2: 1 }, /--fixed-counts add up to 3 but --batch-size is 4/],
   ['fixedCounts', { k400: 2, mit: 2 }, /--fixed-counts names 'mit'/],

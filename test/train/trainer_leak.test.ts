@@ -15,8 +15,8 @@ test('runTraining leaks no tensors and writes checkpoint, log, result and report
   const { datasets, data } = await resolveRunDatasets(['k400', 'imnet'], {}, { demoDir: tinySuite(), demoSize: 'tiny' });
   const cfg: RunConfig = {
     kind: 'cotrain', datasets, data, out: path.join(tmp, 'run'), preset: 'tiny', steps: 3, batchSize: 4, microBatch: 2,
-    optimizer: 'sgd', lr: 0.01, weightDecay: 1e-4, warmupSteps: 1, schedule: 'step', labelSmoothing: 0.1, mixup: 0.2, dropPath: 0.1,
-    clipGrad: 1, seed: 3, temperature: 1, evalEvery: 2, evalSamples: 4, evalViews: '1x1', checkpointEvery: 2, freezeTemporal: false,
+    optimizer: 'sgd', lr: 0.01, weightDecay: 1e-4, warmup: 1, schedule: 'step', labelSmoothing: 0.1, mixup: 0.2, dropPath: 0.1,
+    clipGrad: 1, seed: 3, temperature: 1, evalEvery: 2, evalSamples: 4, views: '1x1', checkpointEvery: 2, freezeTemporal: false,
     samplingRate: 2, mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], maxBad: 0.5, concurrency: 2,
   };
   const before = tf.memory().numTensors;

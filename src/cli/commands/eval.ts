@@ -103,7 +103,7 @@ Demo-suite data and datasets of other names get a line saying their numbers are 
       batchSize: o.batchSize,
       concurrency: o.concurrency,
       cacheDir: o.cacheDir,
-      memoryCacheBytes: (o.memoryCache ?? RUN_DEFAULTS.memoryCacheMiB) * 2 ** 20,
+      memoryCacheBytes: (o.memoryCache ?? RUN_DEFAULTS.memoryCache) * 2 ** 20,
       maxBad: o.maxBad,
       allowNonFinite: o.allowNonfinite,
       log: say,

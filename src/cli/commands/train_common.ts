@@ -61,7 +61,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   process.stdout.write(`\nfinished ${result.steps} steps in ${duration(result.seconds)}; last loss ${result.lastLoss.toFixed(3)}\n`);
   if (result.evals.length > 0) {
     const facts = runEvalFacts(
-      { evals: result.evals, views: result.config.evalViews, frames: model.numFrames, resolution: model.imgSize, datasets: result.config.datasets },
+      { evals: result.evals, views: result.config.views, frames: model.numFrames, resolution: model.imgSize, datasets: result.config.datasets },
       { demo: !!header.demo },
     );
     process.stdout.write(`${renderEvals(result.evals, facts, 'Validation')}\n`);
