@@ -10,11 +10,13 @@
 // Options: --json (one JSON object), --quick (fewer steps), --threads N (wasm threads), --backends wasm,wasm+native,cpu,
 // --no-base (skip the `base` rows: a step takes tens of seconds on 2 cores).
 
+import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { table } from '../src/cli/render';
 import { initBackend } from '../src/engine/backend';
 import { measureGemm } from '../src/engine/gemm_rate';
-import { backendCapacity, fits, planTrainingMemory } from '../src/engine/memory_plan';
+import { backendCapacity, fits } from '../src/engine/capacity';
+import { planTrainingMemory } from '../src/model/memory';
 import { getPreset } from '../src/config/presets';
 import { benchTrainStep, lossTrajectory, TrainBenchResult } from './train';
 import { benchData, renderDataBench } from './data';
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
   const backends = (arg('--backends') ?? 'pytorch,tensorflow,wasm,wasm+native,torch,wasm2,cpu').split(',');
   const withBase = !process.argv.includes('--no-base');
   const log = (s: string) => (json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
-  const report: BenchReport = { machine: { cpus: require('os').cpus().length, node: process.version }, gemm: {}, train: [] };
+  const report: BenchReport = { machine: { cpus: os.cpus().length, node: process.version }, gemm: {}, train: [] };
 
   for (const entry of backends) {
     if (entry === 'pytorch') {

@@ -1,3 +1,3 @@
 // The optimizers a run may use, by name: a run's config names one (run/run_config.ts), train/optimizer.ts implements
-// them, and engine/memory_plan.ts counts their slots, so the name lives below all three.
+// them, and model/memory.ts counts their slots, so the name lives below all three.
 export type OptimizerName = 'adamw' | 'sgd';

@@ -1,4 +1,4 @@
-// Choosing and starting the compute backend (engine-probe.md §2, §4, §7). In `auto` order:
+// Choosing and starting the compute backend (docs/notes/engine-probe.md §2, §4, §7). In `auto` order:
 //   tfjs-node-gpu  TensorFlow C on an NVIDIA GPU. An optional dependency that never installs offline (its install script
 //                  downloads libtensorflow), so it is loaded lazily and only used when TensorFlow reports a GPU device.
 //   tfjs-node      TensorFlow C on the CPU; same install story.

@@ -2,9 +2,7 @@
 // threads and SIMD, a short measured matMul rate, where ffmpeg comes from, the versions, and in plain words what the
 // user can do about anything missing. The command (src/cli/commands/doctor.ts) only renders this report.
 
-import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';

@@ -1,5 +1,6 @@
 // A short measured matMul rate on the active backend: the ceiling a matmul-bound training step can approach, shown by
-// `cover doctor` and the benchmarks. 2·n³ FLOPs per [n, n] × [n, n] product (engine-probe.md §1 "Peak GEMM").
+// `cover doctor` and the benchmarks. 2·n³ FLOPs per [n, n] × [n, n] product (docs/notes/engine-probe.md §1 "Peak
+// GEMM").
 
 import * as tf from '@tensorflow/tfjs-core';
 

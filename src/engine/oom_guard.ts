@@ -1,6 +1,7 @@
-// Running out of memory must end in one clear line, never a stack trace or a hang (engine-probe.md §1). The preflight
-// (engine/memory_plan.ts, train/memory_preflight.ts) refuses runs that cannot fit before they start; this file handles
-// what still runs out later (an estimate is an estimate; eval and predict load whatever a checkpoint holds).
+// Running out of memory must end in one clear line, never a stack trace or a hang (docs/notes/engine-probe.md §1). The
+// preflight (model/memory.ts, engine/capacity.ts, train/memory_preflight.ts) refuses runs that cannot fit before they
+// start; this file handles what still runs out later (an estimate is an estimate; eval and predict load whatever a
+// checkpoint holds).
 // The wasm heap is a wasm32 linear memory that stops at 4 GiB. What happens at the limit depends on the build:
 //   - single-threaded wasm: the allocation aborts and the op throws WebAssembly.RuntimeError ("Aborted()", "memory access
 //     out of bounds", "table index is out of bounds"); the wasm instance is unusable afterwards. The cpu backend throws
@@ -16,7 +17,7 @@
 import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { CoverError, OutOfMemoryError } from '../errors';
-import { WASM_HEAP_MAX_BYTES } from './memory_plan';
+import { WASM_HEAP_MAX_BYTES } from './capacity';
 
 export const OOM_SUGGESTION = 'use a smaller --micro-batch or --batch-size, a smaller model, or --backend cpu';
 /** The watchdog only fires with the heap this full: a stall with room left is not an out-of-memory hang. */

@@ -1,7 +1,7 @@
 // The wasm backend in Node, with the opt-in `--threads N`. tfjs-backend-wasm 4.22.0 hard-codes
 // WASM_HAS_MULTITHREAD_SUPPORT=false under Node (tfjs issue #3830), so it always loads the single-threaded SIMD binary.
 // Forcing the flag is not enough, for three reasons found by reading dist/tf-backend-wasm.node.js
-// (engine-probe.md §2.1–2.2):
+// (docs/notes/engine-probe.md §2.1–2.2):
 //   1. The emscripten pthread pool starts its workers from a `blob:` URL (the worker source is wrapped in a Blob and passed
 //      to URL.createObjectURL), which Node's worker_threads cannot load.
 //   2. Each worker then evaluates the main module's factory, given to it as a Blob of `factory.toString()`. That source

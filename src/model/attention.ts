@@ -1,12 +1,11 @@
 // Multi-head self-attention, as the reference's Attention (vit.py): qkv = Linear(D, 3D) whose output rows are ordered
 // [q (all heads) | k | v], each head a contiguous Dh chunk; softmax(q k^T * Dh^-0.5) v; heads merged; proj = Linear(D, D).
 // Shape legend: Bx independent sequences (clips, frames or patch locations), S tokens, D embed, H heads, Dh = D / H.
-// Where the backend has cover's fused kernels (engine/fused.ts) and there is no attention dropout, the core (qkv -> heads merged) is one fused kernel that
-// reads q, k, v in place (engine/accel/fused_kernels.ts); otherwise it is the tfjs ops below.
+// Where the backend has cover's fused kernels (engine/fused.ts) and there is no attention dropout, the core (qkv -> heads
+// merged) is one fused kernel that reads q, k, v in place; otherwise it is the tfjs ops below.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAttentionCore } from '../engine/accel/fused_kernels';
-import { canFuse } from '../engine/fused';
+import { canFuse, fusedAttentionCore } from '../engine/fused';
 import { ForwardContext } from './context';
 import { dropout } from './dropout';
 import { linear } from './linear';

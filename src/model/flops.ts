@@ -1,6 +1,6 @@
 // Analytic matmul FLOPs of the TimeSformer (2·m·n·k per product), the count the benchmarks divide by. Elementwise ops,
 // softmax and norms are not counted. A training step is counted as 3x the forward (forward + two backward products).
-// Note: the TimeSformer paper reports MACs (half of this) summed over 3 test views (cover-spec.md §1.9).
+// Note: the TimeSformer paper reports MACs (half of this) summed over 3 test views (docs/notes/cover-spec.md §1.9).
 
 import { ModelConfig } from '../config/model_config';
 

@@ -3,8 +3,7 @@
 // Where the backend has cover's fused kernels (engine/fused.ts), forward and backward are one kernel each.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedGelu } from '../engine/accel/fused_kernels';
-import { canFuse } from '../engine/fused';
+import { canFuse, fusedGelu } from '../engine/fused';
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);

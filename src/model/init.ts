@@ -1,6 +1,6 @@
-// Parameter initialisation as VisionTransformer.__init__ / _init_weights do it (cover-spec.md §1.7): trunc_normal(std .02)
-// for linear weights, cls_token and pos_embed; PyTorch's default Conv2d init for the patch projection (param_spec.ts);
-// zeros for linear biases, time_embed and every temporal_fc; LayerNorm weight 1, bias 0.
+// Parameter initialisation as VisionTransformer.__init__ / _init_weights do it (docs/notes/cover-spec.md §1.7):
+// trunc_normal(std .02) for linear weights, cls_token and pos_embed; PyTorch's default Conv2d init for the patch
+// projection (param_spec.ts); zeros for linear biases, time_embed and every temporal_fc; LayerNorm weight 1, bias 0.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamSpec, internalShape } from './param_spec';

@@ -1,10 +1,9 @@
 // LayerNorm over the last axis (nn.LayerNorm(D, eps=1e-6) in the reference; biased variance, as PyTorch).
 // Where the backend has cover's fused kernels (engine/fused.ts: wasm with the native accelerator, torch) it is one fused
-// kernel forward and one backward (engine/accel/fused_kernels.ts).
+// kernel forward and one backward.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedLayerNorm } from '../engine/accel/fused_kernels';
-import { canFuse } from '../engine/fused';
+import { canFuse, fusedLayerNorm } from '../engine/fused';
 
 /** x [..., D] -> [..., D]: (x - mean) / sqrt(var + eps) * weight + bias. */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {

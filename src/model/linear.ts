@@ -1,7 +1,7 @@
 // nn.Linear as y = x @ W + b with W kept as [in, out], and a hand-written gradient.
 // Why: on tfjs's wasm backend only plain (non-transposed, batch-1) matMuls reach XNNPACK (~40 GFLOP/s); tfjs's own
 // matMul gradient uses transposeA/transposeB and runs at ~3 GFLOP/s, so training is 5x slower with it
-// (../shared/research/engine-probe.md §2.3). Here every backward matMul is plain, after an explicit transpose, and the
+// (docs/notes/engine-probe.md §2.3). Here every backward matMul is plain, after an explicit transpose, and the
 // bias gradient is a [1, M] @ dy product instead of a column Sum (slow on wasm). Where the backend has cover's fused
 // kernels (engine/fused.ts: wasm with the native accelerator, torch),
 // transposed operands cost nothing (its gemm reads them in place) and column sums are fast, so the backward is the

@@ -1,7 +1,7 @@
 // TimeSformer with one classification head per dataset: the CoVeR model. Ported from facebookresearch/TimeSformer
 // timesformer/models/vit.py (VisionTransformer.forward_features / forward), arXiv 2102.05095; multi-head co-training
 // after CoVeR, arXiv 2112.07175. Stages: patchEmbed -> addPosTimeEmbed -> blocks -> norm -> CLS pool -> head.
-// Images are single-frame videos (T = 1) through the same graph (cover-spec.md §2.3).
+// Images are single-frame videos (T = 1) through the same graph (docs/notes/cover-spec.md §2.3).
 // Shape legend: B clips, T frames, H x W pixels, N patches per frame, D embed. Token layout: see tokens.ts.
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,7 +23,7 @@ export class TimeSformer {
   readonly heads: Heads;
   private readonly blocks: Block[];
 
-  /** A freshly initialised model (cover-spec.md §1.7); `seed` makes it reproducible. */
+  /** A freshly initialised model (docs/notes/cover-spec.md §1.7); `seed` makes it reproducible. */
   constructor(config: ModelConfig, heads: HeadInfo[] = [], seed = 0) {
     this.config = validateModelConfig({ ...config });
     this.params.add(backboneParamSpecs(this.config), seed);

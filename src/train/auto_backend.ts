@@ -9,7 +9,8 @@
 
 import { getPreset, PRESET_NAMES } from '../config/presets';
 import { BackendRequest, probeTorchBackend } from '../engine/backend';
-import { fits, backendCapacity, planTrainingMemory } from '../engine/memory_plan';
+import { fits, backendCapacity } from '../engine/capacity';
+import { planTrainingMemory } from '../model/memory';
 import type { OptimizerName } from '../config/optimizer_name';
 
 export interface AutoBackendInput {

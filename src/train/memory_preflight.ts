@@ -1,6 +1,6 @@
 // Before the first step of a run: does it fit in the active backend? When it does not, one OutOfMemoryError line with
 // the numbers and only the fixes that would make it fit (each one is planned again and checked), before any weight is
-// allocated. The numbers come from engine/memory_plan.ts.
+// allocated. The numbers come from model/memory.ts (what the step needs) and engine/capacity.ts (what a backend holds).
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -10,7 +10,8 @@ import { ModelConfig } from '../config/model_config';
 import { PRESET_NAMES, getPreset } from '../config/presets';
 import { activeTorchDevice, probeTorchBackend } from '../engine/backend';
 import { fusedKernelsAvailable } from '../engine/fused';
-import { BackendCapacity, MemoryPlan, StepPath, TrainingShape, backendCapacity, fits, gib, planTrainingMemory } from '../engine/memory_plan';
+import { BackendCapacity, backendCapacity, fits, gib } from '../engine/capacity';
+import { MemoryPlan, StepPath, TrainingShape, planTrainingMemory } from '../model/memory';
 import { OutOfMemoryError } from '../errors';
 import { HeadInfo } from '../model/heads';
 import { RunConfig } from '../run/run_config';

@@ -1,11 +1,12 @@
-// The fused native kernels (engine/accel/fused_kernels.ts) against the unfused tfjs paths they replace, on wasm: values
-// and gradients of LayerNorm, GELU and the attention core on odd shapes (S = 1, one head, T = 1 clips), the optimizer
-// step (AdamW with and without weight decay, Nesterov SGD, clipping's gradScale, state save/load, buffers shared with
-// other tensors), and the tiny model's training losses with and without the accelerator. Skipped where the addon is
-// not built (it is optional).
+// The fused native kernels (engine/accel/fused_kernels.ts), called through the contract's ops (engine/fused.ts), against
+// the unfused tfjs paths they replace, on wasm: values and gradients of LayerNorm, GELU and the attention core on odd
+// shapes (S = 1, one head, T = 1 clips), the optimizer step (AdamW with and without weight decay, Nesterov SGD,
+// clipping's gradScale, state save/load, buffers shared with other tensors), and the tiny model's training losses with
+// and without the accelerator. Skipped where the addon is not built (it is optional).
 import * as tf from '@tensorflow/tfjs-core';
 import { initAccel } from '../../src/engine/accel/accel';
-import { FUSED_KERNELS, fusedAttentionCore, fusedGelu, fusedLayerNorm, installFusedKernels } from '../../src/engine/accel/fused_kernels';
+import { installFusedKernels } from '../../src/engine/accel/fused_kernels';
+import { FUSED_KERNEL_NAMES, fusedAttentionCore, fusedGelu, fusedLayerNorm } from '../../src/engine/fused';
 import { loadNative } from '../../src/engine/accel/native';
 import { getPreset } from '../../src/config/presets';
 import { attentionCore } from '../../src/model/attention';
@@ -309,10 +310,10 @@ d('the tiny model with and without the accelerator', () => {
     const dropModel = new TimeSformer({ ...getPreset('tiny'), attnDropRate: 0.1 }, HEADS, 1);
     try {
       const evalRun = await kernelsRun(() => [...model.forward(x).values()]);
-      expect([...evalRun]).toEqual(expect.arrayContaining([FUSED_KERNELS.layerNorm, FUSED_KERNELS.gelu, FUSED_KERNELS.attention]));
+      expect([...evalRun]).toEqual(expect.arrayContaining([FUSED_KERNEL_NAMES.layerNorm, FUSED_KERNEL_NAMES.gelu, FUSED_KERNEL_NAMES.attention]));
       const dropRun = await kernelsRun(() => [...dropModel.forward(x, undefined, trainContext(1)).values()]);
-      expect(dropRun.has(FUSED_KERNELS.attention)).toBe(false);
-      expect(dropRun.has(FUSED_KERNELS.layerNorm)).toBe(true);
+      expect(dropRun.has(FUSED_KERNEL_NAMES.attention)).toBe(false);
+      expect(dropRun.has(FUSED_KERNEL_NAMES.layerNorm)).toBe(true);
       initAccel('off', 'wasm');
       const offRun = await kernelsRun(() => [...model.forward(x).values()]);
       expect([...offRun].some((k) => k.startsWith('Cover'))).toBe(false);

@@ -10,7 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { getPreset } from '../../src/config/presets';
 import { probeTorchBackend } from '../../src/engine/backend';
-import { backendCapacity, BackendCapacity, fits, planTrainingMemory, TrainingShape } from '../../src/engine/memory_plan';
+import { backendCapacity, BackendCapacity, fits } from '../../src/engine/capacity';
+import { planTrainingMemory, TrainingShape } from '../../src/model/memory';
 import { trainingFixes } from '../../src/train/memory_preflight';
 import { tinySuite } from '../helpers/tiny_suite';
 
@@ -32,7 +33,7 @@ test('torch capacity: the machine\'s free memory on the cpu; on cuda unknown, so
 });
 
 test('base refused on wasm: --backend torch first when it fits the machine\'s memory as asked, at a smaller micro-batch when only that fits', () => {
-  // torch has its own activation model (engine/memory_plan.ts: the fused one scaled to a measured base step).
+  // torch has its own activation model (model/memory.ts: the fused one scaled to a measured base step).
   const whole = planTrainingMemory({ ...base, path: 'torch' }).totalBytes;
   const roomy = trainingFixes(base, wasm, true, 'base', { torch: machine(whole + GiB), cpu: machine(whole + GiB, 'cpu') });
   expect(roomy[0]).toBe(`--backend torch (${Math.round((whole + GiB) / GiB)} GiB free here)`);

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { probeTorch, TORCH_KERNELS } from '../../src/engine/backends/torch';
 import { loadTorch } from '../../src/engine/backends/torch/addon';
-import { fusedAttentionCore, fusedGelu, fusedLayerNorm } from '../../src/engine/accel/fused_kernels';
+import { fusedAttentionCore, fusedGelu, fusedLayerNorm } from '../../src/engine/fused';
 import { attentionCore } from '../../src/model/attention';
 import { evalContext } from '../../src/model/context';
 import '../../src/model/register_gradients';

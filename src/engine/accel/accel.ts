@@ -1,6 +1,7 @@
 // The native accelerator's switch (`--accel auto|native|off`, COVER_ACCEL): on the wasm backend, tfjs's kernels for
 // matmuls, elementwise ops, reductions, transpose and softmax are replaced by the addon's (core_kernels.ts), and the
-// model's LayerNorm, GELU, attention core and optimizer update run as single fused native calls (fused_kernels.ts).
+// model's LayerNorm, GELU, attention core and optimizer update run as single fused native calls (fused_kernels.ts,
+// registered through the contract in engine/fused.ts; this switch turns them on and off).
 // It changes how kernels run, never what they compute: every override falls through to tfjs's own kernel for cases it
 // does not cover, and `off` restores the originals.
 
@@ -8,7 +9,7 @@ import { BackendError, UsageError } from '../../errors';
 import type { NativeAddon } from './native';
 import { loadNative } from './native';
 import { installCoreKernels, uninstallCoreKernels } from './core_kernels';
-import { installFusedKernels } from './fused_kernels';
+import { installFusedKernels, switchFusedKernels } from './fused_kernels';
 
 export type AccelMode = 'auto' | 'native' | 'off';
 export const ACCEL_MODES: readonly AccelMode[] = ['auto', 'native', 'off'];
@@ -45,6 +46,7 @@ export function parseAccelMode(value: string | undefined): AccelMode {
  */
 export function initAccel(mode: AccelMode, backend: string, opts: { wasmThreads?: number } = {}): AccelInfo {
   uninstallCoreKernels();
+  switchFusedKernels(false);
   activeAddon = null;
   if (mode === 'off') {
     state = inactive(mode, '--accel off');
@@ -65,6 +67,7 @@ export function initAccel(mode: AccelMode, backend: string, opts: { wasmThreads?
   const threads = Number(process.env.COVER_ACCEL_THREADS) > 0 ? addon.setThreads(Number(process.env.COVER_ACCEL_THREADS)) : info.threads;
   const kernels = installCoreKernels(addon);
   installFusedKernels(addon);
+  switchFusedKernels(true);
   activeAddon = addon;
   state = {
     mode,

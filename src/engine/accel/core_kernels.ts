@@ -1,9 +1,9 @@
-// The native accelerator's generic kernels (issue 5, native-probe.md): tfjs-wasm's BatchMatMul, elementwise ops,
-// reductions, Transpose and Softmax are replaced by the addon's (native/src/core_*.cc), which read and write the wasm
-// heap in place. Each override handles float32 inputs in the layouts the addon takes and hands anything else (other
-// dtypes, rank > 6, non-contiguous reduction axes, general batch broadcasts) to tfjs's own kernel unchanged, so results
-// never depend on whether it is installed beyond float rounding. Identity shares its input's buffer (as tfjs's cpu
-// backend and wasm's Reshape do) instead of copying it.
+// The native accelerator's generic kernels (issue 5, docs/notes/native-probe.md): tfjs-wasm's BatchMatMul, elementwise
+// ops, reductions, Transpose and Softmax are replaced by the addon's (native/src/core_*.cc), which read and write the
+// wasm heap in place. Each override handles float32 inputs in the layouts the addon takes and hands anything else
+// (other dtypes, rank > 6, non-contiguous reduction axes, general batch broadcasts) to tfjs's own kernel unchanged, so
+// results never depend on whether it is installed beyond float rounding. Identity shares its input's buffer (as tfjs's
+// cpu backend and wasm's Reshape do) instead of copying it.
 //
 // Heap rule (heap.ts): allocate every output with makeOutput first, then take views; makeOutput may grow the heap.
 

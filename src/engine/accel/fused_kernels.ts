@@ -1,33 +1,22 @@
-// The native accelerator's fused kernels (issue 5): LayerNorm, exact GELU and the multi-head attention core, forward and
-// backward, each ONE native call registered as a custom tfjs kernel on the 'wasm' backend, and the optimizer step and
-// global gradient norm over all parameters in one call. tfjs stays the framework: the model calls the differentiable
-// ops below (tf.customGrad around tf.engine().runKernel), so the tape, tidy and variableGrads work as for any op; only
-// the number of kernels changes (about 10 -> 1 per LayerNorm, 5 -> 1 per GELU, ~12 -> 1 per attention core, ~10 per
-// parameter -> 1 per step for the optimizer). What they compute is the unfused path's math, checked in
-// test/accel/fused.test.ts.
+// The native accelerator's implementation of the fused-op contract (engine/fused.ts, issue 5): LayerNorm, exact GELU
+// and the multi-head attention core, forward and backward, each ONE native call as a custom tfjs kernel on the 'wasm'
+// backend, and the optimizer step and global gradient norm over all parameters in one call each. installFusedKernels()
+// registers them through the contract; the model never imports this file.
 //
-// Kernel functions follow native-probe.md "How zero-copy works": allocate EVERY output with makeOutput first (it may grow
-// the wasm heap and detach earlier views), then take heap views of inputs and outputs, then call the addon.
+// Kernel functions follow docs/notes/native-probe.md "How zero-copy works": allocate EVERY output with makeOutput first
+// (it may grow the wasm heap and detach earlier views), then take heap views of inputs and outputs, then call the addon.
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { attentionDims, FusedAdamWArgs, FusedAttentionAttrs, FusedBackend, FusedSgdArgs, registerFusedBackend } from '../fused';
 import type { NativeAddon } from './native';
 import { heapView, sizeOf } from './heap';
 
 type Info = tf.TensorInfo;
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
-/** Names of the custom kernels this file registers on the wasm backend. */
-export const FUSED_KERNELS = {
-  layerNorm: 'CoverLayerNorm',
-  layerNormGrad: 'CoverLayerNormGrad',
-  gelu: 'CoverGelu',
-  geluGrad: 'CoverGeluGrad',
-  attention: 'CoverAttention',
-  attentionGrad: 'CoverAttentionGrad',
-} as const;
-
 let installed: NativeAddon | null = null;
+let switchedOn = false;
 
 function native(): NativeAddon {
   if (!installed) throw new Error('fused kernels: installFusedKernels() has not run');
@@ -90,27 +79,12 @@ function geluGradKernel({ inputs, backend }: KernelArgs): Info {
   return dx;
 }
 
-interface AttentionAttrs {
-  numHeads: number;
-  scale: number;
-}
-
-/** qkv [Bx, S, 3D] -> Bx, S, H, Dh. */
-function attentionDims(qkv: Info, numHeads: number): [number, number, number, number] {
-  const [Bx, S, D3] = qkv.shape;
-  const Dh = D3 / 3 / numHeads;
-  if (qkv.shape.length !== 3 || !Number.isInteger(Dh)) {
-    throw new Error(`fused attention: qkv must be [Bx, S, 3 * ${numHeads} * Dh], got [${qkv.shape}]`);
-  }
-  return [Bx, S, numHeads, Dh];
-}
-
 // qkv [Bx, S, 3, H, Dh] -> out [Bx, S, H*Dh], probs [Bx, H, S, S]
 function attentionKernel({ inputs, attrs, backend }: KernelArgs): Info[] {
   const be = backend as BackendWasm;
   const { qkv } = inputs as { qkv: Info };
-  const { numHeads, scale } = attrs as unknown as AttentionAttrs;
-  const [Bx, S, H, Dh] = attentionDims(qkv, numHeads);
+  const { numHeads, scale } = attrs as unknown as FusedAttentionAttrs;
+  const [Bx, S, H, Dh] = attentionDims(qkv.shape, numHeads);
   const out = be.makeOutput([Bx, S, H * Dh], 'float32');
   const probs = be.makeOutput([Bx, H, S, S], 'float32');
   native().attentionForward(f32(be, qkv), f32(be, out), f32(be, probs), Bx, S, H, Dh, scale);
@@ -121,132 +95,32 @@ function attentionKernel({ inputs, attrs, backend }: KernelArgs): Info[] {
 function attentionGradKernel({ inputs, attrs, backend }: KernelArgs): Info {
   const be = backend as BackendWasm;
   const { dout, qkv, probs } = inputs as { dout: Info; qkv: Info; probs: Info };
-  const { numHeads, scale } = attrs as unknown as AttentionAttrs;
-  const [Bx, S, H, Dh] = attentionDims(qkv, numHeads);
+  const { numHeads, scale } = attrs as unknown as FusedAttentionAttrs;
+  const [Bx, S, H, Dh] = attentionDims(qkv.shape, numHeads);
   const dqkv = be.makeOutput(qkv.shape, 'float32');
   native().attentionBackward(f32(be, dout), f32(be, qkv), f32(be, probs), f32(be, dqkv), Bx, S, H, Dh, scale);
   return dqkv;
 }
 
-const KERNEL_FUNCS: [string, tf.KernelFunc][] = [
-  [FUSED_KERNELS.layerNorm, layerNormKernel],
-  [FUSED_KERNELS.layerNormGrad, layerNormGradKernel],
-  [FUSED_KERNELS.gelu, geluKernel],
-  [FUSED_KERNELS.geluGrad, geluGradKernel],
-  [FUSED_KERNELS.attention, attentionKernel],
-  [FUSED_KERNELS.attentionGrad, attentionGradKernel],
-];
-
 /**
- * Registers the fused kernels on the wasm backend (idempotent; a later call switches them to `addon`). The ops below
- * check `fusable()`; the model asks `canFuse()` (engine/fused.ts), which on wasm is the accelerator's switch, so `--accel off`
- * leaves them unused.
+ * Registers the fused kernels and the fused step on the wasm backend through the contract (idempotent; a later call
+ * switches them to `addon`). The model takes them only while the accelerator's switch is on (switchFusedKernels, set by
+ * accel.ts's initAccel), so `--accel off` leaves them registered but unused.
  */
 export function installFusedKernels(addon: NativeAddon): void {
   installed = addon;
-  for (const [kernelName, kernelFunc] of KERNEL_FUNCS) {
-    if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
-  }
+  registerFusedBackend('wasm', WASM_FUSED);
 }
 
-/** Whether the fused ops can run on these tensors: kernels installed, wasm the active backend, all float32, non-empty. */
-export function fusable(...tensors: tf.Tensor[]): boolean {
-  if (!installed || tf.getBackend() !== 'wasm') return false;
-  return tensors.every((t) => t.dtype === 'float32' && t.size > 0);
-}
-
-// ---- differentiable ops ------------------------------------------------------------------------------------------------
-
-type CustomGradFn = Parameters<typeof tf.customGrad>[0];
-type Op1 = (x: tf.Tensor) => tf.Tensor;
-type Op3 = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-
-function run(kernel: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): tf.Tensor[] {
-  const out = tf.engine().runKernel<tf.Tensor | tf.Tensor[]>(kernel, inputs, attrs);
-  return Array.isArray(out) ? out : [out];
-}
-
-// One customGrad per eps / (heads, scale): customGrad's function receives tensors only.
-const layerNormOps = new Map<number, Op3>();
-const attentionOps = new Map<string, Op1>();
-
-function layerNormOp(eps: number): Op3 {
-  let op = layerNormOps.get(eps);
-  if (!op) {
-    op = tf.customGrad(((x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
-      const [y, mean, rstd] = run(FUSED_KERNELS.layerNorm, { x, gamma: weight, beta: bias }, { eps });
-      save([x, weight, mean, rstd]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xs, ws, ms, rs] = saved;
-          return run(FUSED_KERNELS.layerNormGrad, { dy, x: xs, gamma: ws, mean: ms, rstd: rs }); // [dx, dweight, dbias]
-        },
-      };
-    }) as unknown as CustomGradFn) as unknown as Op3;
-    layerNormOps.set(eps, op);
-  }
-  return op;
-}
-
-/**
- * LayerNorm over the last axis in one native call: x [..., D], weight [D], bias [D] -> [..., D]. The backward is one
- * call too (it saves x, mean and rstd).
- */
-export function fusedLayerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
-  const D = x.shape[x.rank - 1];
-  if (weight.size !== D || bias.size !== D) {
-    throw new Error(`fusedLayerNorm: x has ${D} features, weight ${weight.size} and bias ${bias.size}`);
-  }
-  return layerNormOp(eps)(x, weight, bias);
-}
-
-const geluOp = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  const [y] = run(FUSED_KERNELS.gelu, { x });
-  save([x]);
-  return {
-    value: y,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(FUSED_KERNELS.geluGrad, { x: saved[0], dy }),
-  };
-}) as unknown as CustomGradFn) as unknown as Op1;
-
-/** Exact GELU in one native call (any shape); the backward recomputes erf/exp from the saved x. */
-export function fusedGelu(x: tf.Tensor): tf.Tensor {
-  return geluOp(x);
-}
-
-function attentionOp(numHeads: number, scale: number): Op1 {
-  const key = `${numHeads}/${scale}`;
-  let op = attentionOps.get(key);
-  if (!op) {
-    op = tf.customGrad(((qkv: tf.Tensor, save: tf.GradSaveFunc) => {
-      const [out, probs] = run(FUSED_KERNELS.attention, { qkv }, { numHeads, scale });
-      save([qkv, probs]);
-      return {
-        value: out,
-        gradFunc: (dout: tf.Tensor, saved: tf.Tensor[]) =>
-          run(FUSED_KERNELS.attentionGrad, { dout, qkv: saved[0], probs: saved[1] }, { numHeads, scale }),
-      };
-    }) as unknown as CustomGradFn) as unknown as Op1;
-    attentionOps.set(key, op);
-  }
-  return op;
-}
-
-/**
- * The attention core on the qkv projection's output: qkv [Bx, S, 3D] (q | k | v, each head a contiguous Dh chunk) ->
- * softmax(q k^T * scale) v with the heads merged, [Bx, S, D]. No attention dropout: the caller uses the unfused path
- * when it is active. Saves qkv and the probabilities [Bx, H, S, S] for the backward.
- */
-export function fusedAttentionCore(qkv: tf.Tensor, numHeads: number, scale: number): tf.Tensor {
-  attentionDims(qkv, numHeads);
-  return attentionOp(numHeads, scale)(qkv);
+/** The accelerator's switch: whether the model and the optimizer take the kernels installed here (accel.ts). */
+export function switchFusedKernels(on: boolean): void {
+  switchedOn = on;
 }
 
 // ---- whole-step reductions and updates -------------------------------------------------------------------------------
 
 /** Sum of squares of every element of every tensor (double accumulation), one native call: the global norm squared. */
-export function fusedGlobalNormSq(grads: tf.Tensor[]): number {
+function fusedGlobalNormSq(grads: tf.Tensor[]): number {
   const be = wasmBackend();
   return native().sumSquares(grads.map((g) => f32(be, g)));
 }
@@ -278,22 +152,11 @@ function checkUpdate(params: tf.Variable[], lists: [string, tf.Tensor[]][], weig
   if (weightDecay.length !== params.length) throw new Error(`fused optimizer: ${weightDecay.length} weight decays for ${params.length} parameters`);
 }
 
-export interface FusedAdamWArgs {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** 1-based count of updates including this one (bias correction). */
-  step: number;
-  /** Multiplies every gradient first (global-norm clipping without materialising scaled gradients). */
-  gradScale: number;
-}
-
 /**
  * One AdamW update of every parameter in place, in one native call: m, v and the parameters are written in their own
  * heap buffers (made exclusive first, see ownExclusively); grads are read only. weightDecay[i] belongs to params[i].
  */
-export function fusedAdamW(params: tf.Variable[], grads: tf.Tensor[], m: tf.Variable[], v: tf.Variable[], weightDecay: number[],
+function fusedAdamW(params: tf.Variable[], grads: tf.Tensor[], m: tf.Variable[], v: tf.Variable[], weightDecay: number[],
   a: FusedAdamWArgs): void {
   checkUpdate(params, [['grads', grads], ['m', m], ['v', v]], weightDecay);
   const be = wasmBackend();
@@ -303,18 +166,24 @@ export function fusedAdamW(params: tf.Variable[], grads: tf.Tensor[], m: tf.Vari
     a.step, a.gradScale);
 }
 
-export interface FusedSgdArgs {
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  gradScale: number;
-}
-
 /** One SGD (optionally Nesterov-momentum) update of every parameter in place, in one native call; `bufs` empty without momentum. */
-export function fusedSgd(params: tf.Variable[], grads: tf.Tensor[], bufs: tf.Variable[], weightDecay: number[], a: FusedSgdArgs): void {
+function fusedSgd(params: tf.Variable[], grads: tf.Tensor[], bufs: tf.Variable[], weightDecay: number[], a: FusedSgdArgs): void {
   checkUpdate(params, a.momentum > 0 ? [['grads', grads], ['bufs', bufs]] : [['grads', grads]], weightDecay);
   const be = wasmBackend();
   for (const t of [...params, ...bufs]) ownExclusively(be, t);
   const view = (t: tf.Tensor) => f32(be, t);
   native().sgd(params.map(view), grads.map(view), bufs.map(view), weightDecay, a.lr, a.momentum, a.nesterov, a.gradScale);
 }
+
+const WASM_FUSED: FusedBackend = {
+  kernels: {
+    layerNorm: layerNormKernel,
+    layerNormGrad: layerNormGradKernel,
+    gelu: geluKernel,
+    geluGrad: geluGradKernel,
+    attention: attentionKernel,
+    attentionGrad: attentionGradKernel,
+  },
+  step: { adamW: fusedAdamW, sgd: fusedSgd, globalNormSq: fusedGlobalNormSq },
+  active: () => switchedOn,
+};

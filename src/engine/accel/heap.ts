@@ -1,6 +1,6 @@
-// Zero-copy access to tfjs-wasm tensors for the native kernels (native-probe.md "How zero-copy works"): a tensor's data is
-// a range of the wasm heap. Allocating an output (makeOutput) may grow the heap and detach the old ArrayBuffer, so views
-// are taken only after every output of a kernel has been allocated.
+// Zero-copy access to tfjs-wasm tensors for the native kernels (docs/notes/native-probe.md "How zero-copy works"): a
+// tensor's data is a range of the wasm heap. Allocating an output (makeOutput) may grow the heap and detach the old
+// ArrayBuffer, so views are taken only after every output of a kernel has been allocated.
 
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';

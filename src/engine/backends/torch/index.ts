@@ -1,14 +1,14 @@
-// The `torch` backend's front door (the contract in TORCH_CONTRACT.md): probe whether the optional cover-torch addon
-// loads, start it as the active tfjs backend on a device with a precision and a thread count, and count its native
-// tensors. Nothing else in cover imports the files beside this one.
+// The `torch` backend's front door (the addon's contract is torch/index.d.ts): probe whether the optional cover-torch
+// addon loads, start it as the active tfjs backend on a device with a precision and a thread count, and count its
+// native tensors. Nothing else in cover imports the files beside this one.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../../../errors';
-import { registerFusedStep } from '../../fused';
+import { registerFusedBackend } from '../../fused';
 import { loadTorch, TorchAddon } from './addon';
 import { TorchBackend } from './backend';
 import { TORCH_FUSED_STEP } from './fused_step';
-import { BACKEND_NAME, registerTorchKernels } from './kernels';
+import { BACKEND_NAME, registerTorchKernels, TORCH_FUSED_KERNELS } from './kernels';
 
 export { TORCH_KERNELS } from './kernels';
 
@@ -85,7 +85,7 @@ export async function startTorch(opts: TorchStartOptions): Promise<TorchInfo> {
   }
   if (!registered) {
     registerTorchKernels();
-    registerFusedStep(BACKEND_NAME, TORCH_FUSED_STEP);
+    registerFusedBackend(BACKEND_NAME, { kernels: TORCH_FUSED_KERNELS, step: TORCH_FUSED_STEP });
     tf.registerBackend(BACKEND_NAME, () => new TorchBackend(addon), 0);
     registered = true;
   }

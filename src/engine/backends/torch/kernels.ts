@@ -1,10 +1,11 @@
 // The tfjs kernels of the `torch` backend: each one resolves tfjs's attributes (negative axes, -1 sizes, split counts)
 // with tfjs's own helpers and calls one addon op, so the results match tfjs's cpu backend. The list covers what cover's
 // model, losses, optimizers, metrics and transforms dispatch, and their tfjs gradients; a kernel missing here is an
-// error from tfjs ("Kernel 'X' not registered for backend 'torch'"), never a silent fallback.
+// error from tfjs ("Kernel 'X' not registered for backend 'torch'"), never a silent fallback. cover's fused kernels
+// (TORCH_FUSED_KERNELS) are registered through the contract in engine/fused.ts, by index.ts.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_KERNEL_NAMES } from '../../fused';
+import { FUSED_KERNEL_NAMES, FusedBackend } from '../../fused';
 import type { TorchBackend } from './backend';
 
 type Info = tf.TensorInfo;
@@ -160,20 +161,22 @@ const KERNELS: [string, tf.KernelFunc][] = [
     if (ins.preluActivationWeights) xs.push(ins.preluActivationWeights);
     return one(a, '_FusedMatMul', xs, { transposeA, transposeB, activation: activation ?? 'linear', leakyreluAlpha: leakyreluAlpha ?? 0.2, hasBias: Boolean(ins.bias) });
   }],
-  // ---- cover's fused kernels (the contracts of src/engine/accel/fused_kernels.ts) ----
-  [FUSED_KERNEL_NAMES.layerNorm, (a) => be(a).runOp('CoverLayerNorm', [input(a, 'x'), input(a, 'gamma'), input(a, 'beta')], { eps: (a.attrs as Attrs).eps })],
-  [FUSED_KERNEL_NAMES.layerNormGrad, (a) =>
-    be(a).runOp('CoverLayerNormGrad', ['dy', 'x', 'gamma', 'mean', 'rstd'].map((n) => input(a, n)))],
-  [FUSED_KERNEL_NAMES.gelu, (a) => one(a, 'CoverGelu', [input(a, 'x')])],
-  [FUSED_KERNEL_NAMES.geluGrad, (a) => one(a, 'CoverGeluGrad', [input(a, 'x'), input(a, 'dy')])],
-  [FUSED_KERNEL_NAMES.attention, (a) => be(a).runOp('CoverAttention', [input(a, 'qkv')], a.attrs as Attrs)],
-  [FUSED_KERNEL_NAMES.attentionGrad, (a) => one(a, 'CoverAttentionGrad', [input(a, 'dout'), input(a, 'qkv'), input(a, 'probs')], a.attrs as Attrs)],
 ];
 
-/** Names of every kernel the torch backend registers. */
-export const TORCH_KERNELS: readonly string[] = KERNELS.map(([name]) => name);
+/** cover's fused kernels (engine/fused.ts gives their inputs, attributes and outputs), each one addon op. */
+export const TORCH_FUSED_KERNELS: FusedBackend['kernels'] = {
+  layerNorm: (a) => be(a).runOp('CoverLayerNorm', [input(a, 'x'), input(a, 'gamma'), input(a, 'beta')], { eps: (a.attrs as Attrs).eps }),
+  layerNormGrad: (a) => be(a).runOp('CoverLayerNormGrad', ['dy', 'x', 'gamma', 'mean', 'rstd'].map((n) => input(a, n))),
+  gelu: (a) => one(a, 'CoverGelu', [input(a, 'x')]),
+  geluGrad: (a) => one(a, 'CoverGeluGrad', [input(a, 'x'), input(a, 'dy')]),
+  attention: (a) => be(a).runOp('CoverAttention', [input(a, 'qkv')], a.attrs as Attrs),
+  attentionGrad: (a) => one(a, 'CoverAttentionGrad', [input(a, 'dout'), input(a, 'qkv'), input(a, 'probs')], a.attrs as Attrs),
+};
 
-/** Registers every kernel for the `torch` backend (idempotent). */
+/** Names of every kernel the torch backend registers, the fused ones included. */
+export const TORCH_KERNELS: readonly string[] = [...KERNELS.map(([name]) => name), ...Object.values(FUSED_KERNEL_NAMES)];
+
+/** Registers every kernel but the fused ones for the `torch` backend (idempotent). */
 export function registerTorchKernels(): void {
   for (const [kernelName, kernelFunc] of KERNELS) {
     if (!tf.getKernel(kernelName, BACKEND_NAME)) tf.registerKernel({ kernelName, backendName: BACKEND_NAME, kernelFunc });

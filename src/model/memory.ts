@@ -1,6 +1,7 @@
-// What a training run needs in memory, from its configuration alone (nothing is allocated), and what the active backend
-// can hold. The preflight (train/memory_preflight.ts) compares the two before the first step, so that a run that cannot
-// fit ends in one line with the numbers instead of an abort deep inside a step.
+// What a training step of this model needs in memory, from its configuration alone (nothing is allocated): the memory
+// counterpart of flops.ts. The preflight (train/memory_preflight.ts) compares it with what the backend can hold
+// (engine/capacity.ts) before the first step, so that a run that cannot fit ends in one line with the numbers instead of
+// an abort deep inside a step.
 //
 // Needs, in bytes (float32):
 //   weights      every parameter, heads included;
@@ -22,17 +23,12 @@
 // step 2 so the optimizer slots exist, B = 2 minus B = 1) on eight variants of `small` (D 96/192, mlp 2/4, T 4/8/16,
 // img 32/64/128, heads 3/6, depth 2/4), c from the heads-only variant. On those eight the fit is within 5%; out of sample,
 // on `tiny` it predicts 2.06 MB per clip against 2.03 MB measured (tfjs path) and 0.69 MB against 0.68 MB (accelerator).
-// test/engine/memory_plan.test.ts checks the whole estimate against a real `tiny` and `small` step within a factor 1.25.
+// test/model/memory.test.ts checks the whole estimate against a real `tiny` and `small` step within a factor 1.25.
 // The cpu backend shares cloned buffers instead of copying them, so the tfjs-path numbers are an upper bound there.
 
-import * as os from 'os';
-import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfig, gridSize } from '../config/model_config';
-import { backboneParamSpecs, countParams, headParamSpecs, headPrefix } from '../model/param_spec';
 import type { OptimizerName } from '../config/optimizer_name';
-
-/** emscripten's getHeapMax() in both wasm builds of tfjs 4.22: 4 GiB less one 64 KiB page. */
-export const WASM_HEAP_MAX_BYTES = 4294901760;
+import { backboneParamSpecs, countParams, headParamSpecs, headPrefix } from './param_spec';
 
 /**
  * Which kernels run the step: tfjs's own ops, the native accelerator's fused ones on wasm (engine/accel), or the torch
@@ -140,44 +136,4 @@ export function planTrainingMemory(s: TrainingShape): MemoryPlan {
     activationsBytes: micro * activationBytesPerClip(s.model, s.path) + inputBytes,
   };
   return { ...plan, totalBytes: plan.weightsBytes + plan.gradsBytes + plan.slotsBytes + plan.activationsBytes };
-}
-
-export interface BackendCapacity {
-  /** The tfjs backend it describes. */
-  backend: string;
-  /** Most bytes it can hold in all, or null when cover cannot know (TensorFlow on a GPU). */
-  limitBytes: number | null;
-  /** Bytes already taken (tensors alive now); what is left is limitBytes - inUseBytes. */
-  inUseBytes: number;
-  /** What the limit is, in words. */
-  limit: string;
-}
-
-/**
- * What a backend can hold: the wasm32 heap stops at 4 GiB whatever the machine has; cpu, torch and TensorFlow on the
- * CPU use the machine's memory, of which os.freemem() (MemAvailable on Linux) is free now. On a GPU (TensorFlow's, or
- * torch with --device cuda) cover does not know the device's free memory: no limit, the check is skipped.
- */
-export function backendCapacity(backend: string, opts: { gpu?: boolean; freeBytes?: number } = {}): BackendCapacity {
-  const inUse = tf.engine().backendName === backend ? tf.memory().numBytes : 0;
-  if (backend === 'wasm') return { backend, limitBytes: WASM_HEAP_MAX_BYTES, inUseBytes: inUse, limit: 'the wasm heap holds at most 4 GiB' };
-  if ((backend === 'tensorflow' || backend === 'torch') && opts.gpu) {
-    return { backend, limitBytes: null, inUseBytes: inUse, limit: "the GPU's memory, which cover does not measure (not checked)" };
-  }
-  const free = opts.freeBytes ?? os.freemem();
-  // Free memory excludes what our own tensors already take, so the limit is free + in use.
-  return { backend, limitBytes: free + inUse, inUseBytes: inUse, limit: `this machine has ${gib(free)} GiB free` };
-}
-
-/** Whether `bytes` more fit in the backend now. */
-export function fits(bytes: number, cap: BackendCapacity): boolean {
-  return cap.limitBytes === null || bytes <= cap.limitBytes - cap.inUseBytes;
-}
-
-/** Bytes as GiB with two significant decimals (0.45, 3.3, 12). */
-export function gib(bytes: number): string {
-  const g = bytes / 2 ** 30;
-  if (g >= 10) return g.toFixed(0);
-  if (g >= 1) return g.toFixed(1);
-  return g.toFixed(2);
 }

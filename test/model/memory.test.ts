@@ -1,13 +1,15 @@
-// The memory plan's numbers: parameter counts equal the model's, optimizer slots per optimizer, and the activation
-// estimate against the real peak of a training step on `tiny` and `small` (wasm, measured by counting the bytes tfjs
-// mallocs and frees on the heap). The preflight's fixes are checked by planning them again.
+// The memory plan's numbers (model/memory.ts): parameter counts equal the model's, optimizer slots per optimizer, and
+// the activation estimate against the real peak of a training step on `tiny` and `small` (wasm, measured by counting the
+// bytes tfjs mallocs and frees on the heap); the wasm heap's capacity (engine/capacity.ts). The preflight's fixes are
+// checked by planning them again.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { getPreset } from '../../src/config/presets';
 import { activeNative } from '../../src/engine/accel/accel';
 import { initBackend } from '../../src/engine/backend';
-import { WASM_HEAP_MAX_BYTES, backendCapacity, fits, planTrainingMemory, TrainingShape } from '../../src/engine/memory_plan';
+import { WASM_HEAP_MAX_BYTES, backendCapacity, fits } from '../../src/engine/capacity';
 import { OutOfMemoryError } from '../../src/errors';
+import { planTrainingMemory, TrainingShape } from '../../src/model/memory';
 import { TimeSformer } from '../../src/model/timesformer';
 import { fitTraining } from '../../src/train/memory_preflight';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../../src/train/optimizer';
