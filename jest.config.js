@@ -1,5 +1,5 @@
-// jest 30 + ts-jest 29 with TypeScript 5.9 (TS 7 has no compiler API for ts-jest: ../shared/research/engine-probe.md §6).
-// Type checking happens once in `npm run build` (tsc), so ts-jest only transpiles (isolatedModules) and tests start fast.
+// jest 30 + ts-jest 29 with TypeScript 5.9 (TS 7 has no compiler API for ts-jest: docs/notes/engine-probe.md §6).
+// Type checking happens before jest in `npm test` (tsc over src/ and, with tsconfig.test.json, over test/), so ts-jest only transpiles (isolatedModules) and tests start fast.
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

@@ -41,8 +41,9 @@ export async function benchTorch(
     const r = spawnSync(
       found.python,
       [SCRIPT, '--config', JSON.stringify(cfg), '--batch', String(opts.batch), '--steps', String(steps), '--warmup', String(warmupSteps(preset)), '--classes', '10', '--torch-threads', torchThreads],
-      // PyTorch's fastest setting here: glibc keeps freed memory for reuse instead of unmapping and re-faulting every large
-      // activation (libtorch-probe.md: base 91 s -> 45 s a step); cover-torch's addon does the same with mallopt.
+      // PyTorch's fastest setting here: glibc keeps freed memory for reuse instead of unmapping and re-faulting every
+      // large activation (docs/notes/libtorch-probe.md: base 91 s -> 45 s a step); cover-torch's addon does the same
+      // with mallopt.
       {
         encoding: 'utf8',
         env: { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295', ...process.env, OPENBLAS_NUM_THREADS: blasThreads, OMP_NUM_THREADS: torchThreads },

@@ -128,16 +128,18 @@ function compile(cfg) {
   const out = path.join(__dirname, 'build');
   fs.mkdirSync(path.join(out, 'obj'), { recursive: true });
   const srcDir = path.join(__dirname, 'src');
+  // The C++ the addons share (cxx/optimizer_update.h): the repository's folder, which npm links this package beside.
+  const sharedDir = path.join(__dirname, '..', 'cxx');
   const sources = fs.readdirSync(srcDir).filter((f) => f.endsWith('.cc')).sort();
   const flags = [
     '-O2', '-fPIC', '-std=c++17', `-D_GLIBCXX_USE_CXX11_ABI=${cfg.abi}`, '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS',
-    '-Wno-deprecated-declarations', `-I${nodeInclude()}`, `-I${addonApiInclude()}`, ...cfg.include.map((i) => `-I${i}`),
+    '-Wno-deprecated-declarations', `-I${sharedDir}`, `-I${nodeInclude()}`, `-I${addonApiInclude()}`, ...cfg.include.map((i) => `-I${i}`),
   ];
   if (cfg.cuda) flags.push('-DCOVER_TORCH_CUDA');
   flags.push(...collectiveFlags(cfg));
   const jobs = Math.max(1, Math.min(Number(process.env.COVER_TORCH_JOBS) || os.cpus().length, 4));
   const objects = sources.map((s) => path.join(out, 'obj', s.replace(/\.cc$/, '.o')));
-  const headers = fs.readdirSync(srcDir).filter((f) => f.endsWith('.h')).map((f) => fs.statSync(path.join(srcDir, f)).mtimeMs);
+  const headers = [srcDir, sharedDir].flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.h')).map((f) => fs.statSync(path.join(d, f)).mtimeMs));
   const newestHeader = Math.max(0, ...headers);
   const stale = sources.filter((s, i) => {
     const o = objects[i];

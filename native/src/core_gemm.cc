@@ -1,7 +1,7 @@
 // Batched matmul on the run-time BLAS (blas.h), split over the addon's pool: one matrix splits the rows of C (or its
 // columns when M is small) into one single-threaded sgemm per thread; a batch splits whole matrices. Transposed operands
-// are read in place through lda/ldb, never copied (native-probe.md "Mode matters": BLAS pinned to 1 thread, our pool
-// splits the work).
+// are read in place through lda/ldb, never copied (docs/notes/native-probe.md "Mode matters": BLAS pinned to 1 thread,
+// our pool splits the work).
 #include <algorithm>
 
 #include "blas.h"

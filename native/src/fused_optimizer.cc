@@ -2,14 +2,15 @@
 // in place of tfjs's ~10 kernels per parameter per step. All parameters form one flat index space (FlatIndex) split over
 // the pool, so a step over ~100 tensors of very different sizes still splits evenly.
 //
-// The update math repeats src/train/optimizer.ts's unfused path operation by operation in float32 (the constants rounded
-// to float32 as tfjs does with scalars), so the two agree to rounding; only sumSquares accumulates in double.
+// The update math is cxx/optimizer_update.h's, shared with the torch addon: src/train/optimizer.ts's unfused path
+// operation by operation in float32, so the two agree to rounding; only sumSquares accumulates in double.
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "fused_util.h"
 #include "napi_args.h"
+#include "optimizer_update.h"
 
 namespace cover {
 namespace {
@@ -68,30 +69,11 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   const double lr = numArg(info, 5, fn), beta1 = numArg(info, 6, fn), beta2 = numArg(info, 7, fn), eps = numArg(info, 8, fn);
   const double step = numArg(info, 9, fn), gradScale = numArg(info, 10, fn);
   if (!(step >= 1)) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": step must be >= 1 (the 1-based update count)");
-  // As tfjs rounds its scalar operands: tf.mul(m, beta1), tf.mul(g, 1 - beta1), tf.div(m1, 1 - beta1^step), ...
-  const float b1 = static_cast<float>(beta1), ob1 = static_cast<float>(1 - beta1);
-  const float b2 = static_cast<float>(beta2), ob2 = static_cast<float>(1 - beta2);
-  const float c1 = static_cast<float>(1 - std::pow(beta1, step)), c2 = static_cast<float>(1 - std::pow(beta2, step));
-  const float e = static_cast<float>(eps), lrf = static_cast<float>(lr), gs = static_cast<float>(gradScale);
-  const bool scaled = gradScale != 1;
+  const cover_optim::AdamWConstants c = cover_optim::adamwConstants(lr, beta1, beta2, eps, step, gradScale);
   const FlatIndex flat(lengths);
   parallelFor(flat.total(), kElementGrain, [&](int64_t begin, int64_t end) {
     flat.forRange(begin, end, [&](size_t k, int64_t i0, int64_t i1) {
-      float* p = params[k];
-      const float* g = grads[k];
-      float* m = ms[k];
-      float* v = vs[k];
-      const float wd = static_cast<float>(wds[k]);
-      for (int64_t i = i0; i < i1; i++) {
-        const float gi = scaled ? g[i] * gs : g[i];
-        const float m1 = m[i] * b1 + gi * ob1;
-        const float v1 = v[i] * b2 + (gi * gi) * ob2;
-        float update = (m1 / c1) / (std::sqrt(v1 / c2) + e);
-        if (wd != 0) update = update + p[i] * wd;
-        m[i] = m1;
-        v[i] = v1;
-        p[i] = p[i] - update * lrf;
-      }
+      cover_optim::adamwRange(params[k], grads[k], ms[k], vs[k], static_cast<float>(wds[k]), c, i0, i1);
     });
   });
   return info.Env().Undefined();
@@ -114,25 +96,11 @@ Napi::Value Sgd(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(info.Env(), std::string(fn) + ": weightDecay has " + std::to_string(wds.size()) +
                                                 " entries, params has " + std::to_string(lengths.size()));
   }
-  const float lrf = static_cast<float>(lr), mom = static_cast<float>(momentum), gs = static_cast<float>(gradScale);
-  const bool scaled = gradScale != 1, useMomentum = momentum > 0;
+  const cover_optim::SgdConstants c = cover_optim::sgdConstants(lr, momentum, nesterov, gradScale);
   const FlatIndex flat(lengths);
   parallelFor(flat.total(), kElementGrain, [&](int64_t begin, int64_t end) {
     flat.forRange(begin, end, [&](size_t k, int64_t i0, int64_t i1) {
-      float* p = params[k];
-      const float* g = grads[k];
-      float* buf = useMomentum ? bufs[k] : nullptr;
-      const float wd = static_cast<float>(wds[k]);
-      for (int64_t i = i0; i < i1; i++) {
-        const float gi = scaled ? g[i] * gs : g[i];
-        float d = wd != 0 ? gi + p[i] * wd : gi;
-        if (useMomentum) {
-          const float b1 = buf[i] * mom + d;
-          buf[i] = b1;
-          d = nesterov ? d + b1 * mom : b1;
-        }
-        p[i] = p[i] - d * lrf;
-      }
+      cover_optim::sgdRange(params[k], grads[k], c.useMomentum ? bufs[k] : nullptr, static_cast<float>(wds[k]), c, i0, i1);
     });
   });
   return info.Env().Undefined();

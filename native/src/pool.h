@@ -1,5 +1,5 @@
-// The addon's own thread pool (native-probe.md "Mode matters"): persistent workers that split one kernel's work, with
-// the BLAS pinned to 1 thread so that it never spawns threads of its own under ours.
+// The addon's own thread pool (docs/notes/native-probe.md "Mode matters"): persistent workers that split one kernel's
+// work, with the BLAS pinned to 1 thread so that it never spawns threads of its own under ours.
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -3,10 +3,10 @@
 // accounted for (copied, seeded or initialised) and every source key is used or dropped by name; anything else is one
 // CheckpointError naming all missing, unexpected and mis-shaped keys.
 //
-// Loading an image ViT follows the reference loader (TimeSformer helpers.py load_pretrained; cover-spec.md §1.8): the
-// non-temporal parameters are copied, blocks.i.temporal_norm1 and blocks.i.temporal_attn are seeded from norm1 and attn
-// ("Temporal and spatial attention layers ... are initialized with the same weights", TimeSformer paper App. A),
-// temporal_fc and time_embed start at zero, and the classifier is kept only when its class count matches.
+// Loading an image ViT follows the reference loader (TimeSformer helpers.py load_pretrained; docs/notes/cover-spec.md
+// §1.8): the non-temporal parameters are copied, blocks.i.temporal_norm1 and blocks.i.temporal_attn are seeded from
+// norm1 and attn ("Temporal and spatial attention layers ... are initialized with the same weights", TimeSformer paper
+// App. A), temporal_fc and time_embed start at zero, and the classifier is kept only when its class count matches.
 // pos_embed of another patch grid is resized by 2-D nearest interpolation (the reference loader flattens to 1-D; the
 // forward's 2-D rule is used here so both agree), time_embed of another length by 1-D nearest.
 
@@ -261,9 +261,10 @@ export function isImagePretrained(extra: unknown): boolean {
 
 /**
  * Seeds each block's temporal attention and temporal norm from its spatial attention and norm1, in place, as the
- * reference does after image pretraining (cover-spec.md §1.8; TimeSformer App. A: "Temporal and spatial attention layers
- * in each block are initialized with the same weights"); importWeights does the same for a ViT file. The tensors put
- * into `weights` are new: the returned ones are the caller's to dispose (the replaced ones stay the caller's too).
+ * reference does after image pretraining (docs/notes/cover-spec.md §1.8; TimeSformer App. A: "Temporal and spatial
+ * attention layers in each block are initialized with the same weights"); importWeights does the same for a ViT file.
+ * The tensors put into `weights` are new: the returned ones are the caller's to dispose (the replaced ones stay the
+ * caller's too).
  * @example
  * seedTemporalFromSpatial(weights).length // 8 per block (qkv, proj, norm: weights and biases) with qkv_bias
  */

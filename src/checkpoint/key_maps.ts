@@ -48,7 +48,7 @@ const HF_VIT_BLOCK: Record<string, string> = {
   'mlp.fc2': 'output.dense',
 };
 
-/** Reference top-level parameters that an image ViT also has (the "non-temporal" ones of cover-spec.md §1.8). */
+/** Reference top-level parameters that an image ViT also has (the "non-temporal" ones of docs/notes/cover-spec.md §1.8). */
 const VIT_TOP = new Set(['cls_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias', 'norm.weight', 'norm.bias']);
 const VIT_BLOCK = new Set(['norm1', 'attn.qkv', 'attn.proj', 'norm2', 'mlp.fc1', 'mlp.fc2']);
 

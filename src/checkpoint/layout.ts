@@ -1,6 +1,6 @@
 // Tensor layouts between the reference PyTorch state_dict and cover's internal variables (src/model/param_spec.ts
 // `Layout`), and the nearest-neighbour resampling of the position and time embeddings that both the weight loaders
-// and the model's forward use (TimeSformer vit.py VisionTransformer.forward_features; cover-spec.md §1.3).
+// and the model's forward use (TimeSformer vit.py VisionTransformer.forward_features; docs/notes/cover-spec.md §1.3).
 // Pure Float32Array functions: no tfjs, so checkpoints can be converted without a backend.
 //
 // Shape legend: D embed, C input channels, p patch size, N = gh*gw patches, T frames.

@@ -15,7 +15,7 @@ export const PRESETS: Record<PresetName, ModelConfig> = {
   small: { ...DEFAULT_MODEL_CONFIG, imgSize: 64, patchSize: 16, embedDim: 192, depth: 4, numHeads: 3, numFrames: 8, dropPathRate: 0.1, timeEmbedInitStd: 0.5 },
   // TimeSformer (divided space-time, 8x224), exactly vit_base_patch16_224 of the reference.
   base: { ...DEFAULT_MODEL_CONFIG },
-  // CoVeR's SOTA backbone: TimeSformer with ViT-L/16 at 16x448 (cover-spec.md §1.9, §2.2).
+  // CoVeR's SOTA backbone: TimeSformer with ViT-L/16 at 16x448 (docs/notes/cover-spec.md §1.9, §2.2).
   large: { ...DEFAULT_MODEL_CONFIG, imgSize: 448, embedDim: 1024, depth: 24, numHeads: 16, numFrames: 16 },
 };
 

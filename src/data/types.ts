@@ -1,12 +1,13 @@
 // The data model shared by every reader, the decoder and the loader. A reader turns a dataset in its published layout
-// (cover-spec.md §4) into a DatasetIndex: label names plus samples; nothing is decoded until the loader asks.
+// (docs/notes/cover-spec.md §4) into a DatasetIndex: label names plus samples; nothing is decoded until the loader
+// asks.
 
 /** The dataset formats cover reads. */
 export type DatasetFormat = 'kinetics' | 'ssv2' | 'mit' | 'imagefolder' | 'manifest';
 
 export type SampleKind = 'video' | 'image';
 
-/** How frames are chosen from a video (cover-spec.md §1.10): Kinetics dense with a stride, SSv2 TSN segments, MiT whole clip. */
+/** How frames are chosen from a video (docs/notes/cover-spec.md §1.10): Kinetics dense with a stride, SSv2 TSN segments, MiT whole clip. */
 export type SamplingScheme = 'dense' | 'segments' | 'uniform';
 
 export interface Sample {

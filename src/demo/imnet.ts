@@ -1,4 +1,4 @@
-// The demo's image set in the ImageNet layout (cover-spec.md §4.4): `train/<wnid>/<wnid>_<n>.JPEG`,
+// The demo's image set in the ImageNet layout (docs/notes/cover-spec.md §4.4): `train/<wnid>/<wnid>_<n>.JPEG`,
 // `val/<wnid>/ILSVRC2012_val_<8 digits>.JPEG` and `LOC_synset_mapping.txt`. Its classes are the appearance set's
 // object categories (for Fashion-MNIST, the matching ImageNet-1k synsets: t-shirt -> n03595614 "jersey, T-shirt"),
 // as single images: the image <-> video co-training case of CoVeR.

@@ -1,5 +1,5 @@
-// The demo's appearance set in the Kinetics layout (cover-spec.md §4.1): `annotations/{train,val}.csv` with the
-// official header and clips `{split}/{label folder}/{youtube_id}_{start:06d}_{end:06d}.mp4`. The class is WHAT the
+// The demo's appearance set in the Kinetics layout (docs/notes/cover-spec.md §4.1): `annotations/{train,val}.csv` with
+// the official header and clips `{split}/{label folder}/{youtube_id}_{start:06d}_{end:06d}.mp4`. The class is WHAT the
 // object is (a Fashion-MNIST garment or a shape); every clip moves it at random over a random background.
 
 import * as path from 'path';

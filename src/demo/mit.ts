@@ -1,7 +1,7 @@
-// The demo's event set in the Moments-in-Time layout (cover-spec.md §4.3): `moments_categories.txt` (`category,index`),
-// `trainingSet.csv` / `validationSet.csv` (no header: `category/file.mp4,category,agreement counts`) and clips under
-// `videos/training/<category>/` and `videos/validation/<category>/`. The class is an event (bouncing, spinning,
-// shaking, blinking, sliding, falling) that looks the same mirrored, with any object.
+// The demo's event set in the Moments-in-Time layout (docs/notes/cover-spec.md §4.3): `moments_categories.txt`
+// (`category,index`), `trainingSet.csv` / `validationSet.csv` (no header: `category/file.mp4,category,agreement
+// counts`) and clips under `videos/training/<category>/` and `videos/validation/<category>/`. The class is an event
+// (bouncing, spinning, shaking, blinking, sliding, falling) that looks the same mirrored, with any object.
 
 import * as path from 'path';
 import { promises as fs } from 'fs';
@@ -20,7 +20,7 @@ export async function writeMit(ctx: DemoContext, finalRoot: string): Promise<Dem
     const dirName = split === 'train' ? 'training' : 'validation';
     const rows: string[] = [];
     const n = split === 'train' ? preset.train : preset.val;
-    categories.forEach((cat, c) => {
+    categories.forEach((cat) => {
       for (let i = 0; i < n; i++) {
         const rng = fileRng(ctx, 'mit', split, cat, i);
         const rel = `${cat}/yt-${youtubeId(rng.fork('id'))}_${rng.fork('time').randint(1, 300)}.mp4`;

@@ -1,4 +1,4 @@
-// The demo's motion set in the Something-Something v2 layout (cover-spec.md §4.2): `labels/labels.json`
+// The demo's motion set in the Something-Something v2 layout (docs/notes/cover-spec.md §4.2): `labels/labels.json`
 // ({template without brackets: "index"}), `labels/train.json` and `labels/validation.json` ([{id, label, template,
 // placeholders}]) and clips `20bn-something-something-v2/{id}.webm`. The class is WHAT HAPPENS, whatever the object:
 // moving left/right/up/down, turning clockwise/anticlockwise, approaching/receding; a horizontal flip swaps

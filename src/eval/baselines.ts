@@ -1,8 +1,8 @@
 // The published results `cover eval` prints next to a run's own numbers: the three comparison tables of the CoVeR
-// announcement (cover-spec.md §3.0; Zhang et al., "Co-training Transformer with Videos and Images Improves Action
-// Recognition", arXiv 2112.07175), copied here exactly as published, plus the protocol those CoVeR numbers were measured
-// with, so the caller can print "published: 87.2 top-1 (1×3 views, 16×448) / this run: ..." and make the difference
-// in protocol visible. Numbers are top-1 accuracy in percent.
+// announcement (docs/notes/cover-spec.md §3.0; Zhang et al., "Co-training Transformer with Videos and Images Improves
+// Action Recognition", arXiv 2112.07175), copied here exactly as published, plus the protocol those CoVeR numbers were
+// measured with, so the caller can print "published: 87.2 top-1 (1×3 views, 16×448) / this run: ..." and make the
+// difference in protocol visible. Numbers are top-1 accuracy in percent.
 
 export type BaselineKey = 'k400' | 'ssv2' | 'mit';
 
@@ -33,7 +33,7 @@ export interface BaselineTable {
   metric: 'top-1';
   rows: BaselineRow[];
   footnotes: string[];
-  /** The protocol of the CoVeR row (cover-spec.md §2.2, §2.5); the other rows follow their own papers. */
+  /** The protocol of the CoVeR row (docs/notes/cover-spec.md §2.2, §2.5); the other rows follow their own papers. */
   coverProtocol: EvalProtocol;
 }
 

@@ -13,7 +13,7 @@ import { HeadEval } from './evaluate';
 /** What a head's numbers can be compared with. */
 export interface HeadComparison {
   head: string;
-  /** The published table (cover-spec.md §3.0); null when none applies. */
+  /** The published table (docs/notes/cover-spec.md §3.0); null when none applies. */
   published: BaselineTable | null;
   /** The comparison line, or the sentence saying why the numbers are not comparable. */
   note: string;
@@ -93,7 +93,7 @@ export interface TransferFacts {
   /** The baseline row's name, `B → B`. */
   baseline: string;
   rows: TransferRowFacts[];
-  /** The gains CoVeR's announcement publishes for this target (cover-spec.md §3.0), when it has any and the data is real. */
+  /** The gains CoVeR's announcement publishes for this target (docs/notes/cover-spec.md §3.0), when it has any and the data is real. */
   published: { paradigm: string; gain: number }[] | null;
   /** What the deltas can be compared with, in one sentence. */
   note: string;

@@ -1,8 +1,9 @@
 // Video-level classification metrics, as the TimeSformer reference computes them (PySlowFast TestMeter): every view
 // (temporal clip × spatial crop) of a video gives a row of logits, the logits of one video are SUMMED over its views
 // (`ENSEMBLE_METHOD "sum"`; the paper says "averaged", which ranks the same), and top-1 / top-5 are taken on the sums
-// (cover-spec.md §1.10, §2.5). Also the mean class accuracy (mean over the classes present of per-class recall, as
-// reported for imbalanced sets), per-class accuracy, and the confusion matrix (rows true class, columns predicted).
+// (docs/notes/cover-spec.md §1.10, §2.5). Also the mean class accuracy (mean over the classes present of per-class
+// recall, as reported for imbalanced sets), per-class accuracy, and the confusion matrix (rows true class, columns
+// predicted).
 //
 // Plain TypeScript over Float32Array rows: the caller reads the logits out of tfjs (`await logits.data()`) and disposes
 // the tensor, so nothing here holds GPU/wasm memory.

@@ -6,8 +6,8 @@
 // video with a stride (default: the window length, so they tile it); when the stride leaves a tail uncovered, a last
 // window is aligned to the end of the video. Each window's probabilities are the softmax of the head's logits; the
 // overall prediction is their mean over windows. A video cut short (a broken download: fewer frames in the file than
-// its header declares, probe.ts) is read only as far as it decodes, and the prediction says so (`partial`). An image (jpg, png, ...) is a single-frame clip (T = 1, cover-spec.md
-// §2.3) and gives one window.
+// its header declares, probe.ts) is read only as far as it decodes, and the prediction says so (`partial`). An image
+// (jpg, png, ...) is a single-frame clip (T = 1, docs/notes/cover-spec.md §2.3) and gives one window.
 //
 // Decoding: the windows of one forward batch are decoded together by one ffmpeg process (the union of their frame
 // indices), except where a wide stride leaves a gap longer than a window (then a seek is cheaper than decoding the gap).

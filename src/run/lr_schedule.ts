@@ -2,7 +2,7 @@
 //
 // Linear warm-up from 0 to `base` over `warmupSteps` updates, then one of
 //   - 'step':     the reference recipe, PySlowFast `steps_with_relative_lrs` with STEPS [0, 11, 14], LRS [1, 0.1, 0.01]
-//                 and MAX_EPOCH 15 (TimeSformer configs; cover-spec.md §1.10). Here the boundaries are fractions of
+//                 and MAX_EPOCH 15 (TimeSformer configs; docs/notes/cover-spec.md §1.10). Here the boundaries are fractions of
 //                 training ([11/15, 14/15]) so the recipe carries over to any run length; the LR is multiplied by
 //                 `stepFactor` (0.1) at each boundary.
 //   - 'cosine':   half a cosine from `base` down to `minLr` over the steps after warm-up (SGDR without restarts).

@@ -1,6 +1,6 @@
-// The arms of `cover study`, CoVeR's ablation and transfer comparison (arXiv 2112.07175; cover-spec.md §3.0, §3.3) as a
-// list of trainings: for every seed, from the same initialisation (a parameter's init depends only on the seed and its
-// name, model/init.ts paramSeed, so every arm of a seed starts from the same backbone),
+// The arms of `cover study`, CoVeR's ablation and transfer comparison (arXiv 2112.07175; docs/notes/cover-spec.md §3.0,
+// §3.3) as a list of trainings: for every seed, from the same initialisation (a parameter's init depends only on the
+// seed and its name, model/init.ts paramSeed, so every arm of a seed starts from the same backbone),
 //   (a) each video dataset alone,                 `seed0/single_k400`, ...
 //   (b) all the video datasets together,          `seed0/videos`
 //   (c) the videos and the images together (CoVeR) `seed0/cover`

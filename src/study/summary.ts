@@ -2,7 +2,7 @@
 // of (a) its single-dataset arm, (b) the video co-training and (c) CoVeR, as mean ± std over seeds, and the paired
 // differences (b) − (a), (c) − (a) and (c) − (b), the three of CoVeR's claims about co-training; per image head CoVeR's
 // top-1; per transfer target B every A → B and CoVeR → B, and CoVeR → B − A → B seed by seed (the announcement's
-// transfer table, cover-spec.md §3.0).
+// transfer table, docs/notes/cover-spec.md §3.0).
 
 import { Arm, COVER_LABEL, StudySpec } from './plan';
 import { Budget } from './budget';

@@ -85,7 +85,7 @@ export function studyTables(r: StudyResult): TextTable[] {
   const line = (ds: Difference[], heads: string[]) => ds.map((d, i) => `${heads[i]} ${diffCell(d)}, ${agreement(d)}`).join('; ');
   const claims: TextTable = {
     title: "CoVeR's claims beside this study's paired differences (points)",
-    notes: ['The claims are those of the CoVeR announcement (cover-spec.md §3); the published gains are on the real datasets at full scale.'],
+    notes: ['The claims are those of the CoVeR announcement (docs/notes/cover-spec.md §3); the published gains are on the real datasets at full scale.'],
     head: ['claim', 'published', 'this study'],
     rows: [
       ['co-training on several video datasets beats training on one', 'stated, no per-dataset numbers recovered', line(videoHeads.map((h) => h.diffs[0]), videoHeads.map((h) => h.head))],

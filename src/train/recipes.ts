@@ -15,7 +15,7 @@
 //                TimeSformer co-trained on several video datasets and images (as single-frame videos), one head per
 //                dataset, each batch drawn across datasets in proportion to their size; 1 temporal clip × 3 crops at test
 //                (as X-CLIP Tab. 1 and UniFormerV2 Tab. 7-11 list CoVeR). Its optimizer, learning rate, schedule, batch,
-//                epochs and augmentation are not in the parts of the paper that could be read (cover-spec.md §2.4), so
+//                epochs and augmentation are not in the parts of the paper that could be read (docs/notes/cover-spec.md §2.4), so
 //                cover uses the TimeSformer reference's, the recipe of the architecture CoVeR builds on.
 
 import { PRESET_SAMPLING_RATE, PresetName, getPreset } from '../config/presets';

@@ -1,4 +1,4 @@
-// The transfer comparison CoVeR makes (cover-spec.md §3.0, "A→B = train on A, fine-tune on B"): a model trained on A (or
+// The transfer comparison CoVeR makes (docs/notes/cover-spec.md §3.0, "A→B = train on A, fine-tune on B"): a model trained on A (or
 // a given checkpoint) fine-tuned on B and evaluated on B, beside the standard B→B (trained on B with the same budget, then
 // fine-tuned the same way), and, when given, a co-trained checkpoint fine-tuned on B the same way.
 

@@ -18,6 +18,13 @@ const heads: HeadInfo[] = [
   { name: 'k400', numClasses: 3, labels: ['a', 'b', 'c'] },
   { name: 'imagenet', numClasses: 2, labels: ['cat', 'dog'] },
 ];
+/** config.json as parsed, loose enough to hold the wrong values these tests write into it (a string for a number). */
+interface RawConfig {
+  version: unknown;
+  model: Record<string, unknown>;
+  preprocessing: Record<string, unknown>;
+  heads?: { name: string; num_classes: unknown; labels: string[] }[];
+}
 const preprocessing: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: 32, numFrames: 2, samplingRate: 4 };
 
 let dir: string;
@@ -227,8 +234,8 @@ describe('loadCheckpoint is strict', () => {
   it('gives one line for bad JSON and for configs that fail validation', async () => {
     const configFile = path.join(ckDir, 'config.json');
     const good = fs.readFileSync(configFile, 'utf8');
-    const withConfig = (edit: (c: Record<string, any>) => void) => {
-      const c = JSON.parse(good);
+    const withConfig = (edit: (c: RawConfig) => void) => {
+      const c: RawConfig = JSON.parse(good);
       edit(c);
       fs.writeFileSync(configFile, JSON.stringify(c));
     };
@@ -242,23 +249,23 @@ describe('loadCheckpoint is strict', () => {
     await expectCheckpointError(loadCheckpoint(ckDir), 'preprocessing.std has a value <= 0');
     withConfig((c) => delete c.heads);
     await expectCheckpointError(loadCheckpoint(ckDir), 'has no "heads" list');
-    withConfig((c) => (c.heads[1].name = 'k400'));
+    withConfig((c) => (c.heads![1].name = 'k400'));
     await expectCheckpointError(loadCheckpoint(ckDir), "head 'k400' appears twice");
   });
 
   it('bounds every number of config.json: one line naming the key, the value and the limit', async () => {
     const configFile = path.join(ckDir, 'config.json');
     const good = fs.readFileSync(configFile, 'utf8');
-    const cases: [(c: Record<string, any>) => void, string][] = [
+    const cases: [(c: RawConfig) => void, string][] = [
       [(c) => (c.model.depth = 1000000), 'model config field depth=1000000 is above the limit 256'],
       [(c) => (c.model.img_size = 800000), 'model config field img_size=800000 is above the limit 2048'],
       [(c) => (c.model.embed_dim = 65536), 'model config field embed_dim=65536 is above the limit 8192'],
       [(c) => (c.model.num_frames = 1e6), 'model config field num_frames=1000000 is above the limit 1024'],
       [(c) => (c.model.mlp_ratio = 1000), 'model config field mlp_ratio=1000 is above the limit 16'],
       [(c) => (c.model.mlp_ratio = '4'), 'model config field mlp_ratio="4" is not a number'],
-      [(c) => (c.heads[0].num_classes = 1e8), 'heads[0].num_classes=100000000 is above the limit 100000'],
-      [(c) => (c.heads = Array.from({ length: 65 }, (_, i) => ({ ...c.heads[0], name: `h${i}` }))), 'heads has 65 entries, above the limit 64'],
-      [(c) => (c.heads[1].labels[0] = 'x'.repeat(1001)), 'heads[1].labels is not a list of strings of at most 1000 characters'],
+      [(c) => (c.heads![0].num_classes = 1e8), 'heads[0].num_classes=100000000 is above the limit 100000'],
+      [(c) => (c.heads = Array.from({ length: 65 }, (_, i) => ({ ...c.heads![0], name: `h${i}` }))), 'heads has 65 entries, above the limit 64'],
+      [(c) => (c.heads![1].labels[0] = 'x'.repeat(1001)), 'heads[1].labels is not a list of strings of at most 1000 characters'],
       [(c) => (c.preprocessing.cropSize = 1e9), 'preprocessing.cropSize=1000000000 is above the limit 2048'],
       [(c) => (c.preprocessing.numFrames = 5000), 'preprocessing.numFrames=5000 is above the limit 1024'],
       [(c) => (c.preprocessing.samplingRate = 1000), 'preprocessing.samplingRate=1000 is above the limit 64'],
@@ -267,7 +274,7 @@ describe('loadCheckpoint is strict', () => {
       [(c) => (c.preprocessing.mean = [0.4, 114.8, 0.4]), 'preprocessing.mean=[0.4, 114.8, 0.4] has a value outside [0, 1]'],
     ];
     for (const [edit, message] of cases) {
-      const c = JSON.parse(good);
+      const c: RawConfig = JSON.parse(good);
       edit(c);
       fs.writeFileSync(configFile, JSON.stringify(c));
       await expectCheckpointError(loadCheckpoint(ckDir), `${configFile}: ${message}`);

@@ -244,7 +244,7 @@ describe.each(LEAVES.map((l) => [l.path.join(' '), l] as const))('cover %s', (na
       try {
         expectOneLine(r, flag, bad);
       } catch (e) {
-        throw new Error(`cover ${name} ${flag} '${bad}': ${(e as Error).message}\nstderr: ${r.stderr}`);
+        throw new Error(`cover ${name} ${flag} '${bad}': ${(e as Error).message}\nstderr: ${r.stderr}`, { cause: e });
       }
     }
   });

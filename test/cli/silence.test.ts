@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { tinySuite } from '../helpers/tiny_suite';
+import { createHash } from 'crypto';
 
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-silence-'));
@@ -28,7 +29,6 @@ function oneLine(stderr: string): string {
 }
 
 function sha(dir: string): Record<string, string> {
-  const { createHash } = require('crypto') as typeof import('crypto');
   return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')]));
 }
 

@@ -81,8 +81,8 @@ withAv('not a video, and no NVIDIA GPU: one-line DecodeErrors naming the file', 
   expect((e as DecodeError).oneLine()).toMatch(/^.*notes\.mp4: cannot be read as a video: .*\(fix: .*\)$/);
   const gpu = await av!.decode(files[0], { times: [0], width: 32, height: 24, device: 'cuda' }).catch((err: { code: string; message: string }) => err);
   expect((gpu as { code: string }).code).toBe('cuda');
-  expect((gpu as Error).message).toMatch(/CUDA|NVDEC/);
-  expect((gpu as Error).message).not.toMatch(/\n/);
+  expect((gpu as { message: string }).message).toMatch(/CUDA|NVDEC/);
+  expect((gpu as { message: string }).message).not.toMatch(/\n/);
 });
 
 withAv('arguments: wrong types and ranges are thrown at once', () => {

@@ -2,7 +2,6 @@
 // decodeImage / decodeImageResized on real images: sizes, distinct frames, seek accuracy (a frame of a clip equals the
 // same frame decoded from the start of the file without seeking), short videos, broken files, timeout and abort.
 
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

@@ -44,7 +44,7 @@ afterEach(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-// Neither npm ffmpeg package installs offline here, so PATH is where the search ends up (engine-probe.md §5).
+// Neither npm ffmpeg package installs offline here, so PATH is where the search ends up (docs/notes/engine-probe.md §5).
 const npmFfmpegPresent = installed('ffmpeg-static') || installed('@ffmpeg-installer/ffmpeg');
 
 (npmFfmpegPresent ? test.skip : test)('finds ffmpeg on PATH, with its version and the ffprobe beside it, after the npm packages', () => {

@@ -3,7 +3,6 @@
 // concurrency, exact resume with startAt, test views, images as T=1 clips, and the on-disk clip cache (hits,
 // invalidation, LRU eviction).
 
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -49,7 +48,7 @@ async function collect(opts: LoaderOptions, idx = videos): Promise<{ batches: Ba
   return { batches, stats: loader.stats() };
 }
 
-const strip = (b: Batch): unknown => ({ ...b, x: Buffer.from(b.x.buffer, b.x.byteOffset, b.x.byteLength).toString('base64') });
+const strip = (b: Batch) => ({ ...b, x: Buffer.from(b.x.buffer, b.x.byteOffset, b.x.byteLength).toString('base64') });
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-loader-'));

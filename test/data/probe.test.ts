@@ -1,14 +1,14 @@
 // probeVideo on real files: Debian opencv-doc's sample videos (vtest.avi, cup.mp4, box.mp4) and clips generated here
 // with ffmpeg's lavfi testsrc; plus the files that must fail: missing, empty, truncated, not a video, a folder.
 
-import { execFileSync, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DecodeError } from '../../src/errors';
 import { requireFfmpeg } from '../../src/data/decode/video/find_ffmpeg';
 import { parseFfmpegBanner, probeVideo, totalFrames } from '../../src/data/decode/video/probe';
-import { ffmpeg, gunzipSample, HAVE_OPENCV, OPENCV_DOC, VTEST, withOpencv, withoutFfprobe } from '../helpers/media';
+import { ffmpeg, gunzipSample, HAVE_OPENCV, VTEST, withOpencv, withoutFfprobe } from '../helpers/media';
 
 
 let tmp: string;

@@ -249,7 +249,7 @@ describe('out of memory', () => {
       const a = tf.ones([32 * 1024 * 1024]);
       const keep = [];
       while (wasmHeapBytes() < 0.92 * 4294901760) keep.push(tf.add(a, 1));
-      /* the hang of engine-probe.md §1: the main thread spins and never returns to JS */ for (;;) {}`,
+      /* the hang of docs/notes/engine-probe.md §1: the main thread spins and never returns to JS */ for (;;) {}`,
       { COVER_OOM_STALL_S: '2' },
       150_000, // filling the heap takes ~45 s on a busy 2-core machine; a watchdog that never fires shows up as SIGTERM
     );

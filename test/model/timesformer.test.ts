@@ -91,7 +91,7 @@ describe('TimeSformer', () => {
   test('timeEmbedInitStd > 0 (the small preset) starts time_embed random, so frame order matters from step 0', () => {
     expect(getPreset('small').timeEmbedInitStd).toBeGreaterThan(0);
     const model = new TimeSformer({ ...getPreset('tiny'), timeEmbedInitStd: 0.5 }, HEADS, 5);
-    const te = model.params.get('time_embed').dataSync();
+    const te = model.params.get('time_embed').dataSync<'float32'>();
     const mean = te.reduce((a, b) => a + b, 0) / te.length;
     const std = Math.sqrt(te.reduce((a, b) => a + (b - mean) ** 2, 0) / te.length);
     expect(std).toBeGreaterThan(0.3);

@@ -101,7 +101,7 @@ describe('renderReport', () => {
 
   test('long logs are bucketed, many classes trimmed to the most confused', () => {
     const C = 60;
-    const matrix = Array.from({ length: C }, (_, i) => Array.from({ length: C }, (_, j) => (i === j ? 10 : 0)));
+    const matrix = Array.from({ length: C }, (_, i) => Array.from({ length: C }, (_, j): number => (i === j ? 10 : 0)));
     matrix[50][7] = 9; // the two most confused classes must be shown
     const run: ReportRun = {
       title: 'long',

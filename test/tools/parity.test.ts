@@ -1,4 +1,5 @@
 // The reference parity fixture (PyTorch TimeSformer outputs) through cover's model, on cpu and on wasm.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -56,8 +57,6 @@ test('a perturbed weight makes parity fail (the check can fail)', async () => {
 });
 
 test('npm run parity -- <fixture> through the built CLI: a table, "parity: pass", exit 0; a missing fixture: one line, exit 2', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { spawnSync } = require('child_process') as typeof import('child_process');
   const bin = path.resolve(__dirname, '../../bin/cover.js');
   const ok = spawnSync(process.execPath, [bin, 'parity', FIXTURE, '--backend', 'wasm'], { encoding: 'utf8' });
   expect(ok.status).toBe(0);

@@ -14,9 +14,10 @@ namespace cover_torch {
 
 // glibc serves every allocation above its mmap threshold (128 KiB, growing to at most 32 MiB) with a fresh mmap and
 // unmaps it on free, so each new activation page-faults again: a training step spent 4x longer in the attention
-// backward on `small` than with the memory kept (libtorch-probe.md measured 91 s vs 45 s per `base` step in PyTorch).
-// Keep freed memory for reuse, as PyTorch's caching allocator does: no mmap for the main arena (other threads' arenas
-// still fall back to mmap for huge blocks), no trimming. COVER_TORCH_MALLOC=default leaves glibc's settings alone.
+// backward on `small` than with the memory kept (docs/notes/libtorch-probe.md measured 91 s vs 45 s per `base` step in
+// PyTorch). Keep freed memory for reuse, as PyTorch's caching allocator does: no mmap for the main arena (other
+// threads' arenas still fall back to mmap for huge blocks), no trimming. COVER_TORCH_MALLOC=default leaves glibc's
+// settings alone.
 void keepFreedMemory() {
 #ifdef __GLIBC__
   const char* mode = std::getenv("COVER_TORCH_MALLOC");

@@ -6,6 +6,8 @@
 #include <napi.h>
 #include <ATen/ATen.h>
 
+#include "args.h"  // every exported function reads its arguments through it
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -20,8 +22,6 @@ int64_t store(at::Tensor t);
 const at::Tensor& fetch(Napi::Env env, int64_t id, const char* where);
 /** The table's own entry for id, to update in place (the fused optimizer); the same RangeError as fetch(). */
 at::Tensor& fetchEntry(Napi::Env env, int64_t id, const char* where);
-/** The id argument info[i] (an integer >= 1); TypeError "<where>: a tensor id must be an integer >= 1". */
-int64_t readId(Napi::Env env, Napi::Value v, const char* where);
 void registerTable(Napi::Env env, Napi::Object exports);
 
 // ---- device, threads, precision (state.cc) ----

@@ -24,29 +24,21 @@ std::string firstLine(const char* s) {
 
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsArray()) {
-    throw Napi::TypeError::New(env, "run: expected (op: string, ids: number[], attrs?: object)");
-  }
-  std::string name = info[0].As<Napi::String>().Utf8Value();
+  std::string name = stringArg(info, 0, "run", "op");
   auto it = registry().find(name);
-  if (it == registry().end()) throw Napi::TypeError::New(env, "run: unknown op '" + name + "'");
+  if (it == registry().end()) throwType(env, "run", "unknown op '" + name + "'");
   const OpDef& def = it->second;
   std::string where = "run(" + name + ")";
-  Napi::Array idArr = info[1].As<Napi::Array>();
-  int n = static_cast<int>(idArr.Length());
+  const std::vector<int64_t> ids = idsArg(info, 1, where, "ids");
+  int n = static_cast<int>(ids.size());
   if (n < def.minInputs || (def.maxInputs >= 0 && n > def.maxInputs)) {
     throw Napi::RangeError::New(env, where + ": got " + std::to_string(n) + " inputs, expected " + std::to_string(def.minInputs) +
                                          (def.maxInputs == def.minInputs ? "" : def.maxInputs < 0 ? " or more" : " to " + std::to_string(def.maxInputs)));
   }
   Tensors inputs;
   inputs.reserve(n);
-  for (int i = 0; i < n; i++) {
-    Napi::Value v = idArr.Get(static_cast<uint32_t>(i));
-    double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-    if (!(x >= 1) || x != std::floor(x)) throw Napi::TypeError::New(env, where + ": ids[" + std::to_string(i) + "] must be a tensor id");
-    inputs.push_back(fetch(env, static_cast<int64_t>(x), where.c_str()));
-  }
-  Napi::Object attrObj = info.Length() > 2 && info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+  for (int64_t id : ids) inputs.push_back(fetch(env, id, where.c_str()));
+  Napi::Object attrObj = optionsArg(info, 2, where, "attrs");
   Attrs attrs(env, attrObj, where);
   Tensors outs;
   try {

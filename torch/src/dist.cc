@@ -98,24 +98,6 @@ State& joined(Napi::Env env, const char* where, bool needGroup = true) {
   return *state;
 }
 
-int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* where, const char* name) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string("dist.") + where + ": " + name + " must be a number");
-  return info[i].As<Napi::Number>().Int64Value();
-}
-
-std::string strArg(const Napi::CallbackInfo& info, size_t i, const char* where, const char* name) {
-  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string("dist.") + where + ": " + name + " must be a string");
-  return info[i].As<Napi::String>().Utf8Value();
-}
-
-std::vector<int64_t> idsArg(const Napi::CallbackInfo& info, size_t i, const char* where) {
-  if (info.Length() <= i || !info[i].IsArray()) throw Napi::TypeError::New(info.Env(), std::string("dist.") + where + ": ids must be an array of tensor ids");
-  auto a = info[i].As<Napi::Array>();
-  std::vector<int64_t> out;
-  for (uint32_t k = 0; k < a.Length(); k++) out.push_back(a.Get(k).As<Napi::Number>().Int64Value());
-  return out;
-}
-
 Napi::Object describeState(Napi::Env env, const State& s) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("rank", s.rank);
@@ -127,13 +109,14 @@ Napi::Object describeState(Napi::Env env, const State& s) {
 // init(rank, world, addr, port, timeoutMs) -> {rank, world, backend}
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int rank = static_cast<int>(intArg(info, 0, "init", "rank"));
-  int world = static_cast<int>(intArg(info, 1, "init", "world"));
-  std::string addr = strArg(info, 2, "init", "addr");
-  int64_t port = intArg(info, 3, "init", "port");
-  int64_t timeoutMs = intArg(info, 4, "init", "timeoutMs");
+  const int64_t rank64 = intArg(info, 0, "dist.init", "rank"), world64 = intArg(info, 1, "dist.init", "world");
+  std::string addr = stringArg(info, 2, "dist.init", "addr");
+  int64_t port = intArg(info, 3, "dist.init", "port");
+  int64_t timeoutMs = intArg(info, 4, "dist.init", "timeoutMs");
   if (state) throw Napi::Error::New(env, "dist.init: already initialised (call dist.destroy first)");
-  if (world < 1 || rank < 0 || rank >= world) throw Napi::RangeError::New(env, "dist.init: rank must be in [0, world)");
+  if (world64 < 1 || world64 > 1 << 20) throw Napi::RangeError::New(env, "dist.init: world must be in [1, 2^20]");
+  if (rank64 < 0 || rank64 >= world64) throw Napi::RangeError::New(env, "dist.init: rank must be in [0, world)");
+  const int rank = static_cast<int>(rank64), world = static_cast<int>(world64);
   if (port < 1 || port > 65535) throw Napi::RangeError::New(env, "dist.init: port must be in [1, 65535]");
   if (timeoutMs < 1) throw Napi::RangeError::New(env, "dist.init: timeoutMs must be at least 1");
   return guarded(env, "init", [&]() -> Napi::Value {
@@ -186,14 +169,12 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
 Napi::Value Allreduce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   State& s = joined(env, "allreduce");
-  auto ids = idsArg(info, 0, "allreduce");
-  double scale = 1;
-  int64_t bucketBytes = 25 << 20;
-  if (info.Length() > 1 && info[1].IsObject()) {
-    auto o = info[1].As<Napi::Object>();
-    if (o.Has("scale")) scale = o.Get("scale").As<Napi::Number>().DoubleValue();
-    if (o.Has("bucketBytes")) bucketBytes = std::max<int64_t>(1, o.Get("bucketBytes").As<Napi::Number>().Int64Value());
-  }
+  auto ids = idsArg(info, 0, "dist.allreduce", "ids");
+  Napi::Object opts = optionsArg(info, 1, "dist.allreduce", "opts");
+  const double scale = numberOption(env, opts, "scale", "dist.allreduce", 1);
+  const double bucket = numberOption(env, opts, "bucketBytes", "dist.allreduce", 25 << 20);
+  // At least 1 byte (one tensor a bucket); NaN is 1 too, and a huge value one bucket for all.
+  const int64_t bucketBytes = bucket >= 1 ? static_cast<int64_t>(std::min(bucket, 9.0e18)) : 1;
   std::vector<at::Tensor> ins;
   for (auto id : ids) {
     const at::Tensor& t = fetch(env, id, "dist.allreduce");
@@ -237,7 +218,7 @@ Napi::Value Allreduce(const Napi::CallbackInfo& info) {
 Napi::Value Allgather(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   State& s = joined(env, "allgather");
-  at::Tensor in = fetch(env, intArg(info, 0, "allgather", "id"), "dist.allgather").contiguous();
+  at::Tensor in = fetch(env, idArg(info, 0, "dist.allgather", "id"), "dist.allgather").contiguous();
   return guarded(env, "allgather", [&]() -> Napi::Value {
     std::vector<at::Tensor> out;
     for (int r = 0; r < s.world; r++) out.push_back(at::empty_like(in));
@@ -252,9 +233,10 @@ Napi::Value Allgather(const Napi::CallbackInfo& info) {
 Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   State& s = joined(env, "broadcast");
-  at::Tensor t = fetch(env, intArg(info, 0, "broadcast", "id"), "dist.broadcast").clone().contiguous();
-  int root = static_cast<int>(intArg(info, 1, "broadcast", "root"));
-  if (root < 0 || root >= s.world) throw Napi::RangeError::New(env, "dist.broadcast: root must be in [0, world)");
+  at::Tensor t = fetch(env, idArg(info, 0, "dist.broadcast", "id"), "dist.broadcast").clone().contiguous();
+  const int64_t root64 = intArg(info, 1, "dist.broadcast", "root");
+  if (root64 < 0 || root64 >= s.world) throw Napi::RangeError::New(env, "dist.broadcast: root must be in [0, world)");
+  const int root = static_cast<int>(root64);
   return guarded(env, "broadcast", [&]() -> Napi::Value {
     s.group->broadcast(t, root);
     return Napi::Number::New(env, static_cast<double>(store(t)));
@@ -272,8 +254,8 @@ Napi::Value Barrier(const Napi::CallbackInfo& info) {
 Napi::Value StoreSet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   State& s = joined(env, "storeSet", false);
-  std::string key = strArg(info, 0, "storeSet", "key");
-  std::string value = strArg(info, 1, "storeSet", "value");
+  std::string key = stringArg(info, 0, "dist.storeSet", "key");
+  std::string value = stringArg(info, 1, "dist.storeSet", "value");
   guarded(env, "storeSet", [&]() { s.store->set(key, std::vector<uint8_t>(value.begin(), value.end())); return 0; });
   return env.Undefined();
 }
@@ -282,8 +264,8 @@ Napi::Value StoreSet(const Napi::CallbackInfo& info) {
 Napi::Value StoreGet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   State& s = joined(env, "storeGet", false);
-  std::string key = strArg(info, 0, "storeGet", "key");
-  auto wait = std::chrono::milliseconds(intArg(info, 1, "storeGet", "timeoutMs"));
+  std::string key = stringArg(info, 0, "dist.storeGet", "key");
+  auto wait = std::chrono::milliseconds(intArg(info, 1, "dist.storeGet", "timeoutMs"));
   return guarded(env, "storeGet", [&]() -> Napi::Value {
     if (!s.store->check({key})) {
       try {
@@ -302,8 +284,8 @@ Napi::Value StoreGet(const Napi::CallbackInfo& info) {
 Napi::Value StoreAdd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   State& s = joined(env, "storeAdd", false);
-  std::string key = strArg(info, 0, "storeAdd", "key");
-  int64_t n = intArg(info, 1, "storeAdd", "n");
+  std::string key = stringArg(info, 0, "dist.storeAdd", "key");
+  int64_t n = intArg(info, 1, "dist.storeAdd", "n");
   return guarded(env, "storeAdd", [&]() -> Napi::Value { return Napi::Number::New(env, static_cast<double>(s.store->add(key, n))); });
 }
 

@@ -1,8 +1,9 @@
 // The optimizer step over every parameter in one call (AdamW, SGD with Nesterov momentum) and the sum of squares of
 // every gradient (the global norm), in place of tfjs's ~10 kernels per parameter per step. Parameters and slots are
 // updated in place in the table (made exclusive first: a storage another tensor shares is copied once, so an update
-// never shows through a view). The math repeats src/train/optimizer.ts's unfused path in float32 with the constants
-// rounded to float32, as native/src/fused_optimizer.cc does for wasm; only sumSquares accumulates in double.
+// never shows through a view). The update math is cxx/optimizer_update.h's, shared with native/src/fused_optimizer.cc:
+// src/train/optimizer.ts's unfused path in float32 with the constants rounded to float32 (the CUDA path takes the same
+// constants through ATen ops); only sumSquares accumulates in double.
 //   adamw(params, grads, m, v, weightDecay, lr, beta1, beta2, eps, step, gradScale)
 //   sgd(params, grads, bufs, weightDecay, lr, momentum, nesterov, gradScale)   (bufs empty without momentum)
 //   sumSquares(ids) -> number
@@ -12,38 +13,12 @@
 
 #include <cmath>
 
+#include "optimizer_update.h"
+
 namespace cover_torch {
 namespace {
 
 constexpr int64_t kGrain = 1 << 15;
-
-std::vector<int64_t> idsArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* what) {
-  Napi::Env env = info.Env();
-  if (info.Length() <= i || !info[i].IsArray()) throw Napi::TypeError::New(env, std::string(fn) + ": " + what + " must be an array of tensor ids");
-  Napi::Array a = info[i].As<Napi::Array>();
-  std::vector<int64_t> ids;
-  ids.reserve(a.Length());
-  for (uint32_t k = 0; k < a.Length(); k++) ids.push_back(readId(env, a.Get(k), fn));
-  return ids;
-}
-
-std::vector<double> numsArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* what) {
-  Napi::Env env = info.Env();
-  if (info.Length() <= i || !info[i].IsArray()) throw Napi::TypeError::New(env, std::string(fn) + ": " + what + " must be an array of numbers");
-  Napi::Array a = info[i].As<Napi::Array>();
-  std::vector<double> out;
-  for (uint32_t k = 0; k < a.Length(); k++) {
-    Napi::Value v = a.Get(k);
-    if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(fn) + ": " + what + " must be an array of numbers");
-    out.push_back(v.As<Napi::Number>().DoubleValue());
-  }
-  return out;
-}
-
-double numArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* what) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": " + what + " must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
-}
 
 /** The table's tensor `id`, made contiguous and the only user of its storage, to be written in place. */
 at::Tensor& owned(Napi::Env env, int64_t id, const char* fn) {
@@ -114,7 +89,7 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   std::vector<double> wds = numsArg(info, 4, fn, "weightDecay");
   const double lr = numArg(info, 5, fn, "lr"), beta1 = numArg(info, 6, fn, "beta1"), beta2 = numArg(info, 7, fn, "beta2");
   const double eps = numArg(info, 8, fn, "eps"), step = numArg(info, 9, fn, "step"), gradScale = numArg(info, 10, fn, "gradScale");
-  if (!(step >= 1)) throw Napi::RangeError::New(env, "adamw: step must be >= 1 (the 1-based update count)");
+  if (!(step >= 1)) throwRange(env, fn, "step must be >= 1 (the 1-based update count)");
   checkDecay(env, wds, pIds.size(), fn);
   std::vector<int64_t> sizes;
   for (int64_t id : pIds) sizes.push_back(fetch(env, id, fn).numel());
@@ -122,11 +97,7 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   std::vector<at::Tensor*> ps = ownedList(env, pIds, sizes, fn, "params");
   std::vector<at::Tensor*> ms = ownedList(env, mIds, sizes, fn, "m");
   std::vector<at::Tensor*> vs = ownedList(env, vIds, sizes, fn, "v");
-  // As tfjs rounds its scalar operands: tf.mul(m, beta1), tf.mul(g, 1 - beta1), tf.div(m1, 1 - beta1^step), ...
-  const float b1 = static_cast<float>(beta1), ob1 = static_cast<float>(1 - beta1);
-  const float b2 = static_cast<float>(beta2), ob2 = static_cast<float>(1 - beta2);
-  const float c1 = static_cast<float>(1 - std::pow(beta1, step)), c2 = static_cast<float>(1 - std::pow(beta2, step));
-  const float e = static_cast<float>(eps), lrf = static_cast<float>(lr), gsc = static_cast<float>(gradScale);
+  const cover_optim::AdamWConstants c = cover_optim::adamwConstants(lr, beta1, beta2, eps, step, gradScale);
   guarded(env, fn, [&] {
     for (size_t k = 0; k < ps.size(); k++) {
       at::Tensor& p = *ps[k];
@@ -134,31 +105,19 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
       at::Tensor& v = *vs[k];
       const float wd = static_cast<float>(wds[k]);
       if (!p.is_cpu()) {  // the same steps as ATen ops (cuda)
-        at::Tensor g = gradScale != 1 ? gs[k].view_as(p) * gsc : gs[k].view_as(p);
-        m.mul_(b1).add_(g.view_as(m) * ob1);
-        v.mul_(b2).add_((g * g).view_as(v) * ob2);
-        at::Tensor update = (m.view_as(p) / c1) / ((v.view_as(p) / c2).sqrt() + e);
+        at::Tensor g = c.scaled ? gs[k].view_as(p) * c.gradScale : gs[k].view_as(p);
+        m.mul_(c.b1).add_(g.view_as(m) * c.ob1);
+        v.mul_(c.b2).add_((g * g).view_as(v) * c.ob2);
+        at::Tensor update = (m.view_as(p) / c.c1) / ((v.view_as(p) / c.c2).sqrt() + c.eps);
         if (wd != 0) update.add_(p * wd);
-        p.sub_(update * lrf);
+        p.sub_(update * c.lr);
         continue;
       }
       float* pp = p.data_ptr<float>();
       float* mp = m.data_ptr<float>();
       float* vp = v.data_ptr<float>();
       const float* gp = gs[k].data_ptr<float>();
-      const bool scaled = gradScale != 1;
-      at::parallel_for(0, p.numel(), kGrain, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; i++) {
-          const float gi = scaled ? gp[i] * gsc : gp[i];
-          const float m1 = mp[i] * b1 + gi * ob1;
-          const float v1 = vp[i] * b2 + (gi * gi) * ob2;
-          float update = (m1 / c1) / (std::sqrt(v1 / c2) + e);
-          if (wd != 0) update = update + pp[i] * wd;
-          mp[i] = m1;
-          vp[i] = v1;
-          pp[i] = pp[i] - update * lrf;
-        }
-      });
+      at::parallel_for(0, p.numel(), kGrain, [&](int64_t i0, int64_t i1) { cover_optim::adamwRange(pp, gp, mp, vp, wd, c, i0, i1); });
     }
   });
   return env.Undefined();
@@ -170,48 +129,34 @@ Napi::Value Sgd(const Napi::CallbackInfo& info) {
   std::vector<int64_t> pIds = idsArg(info, 0, fn, "params"), gIds = idsArg(info, 1, fn, "grads"), bIds = idsArg(info, 2, fn, "bufs");
   std::vector<double> wds = numsArg(info, 3, fn, "weightDecay");
   const double lr = numArg(info, 4, fn, "lr"), momentum = numArg(info, 5, fn, "momentum");
-  if (info.Length() <= 6 || !info[6].IsBoolean()) throw Napi::TypeError::New(env, "sgd: nesterov must be a boolean");
-  const bool nesterov = info[6].As<Napi::Boolean>().Value();
+  const bool nesterov = boolArg(info, 6, fn, "nesterov");
   const double gradScale = numArg(info, 7, fn, "gradScale");
   checkDecay(env, wds, pIds.size(), fn);
-  const bool useMomentum = momentum > 0;
+  const cover_optim::SgdConstants c = cover_optim::sgdConstants(lr, momentum, nesterov, gradScale);
   std::vector<int64_t> sizes;
   for (int64_t id : pIds) sizes.push_back(fetch(env, id, fn).numel());
   std::vector<at::Tensor> gs = gradList(env, gIds, sizes, fn);
   std::vector<at::Tensor*> ps = ownedList(env, pIds, sizes, fn, "params");
-  std::vector<at::Tensor*> bs = useMomentum ? ownedList(env, bIds, sizes, fn, "bufs") : std::vector<at::Tensor*>();
-  const float lrf = static_cast<float>(lr), mom = static_cast<float>(momentum), gsc = static_cast<float>(gradScale);
+  std::vector<at::Tensor*> bs = c.useMomentum ? ownedList(env, bIds, sizes, fn, "bufs") : std::vector<at::Tensor*>();
   guarded(env, fn, [&] {
     for (size_t k = 0; k < ps.size(); k++) {
       at::Tensor& p = *ps[k];
       const float wd = static_cast<float>(wds[k]);
       if (!p.is_cpu()) {
-        at::Tensor d = gradScale != 1 ? gs[k].view_as(p) * gsc : gs[k].view_as(p);
+        at::Tensor d = c.scaled ? gs[k].view_as(p) * c.gradScale : gs[k].view_as(p);
         if (wd != 0) d = d + p * wd;
-        if (useMomentum) {
+        if (c.useMomentum) {
           at::Tensor& buf = *bs[k];
-          buf.mul_(mom).add_(d.view_as(buf));
-          d = nesterov ? d + buf.view_as(p) * mom : buf.view_as(p);
+          buf.mul_(c.momentum).add_(d.view_as(buf));
+          d = c.nesterov ? d + buf.view_as(p) * c.momentum : buf.view_as(p);
         }
-        p.sub_(d * lrf);
+        p.sub_(d * c.lr);
         continue;
       }
       float* pp = p.data_ptr<float>();
-      float* bp = useMomentum ? bs[k]->data_ptr<float>() : nullptr;
+      float* bp = c.useMomentum ? bs[k]->data_ptr<float>() : nullptr;
       const float* gp = gs[k].data_ptr<float>();
-      const bool scaled = gradScale != 1;
-      at::parallel_for(0, p.numel(), kGrain, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; i++) {
-          const float gi = scaled ? gp[i] * gsc : gp[i];
-          float d = wd != 0 ? gi + pp[i] * wd : gi;
-          if (useMomentum) {
-            const float b = bp[i] * mom + d;
-            bp[i] = b;
-            d = nesterov ? d + b * mom : b;
-          }
-          pp[i] = pp[i] - d * lrf;
-        }
-      });
+      at::parallel_for(0, p.numel(), kGrain, [&](int64_t i0, int64_t i1) { cover_optim::sgdRange(pp, gp, bp, wd, c, i0, i1); });
     }
   });
   return env.Undefined();

@@ -57,8 +57,8 @@ void setBlasThreads(int n) {
 // setThreads(n >= 1) -> threads now in effect (ATen's intra-op pool and the BLAS's)
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  double n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
-  if (!(n >= 1 && n <= 4096) || n != static_cast<int>(n)) throw Napi::RangeError::New(env, "setThreads: threads must be an integer in [1, 4096]");
+  const double n = numArg(info, 0, "setThreads", "threads");
+  if (!(n >= 1 && n <= 4096) || n != static_cast<int>(n)) throwRange(env, "setThreads", "threads must be an integer in [1, 4096]");
   at::set_num_threads(static_cast<int>(n));
   setBlasThreads(static_cast<int>(n));
   return Napi::Number::New(env, at::get_num_threads());
@@ -67,11 +67,8 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 // setPrecision('fp32' | 'tf32' | 'bf16') -> the precision now in effect
 Napi::Value SetPrecision(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string p = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-  if (p == "fp32") precision = Precision::fp32;
-  else if (p == "tf32") precision = Precision::tf32;
-  else if (p == "bf16") precision = Precision::bf16;
-  else throw Napi::TypeError::New(env, "setPrecision: precision must be 'fp32', 'tf32' or 'bf16'");
+  const std::string p = choiceArg(info, 0, "setPrecision", "precision", {"fp32", "tf32", "bf16"});
+  precision = p == "fp32" ? Precision::fp32 : p == "tf32" ? Precision::tf32 : Precision::bf16;
   at::globalContext().setAllowTF32CuBLAS(precision == Precision::tf32);
   at::globalContext().setAllowTF32CuDNN(precision == Precision::tf32);
   return Napi::String::New(env, precisionName(precision));
@@ -84,10 +81,10 @@ void moveTableTo(at::Device dev);  // table.cc
 namespace {
 Napi::Value SetDevice(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string d = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  const std::string d = choiceArg(info, 0, "setDevice", "device", {"cpu", "cuda"});
   if (d == "cpu") {
     device = at::kCPU;
-  } else if (d == "cuda") {
+  } else {
     if (cudaDevices() == 0) {
 #ifdef COVER_TORCH_CUDA
       throw Napi::Error::New(env, "setDevice: this libtorch has CUDA but no GPU is visible");
@@ -96,8 +93,6 @@ Napi::Value SetDevice(const Napi::CallbackInfo& info) {
 #endif
     }
     device = at::Device(at::kCUDA, 0);
-  } else {
-    throw Napi::TypeError::New(env, "setDevice: device must be 'cpu' or 'cuda'");
   }
   moveTableTo(device);
   return Info(env);

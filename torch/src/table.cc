@@ -18,43 +18,13 @@ int64_t numElements(const std::vector<int64_t>& shape) {
   return n;
 }
 
-std::vector<int64_t> readShape(Napi::Env env, Napi::Value v, const char* where) {
-  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(where) + ": shape must be an array of integers");
-  Napi::Array a = v.As<Napi::Array>();
-  std::vector<int64_t> shape;
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value d = a.Get(i);
-    double x = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : -1;
-    if (!(x >= 0 && x < 9.007199254740992e15) || x != static_cast<double>(static_cast<int64_t>(x))) {
-      throw Napi::RangeError::New(env, std::string(where) + ": shape[" + std::to_string(i) + "] must be an integer >= 0");
-    }
-    shape.push_back(static_cast<int64_t>(x));
-  }
-  return shape;
-}
-
-}  // namespace
-
-int64_t readId(Napi::Env env, Napi::Value v, const char* where) {
-  double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-  if (!(x >= 1) || x != static_cast<double>(static_cast<int64_t>(x))) {
-    throw Napi::TypeError::New(env, std::string(where) + ": a tensor id must be an integer >= 1");
-  }
-  return static_cast<int64_t>(x);
-}
-
-namespace {
-
 // create(values: Float32Array | Int32Array | Uint8Array, shape: number[], dtype: 'float32' | 'int32' | 'bool') -> id
 Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "create";
-  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[2].IsString()) {
-    throw Napi::TypeError::New(env, "create: expected (values: typed array, shape: number[], dtype: string)");
-  }
-  std::vector<int64_t> shape = readShape(env, info[1], where);
-  at::ScalarType dtype = parseDtype(env, info[2].As<Napi::String>().Utf8Value(), where);
-  Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
+  Napi::TypedArray arr = typedArrayArg(info, 0, where, "values");
+  std::vector<int64_t> shape = shapeArg(info, 1, where, "shape");
+  at::ScalarType dtype = parseDtype(env, stringArg(info, 2, where, "dtype"), where);
   napi_typedarray_type want = dtype == at::kFloat ? napi_float32_array : dtype == at::kInt ? napi_int32_array : napi_uint8_array;
   if (arr.TypedArrayType() != want) {
     throw Napi::TypeError::New(env, std::string("create: ") + dtypeName(dtype) + " values must be a " +
@@ -74,8 +44,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
 // read(id) -> Float32Array | Int32Array | Uint8Array (a copy, row-major)
 Napi::Value Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1) throw Napi::TypeError::New(env, "read: expected (id: number)");
-  const at::Tensor& t0 = fetch(env, readId(env, info[0], "read"), "read");
+  const at::Tensor& t0 = fetch(env, idArg(info, 0, "read", "id"), "read");
   at::Tensor t;
   try {
     t = t0.to(at::kCPU).contiguous();
@@ -96,15 +65,13 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
 // dispose(id) -> whether it existed
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1) throw Napi::TypeError::New(env, "dispose: expected (id: number)");
-  return Napi::Boolean::New(env, table.erase(readId(env, info[0], "dispose")) > 0);
+  return Napi::Boolean::New(env, table.erase(idArg(info, 0, "dispose", "id")) > 0);
 }
 
 // shapeOf(id) -> [dtype, ...shape] (for checks)
 Napi::Value Describe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1) throw Napi::TypeError::New(env, "describe: expected (id: number)");
-  const at::Tensor& t = fetch(env, readId(env, info[0], "describe"), "describe");
+  const at::Tensor& t = fetch(env, idArg(info, 0, "describe", "id"), "describe");
   Napi::Object o = Napi::Object::New(env);
   Napi::Array shape = Napi::Array::New(env, t.dim());
   for (int64_t i = 0; i < t.dim(); i++) shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(t.size(i))));

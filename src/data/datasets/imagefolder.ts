@@ -1,5 +1,6 @@
-// ImageNet-style image reader (cover-spec.md §4.4, torchvision ImageFolder/imagenet.py): `train/<synset>/*.JPEG` (any
-// image extension, any case); `val/` either as synset folders too or as flat files with a label file:
+// ImageNet-style image reader (docs/notes/cover-spec.md §4.4, torchvision ImageFolder/imagenet.py):
+// `train/<synset>/*.JPEG` (any image extension, any case); `val/` either as synset folders too or as flat files with a
+// label file:
 //   - `val.txt` or any `<filename> <synset-or-index>` file (Caffe's; an index is into the sorted synsets),
 //   - `LOC_val_solution.csv` (Kaggle: `ImageId,PredictionString`, the first token of the prediction is the synset),
 //   - `val_annotations.txt` (Tiny-ImageNet: `<file>\t<synset>\t...`).

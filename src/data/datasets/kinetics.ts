@@ -1,4 +1,4 @@
-// Kinetics-400/600/700 reader (cover-spec.md §4.1), in the two layouts people have on disk:
+// Kinetics-400/600/700 reader (docs/notes/cover-spec.md §4.1), in the two layouts people have on disk:
 //  1. the official annotation CSV (`label,youtube_id,time_start,time_end,split`, read by header name; extra columns such
 //     as K400's `is_cc` are ignored) with clips `{youtube_id}_{start:06d}_{end:06d}.mp4` under `<split>/<label folder>/`,
 //     the folder being the label with spaces -> `_` and `'`, `(`, `)` removed (torchvision `kinetics.py`);

@@ -1,8 +1,8 @@
-// Generic manifest reader (cover-spec.md §4.5): one file per split, either CSV with a header naming `path,label` (and
-// optional `start,end` seconds and `kind`) or JSONL with `{path, label, start?, end?, kind?}` per line. A label is a
-// class name or a class index; paths are relative to the manifest's folder. A `classes.txt` / `classes.json` next to
-// the manifest fixes the class order; without one, classes are the sorted names (or 0..max when every label is a
-// number) of the train manifest next to it (or of this one when there is none).
+// Generic manifest reader (docs/notes/cover-spec.md §4.5): one file per split, either CSV with a header naming
+// `path,label` (and optional `start,end` seconds and `kind`) or JSONL with `{path, label, start?, end?, kind?}` per
+// line. A label is a class name or a class index; paths are relative to the manifest's folder. A `classes.txt` /
+// `classes.json` next to the manifest fixes the class order; without one, classes are the sorted names (or 0..max when
+// every label is a number) of the train manifest next to it (or of this one when there is none).
 // A file's name gives its split (`train.csv`, `val.jsonl`, `manifest_test.csv`): given `DIR/train.csv`, the val split is
 // `DIR/val.csv` (or .jsonl), never train.csv again; a file whose name gives no split (`mine.csv`) is only a train split.
 

@@ -1,4 +1,4 @@
-// Moments-in-Time (v1) reader (cover-spec.md §4.3): `moments_categories.txt` (`category,index` lines),
+// Moments-in-Time (v1) reader (docs/notes/cover-spec.md §4.3): `moments_categories.txt` (`category,index` lines),
 // `trainingSet.csv` / `validationSet.csv` (no header; column 0 is `<category>/<file>.mp4`, column 1 the category, the
 // agreement-count columns after it ignored), clips under `videos/training/` and `videos/validation/` (or `training/`,
 // `validation/`). Clips are 3 s, so frames are spread over the whole clip ('uniform'). There is no labelled test split.

@@ -1,9 +1,10 @@
-// Something-Something v2 reader (cover-spec.md §4.2): `something-something-v2-labels.json` (or `labels.json`) maps each
-// template, brackets removed, to a class index string; `...-train.json` / `...-validation.json` (or `train.json`,
-// `validation.json`) list `{id, label, template, placeholders}`; clips are `{id}.webm`. The class is the action
-// template, so direction matters: a horizontal flip would turn "left to right" into "right to left" (flipAllowed=false),
-// and frames are sampled as TSN segments (TimeSformer ssv2.py). Indices and ids are whole numbers >= 0 written as
-// digits (`"12"` or `12`; not `""`, `1.5` or `true`), and a key that no entry has is named once, not on every entry.
+// Something-Something v2 reader (docs/notes/cover-spec.md §4.2): `something-something-v2-labels.json` (or
+// `labels.json`) maps each template, brackets removed, to a class index string; `...-train.json` /
+// `...-validation.json` (or `train.json`, `validation.json`) list `{id, label, template, placeholders}`; clips are
+// `{id}.webm`. The class is the action template, so direction matters: a horizontal flip would turn "left to right"
+// into "right to left" (flipAllowed=false), and frames are sampled as TSN segments (TimeSformer ssv2.py). Indices and
+// ids are whole numbers >= 0 written as digits (`"12"` or `12`; not `""`, `1.5` or `true`), and a key that no entry has
+// is named once, not on every entry.
 
 import { promises as fs } from 'fs';
 import * as path from 'path';

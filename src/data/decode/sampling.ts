@@ -1,7 +1,7 @@
-// Which frames and which spatial views a clip is made of, as pure functions on indices (cover-spec.md §1.10).
-// Ported from facebookresearch/SlowFast slowfast/datasets/decoder.py (get_start_end_idx, temporal_sampling, used by
-// TimeSformer's kinetics.py), TimeSformer timesformer/datasets/ssv2.py (get_seq_frames) and slowfast/datasets/transform.py
-// (uniform_crop). Frame indices are 0-based positions in the video at its own frame rate.
+// Which frames and which spatial views a clip is made of, as pure functions on indices (docs/notes/cover-spec.md
+// §1.10). Ported from facebookresearch/SlowFast slowfast/datasets/decoder.py (get_start_end_idx, temporal_sampling,
+// used by TimeSformer's kinetics.py), TimeSformer timesformer/datasets/ssv2.py (get_seq_frames) and
+// slowfast/datasets/transform.py (uniform_crop). Frame indices are 0-based positions in the video at its own frame rate.
 
 import { ConfigError } from '../../errors';
 import { Rng } from '../rng';
@@ -34,7 +34,7 @@ function assertCounts(totalFrames: number, numFrames: number): void {
 /**
  * Start and end frame (floats) of a window of clipSize frames: PySlowFast `get_start_end_idx`.
  * Training draws the start uniformly in [0, delta]; test clip k of K starts at delta*k/K (so a single test clip starts
- * at frame 0, as the reference code does, not in the middle as the paper says: cover-spec.md §5.8). With
+ * at frame 0, as the reference code does, not in the middle as the paper says: docs/notes/cover-spec.md §5.8). With
  * useOffset (the reference's USE_OFFSET_SAMPLING) the K clips spread over [0, delta] and a single one is centred.
  */
 export function startEndIdx(

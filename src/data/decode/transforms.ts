@@ -1,7 +1,8 @@
 // Spatial transforms of a decoded clip, as pure functions: plan (short-side scale jitter, crop box, flip) and pixel work
 // (resize fallback, crop, flip, normalise) on uint8 RGB frames -> a float32 Clip [T, H, W, 3].
 // Ported from facebookresearch/SlowFast slowfast/datasets/transform.py (random_short_side_scale_jitter, random_crop,
-// horizontal_flip, uniform_crop) and utils.tensor_normalize, as TimeSformer's kinetics.py/ssv2.py call them (cover-spec.md §1.10).
+// horizontal_flip, uniform_crop) and utils.tensor_normalize, as TimeSformer's kinetics.py/ssv2.py call them
+// (docs/notes/cover-spec.md §1.10).
 //
 // The scaling itself normally happens in ffmpeg's scale filter (or sharp for images): the loader asks the decoder for
 // frames whose short side is plan.resize already, and this file only crops, flips and normalises. resizeFrames is the

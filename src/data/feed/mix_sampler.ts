@@ -1,8 +1,8 @@
 // CoVeR's batch composition: every sample of a co-training batch comes from one of several datasets (videos and images),
-// drawn with probability proportional to the dataset's size (cover-spec.md §2.4, confirmed by the CoVeR announcement;
-// §3.0 "sampling rate proportional to dataset size"). Options: a temperature t (p_k ∝ size_k^(1/t); t = 1 is CoVeR,
-// t → ∞ tends to uniform) or fixed per-dataset counts per batch. Within a dataset, samples are read in a seeded shuffled
-// order that is reshuffled every epoch of that dataset, so every sample is seen once per epoch.
+// drawn with probability proportional to the dataset's size (docs/notes/cover-spec.md §2.4, confirmed by the CoVeR
+// announcement; §3.0 "sampling rate proportional to dataset size"). Options: a temperature t (p_k ∝ size_k^(1/t); t = 1
+// is CoVeR, t → ∞ tends to uniform) or fixed per-dataset counts per batch. Within a dataset, samples are read in a
+// seeded shuffled order that is reshuffled every epoch of that dataset, so every sample is seen once per epoch.
 //
 // Determinism and resume: nothing is drawn from a running stream. The dataset draws of batch b come from
 // createRng(seed, 'mix-draw', b) and the order of epoch e of dataset k from createRng(seed, 'mix-order', k, e), so the

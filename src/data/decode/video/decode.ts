@@ -2,8 +2,8 @@
 // test/data/av_decode.test.ts measure and check it):
 //   - in process (av/, av_addon.ts), where it is built: seek to the keyframe at or before the first wanted frame,
 //     decode forward, convert and scale only the wanted frames, straight into the clip's buffer, on cover's decode pool;
-//   - one ffmpeg process per clip otherwise (engine-probe.md §5, recipe C, ~50-100 ms for 8 frames at 224): `-ss`
-//     before `-i` (keyframe seek, then accurate decode forward), `select` of the wanted frames *before* `scale`, the
+//   - one ffmpeg process per clip otherwise (docs/notes/engine-probe.md §5, recipe C, ~50-100 ms for 8 frames at 224):
+//     `-ss` before `-i` (keyframe seek, then accurate decode forward), `select` of the wanted frames *before* `scale`, the
 //     scale and the RGB conversion inside ffmpeg, `-frames:v N` to stop after the last wanted frame, rgb24 on a pipe.
 // Frame n of a request is the n-th frame at or after startS - half a frame (the in-process decoder finds it by its
 // timestamp: the same frame in a constant-rate video).

@@ -1,4 +1,4 @@
-// Where cover's ffmpeg and ffprobe come from, in order (engine-probe.md §5):
+// Where cover's ffmpeg and ffprobe come from, in order (docs/notes/engine-probe.md §5):
 //   1. COVER_FFMPEG / COVER_FFPROBE: explicit paths. A wrong one is an error, never silently skipped.
 //   2. ffmpeg-static, only if its binary exists (offline its install script fails and leaves a path to nothing).
 //   3. @ffmpeg-installer/ffmpeg (+ @ffprobe-installer/ffprobe): static builds shipped inside npm packages.
