@@ -16,7 +16,7 @@ import { describeKeyProblems, hasProblems, listNames } from '../checkpoint/key_m
 import { SafetensorsTensor, TensorToWrite, readSafetensors, writeAtomically, writeSafetensors } from '../checkpoint/safetensors';
 import { HeadInfo } from '../model/heads';
 import { coverVersion } from '../version';
-import { hfConfig, timesformerConfig } from './export_configs';
+import { hfConfig, hfPreprocessorConfig, timesformerConfig } from './export_configs';
 import { MANIFEST_FILE, MANIFEST_FORMAT, claimExportDir } from './export_dir';
 import { ExportFormat, EXPORT_FORMATS, exportKeys } from './export_keys';
 import { writeTorchStateDict } from './torch_save';
@@ -50,8 +50,8 @@ export interface ExportResult {
   nonFiniteWeights?: NonFiniteReport;
 }
 
-const FILES: Record<ExportFormat, { config: string; safetensors: string; pth?: string }> = {
-  hf: { config: 'config.json', safetensors: 'model.safetensors' },
+const FILES: Record<ExportFormat, { config: string; safetensors: string; pth?: string; preprocessor?: string }> = {
+  hf: { config: 'config.json', safetensors: 'model.safetensors', preprocessor: 'preprocessor_config.json' },
   timesformer: { config: 'config.json', safetensors: 'model.safetensors', pth: 'model.pth' },
 };
 
@@ -60,7 +60,7 @@ const FILES: Record<ExportFormat, { config: string; safetensors: string; pth?: s
  *
  * @example
  * const r = exportCheckpoint('runs/cotrain/checkpoint', { format: 'hf', head: 'k400', out: 'exports/k400' });
- * r.files; // ['config.json', 'model.safetensors', 'cover_export.json']
+ * r.files; // ['config.json', 'preprocessor_config.json', 'model.safetensors', 'cover_export.json']
  */
 export function exportCheckpoint(ckpt: string, opts: ExportOptions): ExportResult {
   if (!EXPORT_FORMATS.includes(opts.format)) {
@@ -84,13 +84,14 @@ export function exportCheckpoint(ckpt: string, opts: ExportOptions): ExportResul
   if (nonFinite && !opts.allowNonFinite) throw nonFiniteError(nonFinite, CHECKPOINT_NONFINITE_FIX);
 
   const names = FILES[opts.format];
-  const files = [names.config, names.safetensors, ...(names.pth ? [names.pth] : [])];
+  const files = [names.config, ...(names.preprocessor ? [names.preprocessor] : []), names.safetensors, ...(names.pth ? [names.pth] : [])];
   claimExportDir(opts.out, files, opts.overwrite);
   const out = (f: string) => path.join(opts.out, f);
   const json = (f: string, o: unknown) => writeAtomically(out(f), (fd) => fs.writeSync(fd, `${JSON.stringify(o, null, 2)}\n`));
 
   const notes = exportNotes(opts.format, config, head);
   json(names.config, opts.format === 'hf' ? hfConfig(config.model, head) : timesformerConfig(config.model, head, config.preprocessing));
+  if (names.preprocessor) json(names.preprocessor, hfPreprocessorConfig(config.model, config.preprocessing));
   // transformers 4.x refuses safetensors whose metadata lacks a format ("pt" here): modeling_utils.load_state_dict.
   writeSafetensors(out(names.safetensors), tensors, { format: 'pt', writer: 'cover export' });
   if (names.pth) writeTorchStateDict(out(names.pth), tensors);
@@ -170,7 +171,7 @@ function exportNotes(format: ExportFormat, config: Omit<LoadedCheckpoint, 'weigh
     }
     const p = config.preprocessing;
     notes.push(
-      `preprocessing is not in config.json: RGB in [0, 1] normalised by mean [${p.mean.join(', ')}] and std [${p.std.join(', ')}], ${p.cropSize}x${p.cropSize} crops, ${p.numFrames} frames ${p.samplingRate} apart; pixel_values are [B, T, C, H, W]`,
+      `preprocessor_config.json resizes, crops and normalises one view as cover evaluates it (mean [${p.mean.join(', ')}], std [${p.std.join(', ')}], ${p.cropSize}x${p.cropSize}); which frames to take is the caller's: cover takes ${p.numFrames} frames ${p.samplingRate} apart at ${p.targetFps ?? 30} fps`,
     );
   }
   return notes;

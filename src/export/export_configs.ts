@@ -6,6 +6,9 @@
 // - `timesformer`: the keyword arguments of facebookresearch/TimeSformer vit.py VisionTransformer.__init__ that rebuild
 //   the model (its defaults differ from TimeSformer's: qkv_bias False and LayerNorm eps 1e-5, so both are spelled out),
 //   the class names and the preprocessing the model was trained with.
+// - `hf` also writes preprocessor_config.json: the VideoMAEImageProcessor that Hugging Face's own TimeSformer
+//   checkpoints ship (facebook/timesformer-base-finetuned-k400), with cover's mean, std and sizes, so that
+//   pipeline("video-classification", model=dir) and AutoImageProcessor build from the folder alone.
 
 import { ModelConfig } from '../config/model_config';
 import { shownLabels } from '../data/datasets/label_names';
@@ -88,4 +91,24 @@ export function timesformerConfig(model: ModelConfig, head: HeadInfo, preprocess
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+}
+
+/**
+ * preprocessor_config.json of a Hugging Face folder: frames resized to `cropSize` on the short side, centre-cropped to
+ * the model's size, rescaled to [0, 1] and normalised with the checkpoint's mean and std, as cover evaluates one view.
+ */
+export function hfPreprocessorConfig(model: ModelConfig, preprocessing: Preprocessing): Record<string, unknown> {
+  return {
+    image_processor_type: 'VideoMAEImageProcessor',
+    do_resize: true,
+    size: { shortest_edge: preprocessing.cropSize },
+    resample: 2, // PIL bilinear, as cover scales frames (FFmpeg's bilinear)
+    do_center_crop: true,
+    crop_size: { height: model.imgSize, width: model.imgSize },
+    do_rescale: true,
+    rescale_factor: 1 / 255,
+    do_normalize: true,
+    image_mean: preprocessing.mean,
+    image_std: preprocessing.std,
+  };
 }

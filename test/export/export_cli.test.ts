@@ -104,21 +104,34 @@ describe('cover export --format hf', () => {
     r = cover('export', ck, '--format', 'hf', '--head', 'k400', '--out', out);
   });
 
-  it('writes config.json and model.safetensors and says what does not carry over', () => {
+  it('writes config.json, preprocessor_config.json and model.safetensors and says what does not carry over', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(
       [
         `exported head k400 (4 classes) of ${ck} as a Hugging Face TimesformerForVideoClassification folder: ${out}`,
-        '  config.json, model.safetensors, cover_export.json (49 tensors, 43,108 parameters)',
+        '  config.json, preprocessor_config.json, model.safetensors, cover_export.json (49 tensors, 43,108 parameters)',
         'note: head ssv2 (3 classes) not exported: a TimesformerForVideoClassification has one classifier (export each with --head into its own --out)',
         "note: HF's TimesformerLayer reshapes by config.json's num_frames and image_size: give it exactly 2 frames of 32x32 (cover and the reference resize their embeddings for other sizes)",
-        'note: preprocessing is not in config.json: RGB in [0, 1] normalised by mean [0.45, 0.45, 0.45] and std [0.225, 0.225, 0.225], 32x32 crops, 2 frames 4 apart; pixel_values are [B, T, C, H, W]',
+        "note: preprocessor_config.json resizes, crops and normalises one view as cover evaluates it (mean [0.45, 0.45, 0.45], std [0.225, 0.225, 0.225], 32x32); which frames to take is the caller's: cover takes 2 frames 4 apart at 30 fps",
         `load: TimesformerForVideoClassification.from_pretrained("${out}")`,
         '',
       ].join('\n'),
     );
-    expect(fs.readdirSync(out).sort()).toEqual(['config.json', 'cover_export.json', 'model.safetensors']);
+    expect(fs.readdirSync(out).sort()).toEqual(['config.json', 'cover_export.json', 'model.safetensors', 'preprocessor_config.json']);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'preprocessor_config.json'), 'utf8'))).toEqual({
+      image_processor_type: 'VideoMAEImageProcessor',
+      do_resize: true,
+      size: { shortest_edge: 32 },
+      resample: 2,
+      do_center_crop: true,
+      crop_size: { height: 32, width: 32 },
+      do_rescale: true,
+      rescale_factor: 1 / 255,
+      do_normalize: true,
+      image_mean: [0.45, 0.45, 0.45],
+      image_std: [0.225, 0.225, 0.225],
+    });
   });
 
   it("model.safetensors has exactly HF's keys and shapes, format pt, and the checkpoint's values", () => {
@@ -242,7 +255,7 @@ describe('cover export: the out folder', () => {
     const r = cover('export', ckOne, '--format', 'hf', '--out', out, '--overwrite');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['NOTES.md', 'config.json', 'cover_export.json', 'model.safetensors']); // model.pth went with its export
+    expect(fs.readdirSync(out).sort()).toEqual(['NOTES.md', 'config.json', 'cover_export.json', 'model.safetensors', 'preprocessor_config.json']); // model.pth went with its export
 
     const mine = path.join(tmp, 'mine');
     fs.mkdirSync(mine);
