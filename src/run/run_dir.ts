@@ -1,19 +1,23 @@
 // A run's folder (`--out` of pretrain, cotrain and transfer) is claimed once, before any work: a folder that already
 // holds a run is refused with one line unless the user continues it (`--resume`) or replaces it (`--overwrite`), so a
 // second `cover cotrain` never wipes the first one's checkpoint and log. A run's files are cover's own: checkpoint/,
-// log.jsonl, result.json, report.html, and for a transfer transfer.json and its stage folders. `--overwrite` removes
-// those and nothing else; a file of one of those names that cover did not write is never replaced, even when asked.
-// Inside checkpoint/ only cover's files are cover's: a user's notes there are kept by --overwrite and by every save.
+// log.jsonl, tb/ (TensorBoard events), result.json, report.html, and for a transfer transfer.json and its stage
+// folders. `--overwrite` removes those and nothing else; a file of one of those names that cover did not write is never
+// replaced, even when asked. Inside checkpoint/ only cover's files are cover's: a user's notes there are kept by
+// --overwrite and by every save.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { CHECKPOINT_FORMAT } from '../checkpoint/checkpoint';
 import { CHECKPOINT_FILES, CONFIG_FILE, leftovers, recoverFolder } from '../checkpoint/folder';
 import { fileError, UsageError } from '../errors';
+import { isOwnEventsFolder } from './tensorboard';
 
 /** The files of a run folder that cover writes. */
 export const CHECKPOINT_DIR = 'checkpoint';
 export const LOG_FILE = 'log.jsonl';
+/** TensorBoard's events files of the run (tensorboard.ts). */
+export const TB_DIR = 'tb';
 export const REPORT_FILE = 'report.html';
 export const RESULT_FILE = 'result.json';
 /** Written at a transfer's --out: what its stage folders are, so that a later run there knows them. */
@@ -154,6 +158,7 @@ function runFilesIn(dir: string): RunFile[] {
   };
   if (holdsCheckpointFiles(path.join(dir, CHECKPOINT_DIR))) add(CHECKPOINT_DIR, isOwnCheckpoint);
   add(LOG_FILE, isOwnLog);
+  add(TB_DIR, isOwnEventsFolder);
   add(RESULT_FILE, (p) => hasKeys(readJson(p), ['checkpoint', 'config']));
   add(REPORT_FILE, (p) => isFile(p) && /<title>cover /.test(fs.readFileSync(p, 'utf8')));
   add(TRANSFER_FILE, (p) => (readJson(p) as { generator?: unknown } | undefined)?.generator === TRANSFER_GENERATOR);

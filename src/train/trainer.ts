@@ -33,8 +33,9 @@ import { CheckpointError, ConfigError, DatasetError } from '../errors';
 import { HeadEval, evaluateHead } from '../eval/evaluate';
 import { TimeSformer } from '../model/timesformer';
 import { renderReport } from '../report/html_report';
+import { TensorBoardWriter } from '../run/tensorboard';
 import { lrAt } from '../run/lr_schedule';
-import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE } from '../run/run_dir';
+import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE, TB_DIR } from '../run/run_dir';
 import { RunConfig, RunSettings, savedRunConfig, validateRunConfig } from '../run/run_config';
 import { lockRunDir } from '../run/run_lock';
 import { recoverFolder } from '../checkpoint/folder';
@@ -164,7 +165,12 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
   const dist = opts.dist;
   /** Rank 0 alone writes the run's files; every rank reads them on resume. */
   const writes = !dist || dist.isWriter;
-  const appendLog = (file: string, entry: object) => writes && appendEntry(file, entry);
+  let tb: TensorBoardWriter | undefined; // RUN/tb/, opened once the folder is claimed; fed the log's entries
+  const appendLog = (file: string, entry: object) => {
+    if (!writes) return;
+    appendEntry(file, entry);
+    tb?.logEntry(entry);
+  };
   const ckDir = path.join(input.out, CHECKPOINT_DIR);
   if (writes) recoverFolder(ckDir, log); // a save killed half-way: the checkpoint it was replacing, or its new one
   let saved: LoadedCheckpoint | null = null;
@@ -275,6 +281,7 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
   let interrupted = false;
   const evals: HeadEval[] = [];
   const runStart = Date.now();
+  if (writes) tb = TensorBoardWriter.open(path.join(cfg.out, TB_DIR), startStep > 0 ? { restartAt: startStep + 1 } : {});
   try {
     if (startStep === 0) {
       appendLog(logFile, { type: 'start', step: 0, kind: cfg.kind, config: cfg, model: model.config, heads: heads.map((h) => ({ name: h.name, classes: h.numClasses, train: data.train.get(h.name)!.samples.length })), dropped: dropList(data) });
@@ -341,6 +348,7 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
     await feed.close();
     optimizer.dispose();
     model.dispose();
+    tb?.close();
   }
   // Every rank's unreadable training samples, in rank order (a job's last collective before finish()).
   const mine = feed.badSamples().map((b) => ({ path: b.path, problem: b.problem, reason: b.reason, dataset: b.dataset }));
