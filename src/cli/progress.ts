@@ -4,6 +4,7 @@
 
 import { StepProgress } from '../train/trainer';
 import { duration } from './render';
+import { RecentRate } from './progress_line';
 import { printable } from '../errors';
 
 export interface Progress {
@@ -15,10 +16,16 @@ export interface Progress {
 export function createProgress(opts: { json?: boolean; every?: number }): Progress {
   // Log lines name files: their control characters (a name's ANSI escapes) are shown as escapes, never sent as they are.
   const out = (s: string) => (opts.json ? process.stderr.write(`${shown(s)}\n`) : process.stdout.write(`${shown(s)}\n`));
-  const fmt = (p: StepProgress) =>
-    `step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}  ${Object.entries(p.perHead)
+  // The ETA from the last half minute of steps, not the run's average: the first steps wait for cold decoders and caches.
+  const rate = new RecentRate();
+  const fmt = (p: StepProgress) => {
+    rate.add(Date.now(), p.step);
+    const perS = rate.perSecond();
+    const eta = perS > 0 ? (p.steps - p.step) / perS : p.etaSeconds;
+    return `step ${p.step}/${p.steps}  loss ${p.loss.toFixed(3)}  ${Object.entries(p.perHead)
       .map(([h, l]) => `${h} ${l.toFixed(2)}`)
-      .join('  ')}  lr ${p.lr.toExponential(1)}  ${p.clipsPerSec.toFixed(1)} clips/s  ETA ${duration(p.etaSeconds)}`;
+      .join('  ')}  lr ${p.lr.toExponential(1)}  ${p.clipsPerSec.toFixed(1)} clips/s  ETA ${duration(eta)}`;
+  };
   if (process.stdout.isTTY && !opts.json) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const oraMod = require('ora') as { default: (o: object) => { start(): { text: string; stop(): void; clear(): void; render(): void } } };

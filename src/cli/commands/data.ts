@@ -16,6 +16,7 @@ import { DatasetFormat } from '../../data/types';
 import { jsonOption } from '../options';
 import { dataArg, intArg, shardArg } from '../parse';
 import { RUN_LIMITS } from '../../run/run_config';
+import { progressLine } from '../progress_line';
 
 interface CheckCliOptions {
   format?: DatasetFormat;
@@ -54,15 +55,15 @@ export function dataCommand(): Command {
         }
         if (opts.out && fs.existsSync(opts.out)) throw new UsageError('--out: the file exists', { path: opts.out, suggestion: 'give a new file name, or remove it first' });
         const index = await openDataset(spec, { split: opts.split, data: parseDataPaths(opts.data), format: opts.format });
-        const progress = !opts.json && process.stderr.isTTY;
+        const progress = progressLine({ unit: 'entries checked', silent: opts.json });
         const report = await checkDataset(index, {
           concurrency: opts.concurrency,
           // a shard's report keeps every problem, so that the merged list is the one a whole check gives
           maxProblems: opts.shard ? Number.MAX_SAFE_INTEGER : opts.maxProblems,
           shard: opts.shard,
-          onProgress: progress ? (done, total) => process.stderr.write(`\rchecking ${done}/${total}`) : undefined,
+          onProgress: (done, total) => progress.update(done, total),
         });
-        if (progress) process.stderr.write('\r\x1b[K');
+        progress.end();
         if (opts.out) writeAtomically(opts.out, (fd) => fs.writeSync(fd, `${JSON.stringify(report, null, 2)}\n`));
         const shown = { ...report, problems: report.problems.slice(0, opts.maxProblems) };
         process.stdout.write(opts.json ? JSON.stringify(shown, null, 2) + '\n' : renderCheck(shown));

@@ -10,6 +10,7 @@ import { DEMO_SIZES, DemoSize } from '../../demo/plan';
 import { DEMO_DATASETS, DemoDatasetName, DemoSuiteReport, generateDemoSuite } from '../../demo/suite';
 import { jsonOption } from '../options';
 import { intArg, listOfArg } from '../parse';
+import { progressLine } from '../progress_line';
 
 interface DemoCliOptions {
   out?: string;
@@ -32,7 +33,7 @@ export function demoDataCommand(): Command {
     .option('--overwrite', 'replace a different demo suite already in --out (a run trained on it will no longer evaluate)')
     .addOption(jsonOption())
     .action(async (opts: DemoCliOptions) => {
-      const progress = !opts.json && process.stderr.isTTY;
+      const progress = progressLine({ unit: 'clips and images encoded', silent: opts.json });
       const report = await generateDemoSuite({
         out: opts.out,
         size: opts.size,
@@ -40,9 +41,9 @@ export function demoDataCommand(): Command {
         sprites: opts.sprites,
         only: opts.only,
         overwrite: opts.overwrite,
-        onProgress: progress ? (done, total) => process.stderr.write(`\rencoding ${done}/${total}`) : undefined,
+        onProgress: (done, total) => progress.update(done, total),
       });
-      if (progress) process.stderr.write('\r\x1b[K');
+      progress.end();
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderDemo(report));
     });
 }

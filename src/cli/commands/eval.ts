@@ -13,6 +13,7 @@ import { addEngineOptions, allowNonFiniteOption, engineRequest, memoryCacheOptio
 import { dataArg, intArg, maxBadArg, namesArg, viewsArg } from '../parse';
 import { RUN_DEFAULTS, RUN_LIMITS } from '../../run/run_config';
 import type { AccelMode } from '../../engine/accel/accel';
+import { progressLine } from '../progress_line';
 
 export const DEFAULT_CHECKPOINT = 'runs/cotrain/checkpoint';
 
@@ -89,7 +90,7 @@ Demo-suite data and datasets of other names get a line saying their numbers are 
     // Lines for the user go to stdout, or to stderr with --json so that stdout stays one JSON object.
     const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
     await initBackend(engineRequest(o));
-    const tty = !o.json && process.stderr.isTTY;
+    const progress = progressLine({ unit: 'samples', silent: o.json });
     const result = await evaluateCheckpoint({
       checkpoint: o.checkpoint,
       datasets: o.datasets?.split(',').map((s) => s.trim()).filter(Boolean),
@@ -107,9 +108,9 @@ Demo-suite data and datasets of other names get a line saying their numbers are 
       maxBad: o.maxBad,
       allowNonFinite: o.allowNonfinite,
       log: say,
-      onProgress: tty ? (head, done, total) => process.stderr.write(`\r${head}: ${done}/${total} samples`) : undefined,
+      onProgress: (head, done, total) => progress.update(done, total, head),
     });
-    if (tty) process.stderr.write('\r\x1b[K');
+    progress.end();
     warnNonFinite(result.nonFiniteWeights);
     process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheckpointEval(result));
   });

@@ -12,6 +12,7 @@ import type { AccelMode } from '../../engine/accel/accel';
 import { table } from '../render';
 import { DEFAULT_CHECKPOINT } from './eval';
 import { printable } from '../../errors';
+import { progressLine } from '../progress_line';
 
 interface PredictCliOptions {
   checkpoint: string;
@@ -91,7 +92,7 @@ Examples:
     await assertReadableFile(file, IMAGE_EXT.test(file) ? 'image' : 'video'); // before the weights load, which can take a while
     await initBackend(engineRequest(o));
     let result: CheckpointPrediction;
-    const tty = !o.json && process.stderr.isTTY;
+    const progress = progressLine({ unit: 'windows', silent: o.json });
     try {
       result = await predictWithCheckpoint(o.checkpoint, file, {
         heads: o.head === 'all' ? 'all' : o.head.split(',').map((s) => s.trim()).filter(Boolean),
@@ -99,10 +100,10 @@ Examples:
         windowS: o.window,
         strideS: o.stride,
         allowNonFinite: o.allowNonfinite,
-        onProgress: tty ? (done, total) => process.stderr.write(`\rwindow ${done}/${total}`) : undefined,
+        onProgress: (done, total) => progress.update(done, total),
       });
     } finally {
-      if (tty) process.stderr.write('\r\x1b[K');
+      progress.end();
     }
     warnNonFinite(result.nonFiniteWeights);
     process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : renderPrediction(result));
