@@ -1,11 +1,11 @@
 // cover's library API: what the CLI calls, for use from TypeScript or JavaScript.
 //
 // @example
-// import { train } from 'cover';
+// import { train } from '@cover-video/cover';
 // const { result } = await train({ kind: 'cotrain', datasets: ['k400', 'imnet'], demo: { size: 'tiny' }, settings: { preset: 'tiny', steps: 20 } });
 //
 // @example
-// import { initBackend, TimeSformer, getPreset } from 'cover';
+// import { initBackend, TimeSformer, getPreset } from '@cover-video/cover';
 // await initBackend({ backend: 'auto' });
 // const model = new TimeSformer(getPreset('tiny'), [{ name: 'k400', numClasses: 3, labels: ['a', 'b', 'c'] }]);
 

@@ -12,7 +12,7 @@ export function coverVersion(): string {
     if (fs.existsSync(p)) {
       try {
         const pkg = JSON.parse(fs.readFileSync(p, 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === 'cover' && typeof pkg.version === 'string') return (cached = pkg.version);
+        if (pkg.name === '@cover-video/cover' && typeof pkg.version === 'string') return (cached = pkg.version);
       } catch {
         // not ours: keep walking
       }

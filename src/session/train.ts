@@ -6,7 +6,7 @@
 // stopping come in as hooks, so the CLI only parses and renders, and a library user gets the same run.
 //
 // @example
-// import { train } from 'cover';
+// import { train } from '@cover-video/cover';
 // const { result } = await train({ kind: 'cotrain', datasets: ['k400', 'imnet'], demo: { size: 'tiny' },
 //   settings: { preset: 'tiny', steps: 20 }, out: 'runs/lib' }, { log: console.log });
 // result.evals.map((e) => [e.head, e.top1]) // [['k400', 0.5], ['imnet', 0.75]]
