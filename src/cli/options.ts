@@ -88,6 +88,18 @@ export function jsonOption(): Option {
   return new Option('--json', 'print one JSON object instead of tables');
 }
 
+/** `--quiet` of the commands that run long: no progress and no log lines, only the results and errors. */
+export function quietOption(): Option {
+  return new Option('--quiet', 'no progress and no log lines: only the results and errors').conflicts('verbose');
+}
+
+/** `--verbose`: a progress line at every step or item, also in a pipe. */
+export function verboseOption(): Option {
+  return new Option('--verbose', 'a progress line at every step or item, also in a pipe');
+}
+
+
+
 /** eval, predict and export refuse weights holding NaN or Inf; this goes on, after saying which on stderr. */
 export function allowNonFiniteOption(): Option {
   return new Option('--allow-nonfinite', 'go on when the weights hold NaN or Inf (named once on stderr) instead of refusing them');

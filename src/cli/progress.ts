@@ -13,7 +13,12 @@ export interface Progress {
   done(): void;
 }
 
-export function createProgress(opts: { json?: boolean; every?: number }): Progress {
+/**
+ * The progress of a run: `quiet` shows nothing but what the command prints at its end; `verbose` a line every step in
+ * a pipe (a terminal's spinner shows every step anyway); by default a line every `every` steps (10) in a pipe.
+ */
+export function createProgress(opts: { json?: boolean; quiet?: boolean; verbose?: boolean; every?: number }): Progress {
+  if (opts.quiet) return { line: () => {}, step: () => {}, done: () => {} };
   // Log lines name files: their control characters (a name's ANSI escapes) are shown as escapes, never sent as they are.
   const out = (s: string) => (opts.json ? process.stderr.write(`${shown(s)}\n`) : process.stdout.write(`${shown(s)}\n`));
   // The ETA from the last half minute of steps, not the run's average: the first steps wait for cold decoders and caches.
@@ -42,7 +47,7 @@ export function createProgress(opts: { json?: boolean; every?: number }): Progre
       done: () => spinner.stop(),
     };
   }
-  const every = opts.every ?? 10;
+  const every = opts.verbose ? 1 : (opts.every ?? 10);
   return {
     line: out,
     step: (p) => {

@@ -17,8 +17,10 @@ export interface ProgressLineOptions {
   unit: string;
   /** Where the line goes (default stderr); `isTTY` decides between rewriting and plain lines. */
   stream?: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean };
-  /** No progress at all (--json: a consumer reads stdout and wants stderr for errors). */
+  /** No progress at all (--json: a consumer reads stdout and wants stderr for errors; --quiet). */
   silent?: boolean;
+  /** Milliseconds between plain lines in a pipe (default 10 s; 0 with --verbose: every update). */
+  everyMs?: number;
   /** The clock (tests). */
   now?: () => number;
 }
@@ -28,6 +30,11 @@ export interface ProgressLine {
   update(done: number, total: number, label?: string): void;
   /** Clears a terminal line; writes the last plain line. */
   end(): void;
+}
+
+/** The progress line a command's --json, --quiet and --verbose ask for. */
+export function progressFor(o: { json?: boolean; quiet?: boolean; verbose?: boolean }, unit: string): ProgressLine {
+  return progressLine({ unit, silent: o.json || o.quiet, everyMs: o.verbose ? 0 : undefined });
 }
 
 export function progressLine(opts: ProgressLineOptions): ProgressLine {
@@ -53,9 +60,9 @@ export function progressLine(opts: ProgressLineOptions): ProgressLine {
       last = { done, total, label };
       if (tty) {
         stream.write(`\r\x1b[2K${text(done, total, label)}`);
-      } else if (lastPlain === null) {
+      } else if (lastPlain === null && opts.everyMs !== 0) {
         lastPlain = t;
-      } else if (t - lastPlain >= PLAIN_EVERY_MS || (done === total && wrote)) {
+      } else if (t - (lastPlain ?? -Infinity) >= (opts.everyMs ?? PLAIN_EVERY_MS) || (done === total && wrote)) {
         lastPlain = t;
         wrote = true;
         stream.write(`${text(done, total, label)}\n`);

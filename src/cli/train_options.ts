@@ -9,7 +9,8 @@ import { UsageError } from '../errors';
 import { LR_SCHEDULES } from '../run/lr_schedule';
 import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName } from '../train/recipes';
 import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_FLAGS, RUN_LIMITS as L, RunSettings } from '../run/run_config';
-import { addEngineOptions, memoryCacheOption, jsonOption } from './options';
+import { addEngineOptions, memoryCacheOption, jsonOption, quietOption, verboseOption } from './options';
+import { addRunFileOptions } from './run_file_option';
 import { MAX_NPROC } from '../dist/launcher';
 import { dataArg, fixedCountsArg, intArg, maxBadArg, numArg, parseFixedCountsOrThrow, viewsArg } from './parse';
 import type { AccelMode } from '../engine/accel/accel';
@@ -31,13 +32,15 @@ export type TrainCliOptions = { [K in keyof RunSettings]?: K extends 'fixedCount
   threads?: number;
   accel: AccelMode;
   json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
   report?: boolean;
   nproc?: number;
 };
 
 /** Adds the shared training options to a command. */
 export function addTrainOptions(cmd: Command): Command {
-  return addEngineOptions(cmd)
+  return addEngineOptions(addRunFileOptions(cmd)) // the run file's hook first: its options are checked like the others
     .addOption(new Option('--recipe <name>', `defaults of the training settings: demo (cover's CPU defaults), timesformer (the reference K400/SSv2 recipe), cover (CoVeR as published, else the reference's); each option below still wins (default ${DEFAULT_RECIPE})`).choices([...RECIPE_NAMES]))
     .option('--data <NAME=[FORMAT:]PATH>', 'where a dataset is (repeatable); without any, the demo suite is used', dataArg('--data'), [])
     .addOption(new Option('--preset <name>', `model size (default ${DEFAULT_PRESET})`).choices(PRESET_NAMES))
@@ -75,7 +78,9 @@ export function addTrainOptions(cmd: Command): Command {
     .addOption(new Option('--demo <size>', 'demo suite used when no --data is given').choices([...DEMO_SIZES]).default('small'))
     .option('--demo-dir <dir>', "the demo suite's folder (default .cover/demo/<size>)")
     .hook('preAction', (cmd) => checkTrainOptions(cmd.opts() as TrainCliOptions & { datasets?: string }))
-    .addOption(jsonOption());
+    .addOption(jsonOption())
+    .addOption(quietOption())
+    .addOption(verboseOption());
 }
 
 /** `--nproc N` of pretrain and cotrain (their action, train_common.ts, starts the ranks). */

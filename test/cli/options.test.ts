@@ -94,6 +94,7 @@ const SPECS: Record<string, Spec> = {
   '--split': CHOICE,
   '--max-samples': int(1),
   '--csv-dir': TEXT,
+  '--config': TEXT, // a file or folder; what it holds is test/cli/run_file.test.ts's
   '--head': ['', ',', 'a b', 'k400,k400', 'k400,'],
   '--top': int(1),
   '--window': num({ min: 0, above: true, max: 86400 }),

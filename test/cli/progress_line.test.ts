@@ -64,3 +64,14 @@ test('--json consumers: silent', () => {
   p.end();
   expect(out).toEqual([]);
 });
+
+test('--verbose in a pipe: a plain line at every update', () => {
+  let t = 0;
+  const { stream, out } = fake(false);
+  const p = progressLine({ unit: 'samples', stream, now: () => t, everyMs: 0 });
+  for (let i = 1; i <= 3; i++) {
+    t = i * 100;
+    p.update(i, 3);
+  }
+  expect(out).toEqual(['1/3 samples (33%)\n', '2/3 samples (66%), 10.0/s, ETA 0s\n', '3/3 samples (100%), 10.0/s\n']);
+});

@@ -157,7 +157,7 @@ test("a transfer's --out is one run: a second transfer there is refused; --overw
   // Replaced by a cotrain run: the transfer's files and stage folders go, the user's files stay.
   fs.writeFileSync(path.join(out, 'train_k400', 'notes.txt'), 'mine');
   ok([...IMNET, '--steps', '1', '--out', out, '--overwrite']);
-  expect(fs.readdirSync(out).sort()).toEqual(['checkpoint', 'log.jsonl', 'report.html', 'result.json', 'train_k400']);
+  expect(fs.readdirSync(out).sort()).toEqual(['checkpoint', 'log.jsonl', 'report.html', 'result.json', 'tb', 'train_k400']);
   expect(fs.readdirSync(path.join(out, 'train_k400'))).toEqual(['notes.txt']);
 });
 

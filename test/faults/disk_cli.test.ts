@@ -104,9 +104,9 @@ test('a disk that fills up mid-run: one line, exit 3, the last checkpoint whole;
   });
   fill(disk);
   expect(await code).toBe(3);
-  expect(stderr).toMatch(/(^|\n)cover: error: \S+: cannot (append to the run log|save the checkpoint \(the one saved before is kept as it was\)|write it): the disk is full \(ENOSPC\) \(fix: free some space on that disk, or choose a folder on another one\)\n$/);
+  expect(stderr).toMatch(/(^|\n)cover: error: \S+: cannot (append to the run log|append to the TensorBoard events file|save the checkpoint \(the one saved before is kept as it was\)|write it): the disk is full \(ENOSPC\) \(fix: free some space on that disk, or choose a folder on another one\)\n$/);
   expect(stderr).not.toMatch(/internal error|\n\s+at /);
-  expect(fs.readdirSync(out).sort()).toEqual(['checkpoint', 'log.jsonl']); // no half-written checkpoint beside it, no lock
+  expect(fs.readdirSync(out).sort()).toEqual(['checkpoint', 'log.jsonl', 'tb']); // no half-written checkpoint beside it, no lock
 
   const saved = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint', 'config.json'), 'utf8')).extra.run.step;
   expect(saved % 2).toBe(0);

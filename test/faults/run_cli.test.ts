@@ -59,7 +59,7 @@ test.each([
   const step = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint', 'config.json'), 'utf8')).extra.run.step;
   expect(step).toBeGreaterThanOrEqual(2);
   expect(o.stdout).toContain(`stopped at step ${step} of 5000; checkpoint ${out}/checkpoint. Continue with: cover cotrain --resume --out ${out}`);
-  expect(fs.readdirSync(out).sort()).toEqual(['checkpoint', 'log.jsonl', 'result.json']); // the lock is gone
+  expect(fs.readdirSync(out).sort()).toEqual(['checkpoint', 'log.jsonl', 'result.json', 'tb']); // the lock is gone
 }, 300_000);
 
 test('a second --resume of a running run is refused; the log has each step once; a lock left by SIGKILL is taken over', async () => {
@@ -83,7 +83,7 @@ test('a second --resume of a running run is refused; the log has each step once;
   const logged = steps(out);
   expect(logged).toEqual([...new Set(logged)].sort((x, y) => x - y));
   expect(logged.at(-1)).toBe(8);
-  expect(fs.readdirSync(out).sort()).toEqual(['checkpoint', 'log.jsonl', 'report.html', 'result.json']);
+  expect(fs.readdirSync(out).sort()).toEqual(['checkpoint', 'log.jsonl', 'report.html', 'result.json', 'tb']);
 }, 400_000);
 
 test('a run stopped before its first checkpoint: the refusal offers --overwrite only, and --resume says the same', async () => {
@@ -92,7 +92,7 @@ test('a run stopped before its first checkpoint: the refusal offers --overwrite 
   run.child.kill('SIGKILL');
   await run.output().code;
   const again = cover(['cotrain', ...TINY, '--steps', '2', '--out', out]);
-  expect(again.stderr).toBe(`cover: error: ${out}: already holds a run (log.jsonl; it stopped before its first checkpoint, so there is nothing to resume) (fix: replace it with --overwrite, or choose another --out)\n`);
+  expect(again.stderr).toBe(`cover: error: ${out}: already holds a run (log.jsonl, tb; it stopped before its first checkpoint, so there is nothing to resume) (fix: replace it with --overwrite, or choose another --out)\n`);
   const resume = cover(['cotrain', '--resume', '--out', out, '--backend', 'wasm']);
   expect(resume.stderr).toBe(`cover: error: ${out}/checkpoint: there is no checkpoint to resume from (the run stopped before its first checkpoint) (fix: start the run again with --overwrite)\n`);
   expect(cover(['cotrain', ...TINY, '--steps', '2', '--out', out, '--overwrite']).status).toBe(0);

@@ -21,6 +21,6 @@ Examples:
   cover cotrain --resume --out runs/cotrain       # continue a stopped or killed run exactly`,
   );
   return cmd.action(async (o: TrainCliOptions & { datasets: string }) => {
-    await trainAction('cotrain', o.datasets.split(',').map((s) => s.trim()).filter(Boolean), o);
+    await trainAction('cotrain', o.datasets.split(',').map((s) => s.trim()).filter(Boolean), o, cmd);
   });
 }

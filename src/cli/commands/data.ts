@@ -13,10 +13,10 @@ import { printable, UsageError } from '../../errors';
 import { SPLITS, Split } from '../../data/datasets/common';
 import { DATASET_FORMATS, SHORT_NAMES, openDataset, parseDataPaths } from '../../data/datasets/registry';
 import { DatasetFormat } from '../../data/types';
-import { jsonOption } from '../options';
+import { jsonOption, quietOption, verboseOption } from '../options';
 import { dataArg, intArg, shardArg } from '../parse';
 import { RUN_LIMITS } from '../../run/run_config';
-import { progressLine } from '../progress_line';
+import { progressFor } from '../progress_line';
 
 interface CheckCliOptions {
   format?: DatasetFormat;
@@ -46,6 +46,8 @@ export function dataCommand(): Command {
       .addOption(new Option('--shard <i/N>', 'check only part i (from 0) of N of the split, for a job array; merge the parts with `cover data merge-checks`').argParser(shardArg('--shard')))
       .option('--out <file>', 'also write the report as JSON to this file (a sharded check needs it, for merge-checks)')
       .addOption(jsonOption())
+      .addOption(quietOption())
+      .addOption(verboseOption())
       .exitOverride() // index.ts overrides only top-level commands; usage errors here must not process.exit either
       .action(async (spec: string, opts: CheckCliOptions) => {
         if (opts.shard && !opts.out) {
@@ -55,7 +57,7 @@ export function dataCommand(): Command {
         }
         if (opts.out && fs.existsSync(opts.out)) throw new UsageError('--out: the file exists', { path: opts.out, suggestion: 'give a new file name, or remove it first' });
         const index = await openDataset(spec, { split: opts.split, data: parseDataPaths(opts.data), format: opts.format });
-        const progress = progressLine({ unit: 'entries checked', silent: opts.json });
+        const progress = progressFor(opts, 'entries checked');
         const report = await checkDataset(index, {
           concurrency: opts.concurrency,
           // a shard's report keeps every problem, so that the merged list is the one a whole check gives

@@ -8,9 +8,9 @@ import Table from 'cli-table3';
 import * as path from 'path';
 import { DEMO_SIZES, DemoSize } from '../../demo/plan';
 import { DEMO_DATASETS, DemoDatasetName, DemoSuiteReport, generateDemoSuite } from '../../demo/suite';
-import { jsonOption } from '../options';
+import { jsonOption, quietOption, verboseOption } from '../options';
 import { intArg, listOfArg } from '../parse';
-import { progressLine } from '../progress_line';
+import { progressFor } from '../progress_line';
 
 interface DemoCliOptions {
   out?: string;
@@ -32,8 +32,10 @@ export function demoDataCommand(): Command {
     .addOption(new Option('--only <names>', `comma-separated subset of ${DEMO_DATASETS.join(',')}`).argParser(listOfArg('--only', DEMO_DATASETS)))
     .option('--overwrite', 'replace a different demo suite already in --out (a run trained on it will no longer evaluate)')
     .addOption(jsonOption())
+      .addOption(quietOption())
+      .addOption(verboseOption())
     .action(async (opts: DemoCliOptions) => {
-      const progress = progressLine({ unit: 'clips and images encoded', silent: opts.json });
+      const progress = progressFor(opts, 'clips and images encoded');
       const report = await generateDemoSuite({
         out: opts.out,
         size: opts.size,

@@ -9,11 +9,11 @@ import { initBackend } from '../../engine/backend';
 import { CheckpointEval, evaluateCheckpoint } from '../../eval/eval_checkpoint';
 import { renderEvals } from '../eval_render';
 import { describeRecipe } from '../../train/recipes';
-import { addEngineOptions, allowNonFiniteOption, engineRequest, memoryCacheOption, jsonOption, warnNonFinite } from '../options';
+import { addEngineOptions, allowNonFiniteOption, engineRequest, memoryCacheOption, jsonOption, warnNonFinite, quietOption, verboseOption } from '../options';
 import { dataArg, intArg, maxBadArg, namesArg, viewsArg } from '../parse';
 import { RUN_DEFAULTS, RUN_LIMITS } from '../../run/run_config';
 import type { AccelMode } from '../../engine/accel/accel';
-import { progressLine } from '../progress_line';
+import { progressFor } from '../progress_line';
 
 export const DEFAULT_CHECKPOINT = 'runs/cotrain/checkpoint';
 
@@ -72,7 +72,9 @@ export function evalCommand(): Command {
     .addOption(new Option('--demo <size>', 'evaluate on the demo suite of this size').choices([...DEMO_SIZES]))
     .option('--demo-dir <dir>', 'evaluate on the demo suite in this folder (default .cover/demo/<size>)')
     .addOption(allowNonFiniteOption())
-    .addOption(jsonOption());
+    .addOption(jsonOption())
+      .addOption(quietOption())
+      .addOption(verboseOption());
   cmd.addHelpText(
     'after',
     `
@@ -90,7 +92,7 @@ Demo-suite data and datasets of other names get a line saying their numbers are 
     // Lines for the user go to stdout, or to stderr with --json so that stdout stays one JSON object.
     const say = (s: string) => (o.json ? process.stderr : process.stdout).write(`${s}\n`);
     await initBackend(engineRequest(o));
-    const progress = progressLine({ unit: 'samples', silent: o.json });
+    const progress = progressFor(o, 'samples');
     const result = await evaluateCheckpoint({
       checkpoint: o.checkpoint,
       datasets: o.datasets?.split(',').map((s) => s.trim()).filter(Boolean),

@@ -6,13 +6,13 @@ import { IMAGE_EXT } from '../../data/datasets/common';
 import { assertReadableFile } from '../../data/decode/video/probe';
 import { initBackend } from '../../engine/backend';
 import { CheckpointPrediction, predictWithCheckpoint } from '../../predict/predict';
-import { addEngineOptions, allowNonFiniteOption, engineRequest, jsonOption, warnNonFinite } from '../options';
+import { addEngineOptions, allowNonFiniteOption, engineRequest, jsonOption, warnNonFinite, quietOption, verboseOption } from '../options';
 import { headsArg, intArg, MAX_WINDOW_S, numArg } from '../parse';
 import type { AccelMode } from '../../engine/accel/accel';
 import { table } from '../render';
 import { DEFAULT_CHECKPOINT } from './eval';
 import { printable } from '../../errors';
-import { progressLine } from '../progress_line';
+import { progressFor } from '../progress_line';
 
 interface PredictCliOptions {
   checkpoint: string;
@@ -78,7 +78,9 @@ export function predictCommand(): Command {
     .option('--window <seconds>', "window length (default: one training clip, numFrames x samplingRate frames)", seconds('--window'))
     .option('--stride <seconds>', 'seconds between window starts (default: the window length)', seconds('--stride'))
     .addOption(allowNonFiniteOption())
-    .addOption(jsonOption());
+    .addOption(jsonOption())
+      .addOption(quietOption())
+      .addOption(verboseOption());
   cmd.addHelpText(
     'after',
     `
@@ -92,7 +94,7 @@ Examples:
     await assertReadableFile(file, IMAGE_EXT.test(file) ? 'image' : 'video'); // before the weights load, which can take a while
     await initBackend(engineRequest(o));
     let result: CheckpointPrediction;
-    const progress = progressLine({ unit: 'windows', silent: o.json });
+    const progress = progressFor(o, 'windows');
     try {
       result = await predictWithCheckpoint(o.checkpoint, file, {
         heads: o.head === 'all' ? 'all' : o.head.split(',').map((s) => s.trim()).filter(Boolean),

@@ -20,6 +20,6 @@ Examples:
   cover cotrain --init runs/pretrain/checkpoint              # then co-train from it`,
   );
   return cmd.action(async (o: TrainCliOptions & { datasets: string }) => {
-    await trainAction('pretrain', o.datasets.split(',').map((s) => s.trim()).filter(Boolean), o);
+    await trainAction('pretrain', o.datasets.split(',').map((s) => s.trim()).filter(Boolean), o, cmd);
   });
 }

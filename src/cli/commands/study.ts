@@ -12,6 +12,7 @@ import { renderStudyMarkdown } from '../../study/render_md';
 import { QUICK, quickSettings } from '../../study/request';
 import { study, StudyHeader } from '../../session/study';
 import { engineRequest } from '../options';
+import { printRunFile } from '../run_file_option';
 import { intArg, namesArg } from '../parse';
 import { createProgress, interruptSignal } from '../progress';
 import { duration } from '../render';
@@ -57,7 +58,8 @@ Examples:
     if (o.fixedCounts) throw new UsageError('--fixed-counts is not used by study: its arms train different datasets', { suggestion: 'leave it out; co-trained arms mix batches by dataset size (--temperature)' });
     if (o.quick) Object.assign(o, quickSettings(given));
     if (!given('evalEvery')) o.evalEvery = 0; // the study reads the final evaluations only
-    const progress = createProgress({ json: o.json });
+    if (printRunFile(cmd, 'cotrain', settingsFrom(o), [...o.datasets.split(','), ...o.images.split(',')])) return;
+    const progress = createProgress(o);
     const interrupt = interruptSignal(progress.line);
     let result;
     try {

@@ -9,16 +9,19 @@ import { TrainResult } from '../../train/trainer';
 import { RunHeader, startRanks, train, TrainOutcome, TrainRequest } from '../../session/train';
 import { runEvalFacts } from '../../eval/facts';
 import { renderEvals } from '../eval_render';
-import { createProgress, interruptSignal, Progress } from '../progress';
+import { createProgress, interruptSignal } from '../progress';
 import { currentJob } from '../../dist/job';
 import { withoutNproc } from '../../dist/launcher';
 import { printable } from '../../errors';
 import { duration } from '../render';
 import { settingsFrom, TrainCliOptions } from '../train_options';
 import { engineRequest } from '../options';
+import { printRunFile } from '../run_file_option';
+import { Command } from 'commander';
 import { getPreset } from '../../config/presets';
 
-export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions): Promise<TrainResult | null> {
+export async function trainAction(kind: RunKind, datasetNames: string[], o: TrainCliOptions, cmd: Command): Promise<TrainResult | null> {
+  if (printRunFile(cmd, kind, settingsFrom(o), datasetNames)) return null;
   const request: TrainRequest = {
     kind: kind as TrainRequest['kind'],
     datasets: datasetNames,
@@ -37,7 +40,7 @@ export async function trainAction(kind: RunKind, datasetNames: string[], o: Trai
   }
   // A rank of a data-parallel job (torchrun, srun, --nproc): rank 0 talks, the others train quietly.
   const job = currentJob();
-  const progress = job !== null && job.rank > 0 ? silentProgress() : createProgress({ json: o.json });
+  const progress = createProgress({ ...o, quiet: o.quiet || (job !== null && job.rank > 0) });
   const interrupt = interruptSignal(progress.line);
   let outcome: TrainOutcome;
   try {
@@ -90,6 +93,3 @@ function renderHeader(h: RunHeader): string[] {
   return lines;
 }
 
-function silentProgress(): Progress {
-  return { line: () => {}, step: () => {}, done: () => {} };
-}

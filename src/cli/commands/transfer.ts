@@ -13,6 +13,7 @@ import { RUN_LIMITS } from '../../run/run_config';
 import { addTrainOptions, settingsFrom, TrainCliOptions } from '../train_options';
 import { transferFacts } from '../../eval/facts';
 import { engineRequest } from '../options';
+import { printRunFile } from '../run_file_option';
 
 export function transferCommand(): Command {
   const cmd = new Command('transfer')
@@ -33,7 +34,8 @@ Examples:
   );
   return cmd.action(async (a: string, b: string, o: TrainCliOptions & { from?: string; cotrained?: string; sourceSteps?: number }) => {
     if (o.resume) throw new UsageError('--resume is not supported by transfer', { suggestion: 'resume the stage that stopped with cover cotrain --resume --out <its folder>' });
-    const progress = createProgress({ json: o.json });
+    if (printRunFile(cmd, 'finetune', settingsFrom(o), [b])) return;
+    const progress = createProgress(o);
     const interrupt = interruptSignal(progress.line);
     let result;
     try {
