@@ -18,6 +18,7 @@ import { evalCommand } from './commands/eval';
 import { predictCommand } from './commands/predict';
 import { exportCommand } from './commands/export';
 import { studyCommand } from './commands/study';
+import { planCommand } from './commands/plan';
 
 
 export function buildProgram(): Command {
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   program.addCommand(predictCommand());
   program.addCommand(exportCommand());
   program.addCommand(studyCommand());
+  program.addCommand(planCommand());
   oneLineErrors(program, []);
   // --decode-device is the decoder's, for the whole process: set before any command reads a video.
   program.hook('preAction', (_program, action) => {

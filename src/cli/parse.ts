@@ -89,6 +89,20 @@ export function numArg(flag: string, r: NumRange): (v: string) => number {
   };
 }
 
+/** Units of `--memory`: binary (GiB, MiB) and decimal (GB, MB) as the device makers and nvidia-smi write them. */
+const SIZE_UNITS: Record<string, number> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
+
+/** A memory size such as `80GiB`, `24GB` or `512MiB` (a unit is required), in bytes; at most 64 TiB. */
+export function sizeArg(flag: string): (v: string) => number {
+  return (v: string) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(v);
+    const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+    const bytes = m && unit ? Number(m[1]) * unit : NaN;
+    if (!(bytes >= 2 ** 20 && bytes <= 2 ** 46)) fail(flag, 'a memory size from 1MiB to 64TiB with its unit (80GiB, 24GB, 512MiB)', v);
+    return bytes;
+  };
+}
+
 /** `--max-bad`: a fraction of the samples in [0, 1), or a whole count of at least 1. */
 export function maxBadArg(flag: string): (v: string) => number {
   return (v: string) => {

@@ -137,3 +137,44 @@ export function planTrainingMemory(s: TrainingShape): MemoryPlan {
   };
   return { ...plan, totalBytes: plan.weightsBytes + plan.gradsBytes + plan.slotsBytes + plan.activationsBytes };
 }
+
+/** What a run needs against a device's memory: the plan at the asked micro-batch, and what would fit. */
+export interface SizedPlan {
+  plan: MemoryPlan;
+  memoryBytes: number;
+  fits: boolean;
+  /** The largest micro-batch (at most the batch) whose step fits, or 0 when not even one clip does. */
+  largestMicroBatch: number;
+  /** The largest batch that fits in one pass (micro-batch = batch), or 0. */
+  largestBatchOnePass: number;
+}
+
+/**
+ * Sizes a run for a device of `memoryBytes` without allocating anything: `cover plan`, to choose a GPU before renting
+ * one. The activation model of the torch path comes from libtorch on the CPU (TORCH_OVER_FUSED); a CUDA caching
+ * allocator holds memory differently, so on a GPU it is an estimate to check with one step.
+ *
+ * @example
+ * sizeForMemory({ model: getPreset('base'), headClasses: [400], optimizer: 'sgd', batchSize: 8, microBatch: 8, path: 'torch' }, 80 * 2 ** 30)
+ * // { fits: true, largestMicroBatch: 8, largestBatchOnePass: 13, ... }
+ */
+export function sizeForMemory(s: TrainingShape, memoryBytes: number): SizedPlan {
+  const plan = planTrainingMemory(s);
+  const fitsAt = (batchSize: number, microBatch: number) => planTrainingMemory({ ...s, batchSize, microBatch }).totalBytes <= memoryBytes;
+  let largestMicroBatch = 0;
+  for (let m = Math.min(s.microBatch, s.batchSize); m >= 1 && largestMicroBatch === 0; m--) if (fitsAt(s.batchSize, m)) largestMicroBatch = m;
+  let largestBatchOnePass = 0;
+  for (let b = 1; b <= 4096 && fitsAt(b, b); b *= 2) largestBatchOnePass = b;
+  if (largestBatchOnePass > 0) {
+    // Between the last power of two that fits and the next one.
+    let lo = largestBatchOnePass;
+    let hi = Math.min(largestBatchOnePass * 2, 4096);
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (fitsAt(mid, mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    largestBatchOnePass = lo;
+  }
+  return { plan, memoryBytes, fits: plan.totalBytes <= memoryBytes, largestMicroBatch, largestBatchOnePass };
+}

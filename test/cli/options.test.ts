@@ -98,6 +98,9 @@ const SPECS: Record<string, Spec> = {
   '--head': ['', ',', 'a b', 'k400,k400', 'k400,'],
   '--top': int(1),
   '--window': num({ min: 0, above: true, max: 86400 }),
+  '--memory': ['80', '0GiB', '80XB', '-1GiB', '1e3GiB', 'abc', '', '128TiB'],
+  '--classes': ['', '0', '400,', 'a', '1.5', '100001', '400,,174'],
+  '--path': CHOICE,
   '--stride': num({ min: 0, above: true, max: 86400 }),
   '--format': CHOICE,
   '--max-problems': int(1),
@@ -216,7 +219,7 @@ test('every option that takes a value and every argument of every command has a 
   expect(missing).toEqual([]);
   // Every command the user can run is walked: the list is the program's, not this file's.
   expect(LEAVES.map((l) => l.path.join(' ')).sort()).toEqual(
-    ['cotrain', 'data check', 'data merge-checks', 'demo-data', 'doctor', 'eval', 'export', 'parity', 'pretrain', 'predict', 'report', 'study', 'transfer'].sort(),
+    ['cotrain', 'data check', 'data merge-checks', 'demo-data', 'doctor', 'eval', 'export', 'parity', 'plan', 'pretrain', 'predict', 'report', 'study', 'transfer'].sort(),
   );
 });
 

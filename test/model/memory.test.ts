@@ -9,7 +9,7 @@ import { activeNative } from '../../src/engine/accel/accel';
 import { initBackend } from '../../src/engine/backend';
 import { WASM_HEAP_MAX_BYTES, backendCapacity, fits } from '../../src/engine/capacity';
 import { OutOfMemoryError } from '../../src/errors';
-import { planTrainingMemory, TrainingShape } from '../../src/model/memory';
+import { planTrainingMemory, TrainingShape, sizeForMemory } from '../../src/model/memory';
 import { TimeSformer } from '../../src/model/timesformer';
 import { fitTraining } from '../../src/train/memory_preflight';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../../src/train/optimizer';
@@ -141,5 +141,29 @@ describe('fitTraining', () => {
     expect(() => fitTraining(run({ preset: 'small', batchSize: 64, microBatch: 64 }), heads)).toThrow(OutOfMemoryError);
     // base fits wasm at no micro-batch: auto refuses too, with the numbers at micro-batch 1.
     expect(() => fitTraining(run({ preset: 'base', microBatch: undefined }), [head('k400', 400)])).toThrow(/activations at micro-batch 1 /);
+  });
+});
+
+describe('sizeForMemory (cover plan): a run against a device, nothing allocated', () => {
+  const base = { model: getPreset('base'), headClasses: [400], optimizer: 'sgd' as const, batchSize: 8, microBatch: 8, path: 'torch' as const };
+
+  test('the plan at the asked micro-batch, whether it fits, and the largest micro-batch and one-pass batch that do', () => {
+    const gibs = 2 ** 30;
+    const roomy = sizeForMemory(base, 80 * gibs);
+    expect(roomy.plan).toEqual(planTrainingMemory(base));
+    expect(roomy.fits).toBe(true);
+    expect(roomy.largestMicroBatch).toBe(8);
+    // The largest one-pass batch fits, one more does not.
+    const n = roomy.largestBatchOnePass;
+    expect(planTrainingMemory({ ...base, batchSize: n, microBatch: n }).totalBytes).toBeLessThanOrEqual(80 * gibs);
+    expect(planTrainingMemory({ ...base, batchSize: n + 1, microBatch: n + 1 }).totalBytes).toBeGreaterThan(80 * gibs);
+
+    const tight = sizeForMemory(base, 24 * gibs);
+    expect(tight.fits).toBe(false);
+    expect(planTrainingMemory({ ...base, microBatch: tight.largestMicroBatch }).totalBytes).toBeLessThanOrEqual(24 * gibs);
+    expect(planTrainingMemory({ ...base, microBatch: tight.largestMicroBatch + 1 }).totalBytes).toBeGreaterThan(24 * gibs);
+
+    const none = sizeForMemory({ ...base, model: getPreset('large') }, 80 * gibs);
+    expect([none.fits, none.largestMicroBatch, none.largestBatchOnePass]).toEqual([false, 0, 0]);
   });
 });

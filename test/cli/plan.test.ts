@@ -1,0 +1,25 @@
+// `cover plan` through the built CLI (run `npm run build` first): a table and a verdict, the same numbers as --json,
+// and no backend started (it answers on a machine without one, at once).
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+
+const BIN = path.resolve(__dirname, '../../bin/cover.js');
+const cover = (...args: string[]) => spawnSync(process.execPath, [BIN, 'plan', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+test('base at batch 8 on an 80 GiB device: fits, with the parts and the largest one-pass batch', () => {
+  const r = cover('--preset', 'base', '--batch-size', '8', '--memory', '80GiB');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^cover plan: base, batch 8, sgd, torch kernels\n/);
+  expect(r.stdout).toContain('weights (121.6 M parameters)');
+  const json = JSON.parse(cover('--preset', 'base', '--batch-size', '8', '--memory', '80GiB', '--json').stdout);
+  expect(json.fits).toBe(true);
+  expect(r.stdout).toContain(`fits in 80 GiB; one pass holds at most ${json.largestBatchOnePass} clips`);
+});
+
+test('a batch that does not fit names the micro-batch that does', () => {
+  const r = cover('--preset', 'base', '--batch-size', '16', '--memory', '24GiB', '--optimizer', 'adamw');
+  const json = JSON.parse(cover('--preset', 'base', '--batch-size', '16', '--memory', '24GiB', '--optimizer', 'adamw', '--json').stdout);
+  expect(json.fits).toBe(false);
+  expect(r.stdout).toContain(`does not fit in 24 GiB; --micro-batch ${json.largestMicroBatch} does`);
+});
