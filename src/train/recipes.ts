@@ -22,6 +22,7 @@ import { PRESET_SAMPLING_RATE, PresetName, getPreset } from '../config/presets';
 import { ConfigError } from '../errors';
 import { DEFAULT_OPTIMIZER } from './optimizer';
 import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_FLAGS, RunConfig, RunDataset, RunKind, RunSettings, TARGET_FPS, RecipeName } from '../run/run_config';
+import type { SamplingScheme } from '../data/types';
 
 export type { RecipeName };
 export const RECIPE_NAMES: readonly RecipeName[] = ['demo', 'timesformer', 'cover'];
@@ -170,7 +171,7 @@ const num = (x: number): string => String(Number(x.toPrecision(6)));
  * //   dense sampling: 2 frames 10 frames apart at 30 fps, a clip spans 0.666667 s; test views 1x3
  * //   given explicitly: --steps
  */
-export function describeRecipe(c: RunConfig): string[] {
+export function describeRecipe(c: RunConfig, datasets?: Array<{ name: string; sampling: SamplingScheme; images: boolean }>): string[] {
   const recipe = c.recipe ?? DEFAULT_RECIPE;
   const o = DEFAULT_OPTIMIZER[c.optimizer];
   const opt = c.optimizer === 'sgd' ? `sgd${o.nesterov ? ' nesterov' : ''} momentum ${o.momentum}` : `adamw betas ${o.beta1}/${o.beta2}`;
@@ -189,8 +190,27 @@ export function describeRecipe(c: RunConfig): string[] {
     `recipe ${recipe} (${SOURCES[recipe]})`,
     `  ${opt}, ${lr}, ${decay}`,
     `  ${schedule}, ${c.warmup > 0 ? `warm-up ${c.warmup} steps (at most a fifth of the run)` : 'no warm-up'}, ${c.clipGrad > 0 ? `gradient norm clipped at ${num(c.clipGrad)}` : 'no gradient clipping'}, label smoothing ${num(c.labelSmoothing)}, mixup ${num(c.mixup)}, drop path ${num(c.dropPath)}, no head dropout`,
-    `  dense sampling: ${model.numFrames} frames, ${rate}; test views ${c.views}`,
+    datasets
+      ? `  sampling: ${datasets.map((d) => `${d.name} ${describeSampling(d, model.numFrames, rate)}`).join('; ')}; test views ${c.views}`
+      : `  dense sampling: ${model.numFrames} frames, ${rate}; test views ${c.views}`,
   ];
   if (c.overrides && c.overrides.length > 0) lines.push(`  given explicitly: ${c.overrides.map((k) => RUN_FLAGS[k]).join(', ')}`);
   return lines;
+}
+
+/** How one dataset's clips are sampled (data/decode/sampling.ts), as the run's header says it. */
+function describeSampling(d: { sampling: SamplingScheme; images: boolean }, frames: number, rate: string): string {
+  if (d.images) return 'images (one frame)';
+  switch (d.sampling) {
+    case 'dense':
+      return `dense (${frames} frames, ${rate})`;
+    case 'segments':
+      return `segments (${frames} frames, one from each of ${frames} equal parts, TSN)`;
+    case 'uniform':
+      return `uniform (${frames} frames spread over the whole clip)`;
+    default: {
+      const never: never = d.sampling;
+      return String(never);
+    }
+  }
 }

@@ -208,7 +208,8 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
     cfg = { ...cfg, steps: Math.max(1, Math.ceil((cfg.epochs * total) / cfg.batchSize)) };
     validateRunConfig(cfg); // the steps that --epochs makes are held to the same bound as --steps
   }
-  describeRecipe(cfg).forEach((line) => log(line));
+  const sampling = [...data.train.entries()].map(([name, index]) => ({ name, sampling: index.sampling, images: index.samples.every((x) => x.kind === 'image') }));
+  describeRecipe(cfg, sampling).forEach((line) => log(line));
   const heads = headsFor(data.train);
   // Before any weight is allocated: one line when it cannot fit; an unset (auto) micro-batch is fixed here, and saved.
   const fit = fitTraining(cfg, heads, saved?.model);

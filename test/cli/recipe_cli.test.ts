@@ -58,7 +58,7 @@ test('pretrain --init (resizes said) -> cotrain --recipe timesformer --init: see
   expect(out2).toContain('recipe timesformer (facebookresearch/TimeSformer configs/Kinetics/TimeSformer_divST_8x32_224.yaml');
   expect(out2).toContain('  sgd nesterov momentum 0.9, lr 1e-9, weight decay 0.0001 on every parameter');
   expect(out2).toContain('no warm-up, no gradient clipping');
-  expect(out2).toContain('  dense sampling: 2 frames, 10 apart at 30 fps, a clip spans 0.67 s; test views 1x1');
+  expect(out2).toContain('  sampling: k400 dense (2 frames, 10 apart at 30 fps, a clip spans 0.67 s); test views 1x1');
   expect(out2).toContain('  given explicitly: --steps, --lr, --views');
 
   const ck = runConfig(co);

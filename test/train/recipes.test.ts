@@ -33,6 +33,17 @@ test('timesformer: the reference recipe, LR scaled linearly from 0.005 at a glob
   expect(lines[1]).toBe('  sgd nesterov momentum 0.9, lr 0.00125 (0.005 for a global batch of 64, scaled linearly to 16), weight decay 0.0001 on every parameter');
   expect(lines[2]).toMatch(/^ {2}step schedule ×0\.1 at epochs 11 and 14 of 15 epochs .*no warm-up, no gradient clipping/);
   expect(lines[3]).toBe('  dense sampling: 8 frames, 32 apart at 30 fps, a clip spans 8.53 s; test views 1x3');
+  // With the run's datasets, each one's own scheme: the header no longer says "dense" for SSv2, MiT and images.
+  const each = describeRecipe(c, [
+    { name: 'k400', sampling: 'dense', images: false },
+    { name: 'ssv2', sampling: 'segments', images: false },
+    { name: 'mit', sampling: 'uniform', images: false },
+    { name: 'imnet', sampling: 'dense', images: true },
+  ]);
+  expect(each[3]).toBe(
+    '  sampling: k400 dense (8 frames, 32 apart at 30 fps, a clip spans 8.53 s); ssv2 segments (8 frames, one from each of 8 equal parts, TSN); ' +
+      'mit uniform (8 frames spread over the whole clip); imnet images (one frame); test views 1x3',
+  );
 });
 
 test('each explicit setting wins over the recipe and is listed as given', () => {
