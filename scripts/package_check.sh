@@ -2,7 +2,8 @@
 # The install check (issue 23): what `npm pack` ships must install and run as a user gets it. Packs this folder (prepack
 # builds dist/), installs the tarball globally into a temporary prefix (postinstall builds native/, torch/ and av/ in place,
 # as on a machine that ran scripts/setup.sh), then runs the installed `cover doctor` and a two-step tiny run in a temporary
-# folder. Any failure exits non-zero. Run by .ci/run after the tests; not part of jest. Takes about 2-3 minutes on 2 cores.
+# folder. Any failure exits non-zero. The last step of `npm test` (the README's test command, which .ci/run runs), after
+# jest, not inside it. Takes about 2-3 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

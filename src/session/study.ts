@@ -3,28 +3,18 @@
 // config, checks the plan before the backend starts, chooses and starts the backend, says what it will run (as data),
 // and runs the study (study.ts). The CLI maps options onto the request and renders the result.
 
-import { BackendRequestOptions, initBackend } from '../engine/backend';
-import { DemoSize } from '../demo/plan';
-import { RunSettings } from '../run/run_config';
+import { initBackend } from '../engine/backend';
 import { backendForTraining } from '../train/auto_backend';
-import { RecipeName, resolveRunConfig } from '../train/recipes';
+import { resolveRunConfig } from '../train/recipes';
 import { TrainHooks } from '../train/trainer';
 import { checkSpec, StudySpec } from '../study/plan';
 import { STUDY_OUT, STUDY_STEPS, StudyRequest, studySpec } from '../study/request';
 import { runStudy, StudyRunResult } from '../study/study';
+import { SessionRequest } from './request';
 
-export interface StudySessionRequest extends Omit<StudyRequest, 'firstSeed' | 'steps'> {
-  /** Where each dataset is, `NAME -> [FORMAT:]PATH`; none at all: the demo suite. */
-  data?: Record<string, string>;
-  demo?: { size?: DemoSize; dir?: string };
-  recipe?: RecipeName;
-  /** Settings every arm shares (steps: a single arm's; seed: the first seed). */
-  settings?: Partial<RunSettings>;
-  /** Default runs/study. */
-  out?: string;
-  overwrite?: boolean;
-  engine?: Partial<BackendRequestOptions>;
-}
+/** A study: its datasets, seeds and budget (request.ts), and the settings every arm shares (steps: a single arm's; seed:
+ * the first seed). Default `out`: runs/study. */
+export interface StudySessionRequest extends Omit<StudyRequest, 'firstSeed' | 'steps'>, SessionRequest {}
 
 /** What a study will run, once its plan is checked and its backend started. */
 export interface StudyHeader {

@@ -14,8 +14,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CONFIG_FILE, readCheckpointConfig } from '../checkpoint/checkpoint';
-import { BackendRequestOptions, initBackend } from '../engine/backend';
-import { DemoSize } from '../demo/plan';
+import { initBackend } from '../engine/backend';
 import { backendForJob, currentJob, joinJob } from '../dist/job';
 import { readLaunchEnv } from '../dist/launch_env';
 import { launchRanks } from '../dist/launcher';
@@ -23,32 +22,20 @@ import { checkEvenShares } from '../data/feed/shard';
 import { UsageError } from '../errors';
 import { resolveRunDatasets } from '../run/run_datasets';
 import { CHECKPOINT_DIR, checkRunDir } from '../run/run_dir';
-import { RunConfig, RunKind, RunSettings, savedRunConfig } from '../run/run_config';
+import { RunConfig, RunKind, savedRunConfig } from '../run/run_config';
 import { backendForTraining } from '../train/auto_backend';
 import { presetForInit } from '../train/given_settings';
-import { RecipeName, resolveRunConfig } from '../train/recipes';
+import { resolveRunConfig } from '../train/recipes';
 import { runTraining, TrainHooks, TrainResult } from '../train/trainer';
+import { SessionRequest } from './request';
 
-export interface TrainRequest {
+/** One training run; `settings.steps` with `resume` lengthens the run. Default `out`: `runs/<kind>`. */
+export interface TrainRequest extends SessionRequest {
   kind: Extract<RunKind, 'pretrain' | 'cotrain'>;
   /** Dataset names: k400, k600, k700, ssv2, mit, imnet, or names given in `data`. */
   datasets: string[];
-  /** Where each dataset is, `NAME -> [FORMAT:]PATH`; none at all: the embedded demo suite. */
-  data?: Record<string, string>;
-  /** The demo suite used when `data` is empty: its size (default small) and folder (default `.cover/demo/<size>`). */
-  demo?: { size?: DemoSize; dir?: string };
-  /** The recipe whose defaults the unset settings take (default demo). */
-  recipe?: RecipeName;
-  /** Settings given explicitly; an undefined one takes the recipe's value. */
-  settings?: Partial<RunSettings>;
-  /** The run's folder (default `runs/<kind>`). */
-  out?: string;
   /** Continue the run in `out` from its checkpoint, with its saved settings. */
   resume?: boolean;
-  /** Replace the run in `out` (cover's files of it only). */
-  overwrite?: boolean;
-  /** The backend (default auto: the fastest present that holds the run), threads, accelerator, device, precision. */
-  engine?: Partial<BackendRequestOptions>;
 }
 
 /** The run's first lines, as data: what it trains, on what, with which backend, and where it writes. */

@@ -3,25 +3,27 @@
 // shares, then runs the stages (train/transfer.ts runTransfer). The CLI maps options onto the request and renders rows.
 
 import * as path from 'path';
-import { BackendRequestOptions, initBackend } from '../engine/backend';
-import { DemoSize } from '../demo/plan';
+import { initBackend } from '../engine/backend';
 import { currentJob } from '../dist/job';
 import { UsageError } from '../errors';
 import { isDemoSpec } from '../eval/facts';
-import { RunSettings } from '../run/run_config';
 import { resolveRunDatasets } from '../run/run_datasets';
 import { checkRunDir } from '../run/run_dir';
-import { RecipeName, resolveRunConfig } from '../train/recipes';
+import { resolveRunConfig } from '../train/recipes';
 import { TrainHooks } from '../train/trainer';
 import { runTransfer, TransferResult, transferStages } from '../train/transfer';
+import { SessionRequest } from './request';
 
 /** Steps of the fine-tuning stages when neither steps nor epochs is given. */
 export const DEFAULT_FINETUNE_STEPS = 150;
 /** Steps of training on A (and of the B → B baseline) when not given. */
 export const DEFAULT_SOURCE_STEPS = 300;
 
-/** `cover transfer A B` as one request: what train() takes, plus the transfer's own. */
-export interface TransferRequest {
+/**
+ * `cover transfer A B` as one request: settings of every stage (steps: the fine-tuning stages'), plus the transfer's
+ * own. Default `out`: `runs/transfer_<A>_to_<B>` (`transfer_from_to_<B>` with `from`).
+ */
+export interface TransferRequest extends SessionRequest {
   /** A: the source dataset(s) (ignored with `from`). */
   source: string[];
   /** B: the target dataset. */
@@ -31,15 +33,6 @@ export interface TransferRequest {
   /** Also fine-tune this co-trained checkpoint on B the same way. */
   cotrained?: string;
   sourceSteps?: number;
-  data?: Record<string, string>;
-  demo?: { size?: DemoSize; dir?: string };
-  recipe?: RecipeName;
-  /** Settings of every stage (steps: the fine-tuning stages'). */
-  settings?: Partial<RunSettings>;
-  /** Default `runs/transfer_<A>_to_<B>` (`transfer_from_to_<B>` with `from`). */
-  out?: string;
-  overwrite?: boolean;
-  engine?: Partial<BackendRequestOptions>;
 }
 
 export interface TransferOutcome extends TransferResult {

@@ -24,6 +24,18 @@ test("the README's first command and .ci/run set up the same way: scripts/setup.
   expect(ci).not.toMatch(/apt-get/);
 });
 
+test("the README's test command is .ci/run's, and it ends with the install check (nothing CI runs is missing from it)", () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const secondCommand = /```bash\n[^\n]+\n([^\n#]+?)\s*#/.exec(readme)![1];
+  expect(secondCommand).toBe('npm test');
+  const ci = fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
+  // .ci/run runs `npm test` (jest's JSON output asked through the environment) and no test step of its own.
+  expect(ci.match(/^[^#\n]*\bnpm test\b.*$/gm)).toEqual(['COVER_JEST_ARGS="--json --outputFile=$results" npm test || status=$?']);
+  expect(ci).not.toMatch(/^[^#\n]*(jest|package_check)/m);
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  expect(pkg.scripts.test).toMatch(/&& jest \$COVER_JEST_ARGS && bash scripts\/package_check\.sh$/);
+});
+
 test('without root, a machine that lacks the packages gets the exact apt-get line and exit 1, before npm runs', () => {
   // A PATH with only bash's helpers: no ffmpeg, g++, make, python3, sudo or npm; `id -u` says 1000 (not root).
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-setup-'));
