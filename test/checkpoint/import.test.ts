@@ -13,6 +13,7 @@ import { SafetensorsTensor, readSafetensors, writeSafetensors } from '../../src/
 import { ModelConfig, modelConfigFromJson } from '../../src/config/model_config';
 import { CheckpointError, UsageError } from '../../src/errors';
 import { backboneParamSpecs } from '../../src/model/param_spec';
+import { refusalLine } from '../helpers/one_line';
 
 const FIXTURE_DIR = PARITY_FIXTURE;
 const FIXTURE = path.join(FIXTURE_DIR, 'weights.safetensors');
@@ -60,13 +61,7 @@ function refAt(name: string, r: number, c: number): number {
 
 async function expectError(p: Promise<unknown>, type: typeof CheckpointError | typeof UsageError, ...parts: (string | RegExp)[]): Promise<string> {
   const before = tf.memory().numTensors;
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(type);
-  const line = (err as CheckpointError).oneLine();
-  expect(line).not.toContain('\n');
+  const line = await refusalLine(p, type);
   for (const part of parts) expect(line).toMatch(part);
   expect(tf.memory().numTensors).toBe(before); // nothing allocated when the import fails
   return line;
