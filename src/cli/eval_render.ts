@@ -1,11 +1,11 @@
 // Accuracy tables, formatted from an evaluation's facts (eval/facts.ts): one summary row per head (top-1, top-5, mean
-// class accuracy), then for each head its comparison: the published CoVeR table with a row for this checkpoint and both
-// protocols stated, or the sentence saying why its numbers are not comparable. `dropped` counts the rows the dataset
-// reader left out and `skipped` the samples that could not be read; when either is not 0, a line under the table says by
-// reason what the numbers were computed over.
+// class accuracy), then for each head its comparison: the published table with a row for this checkpoint, both
+// protocols stated and each published row's source as a numbered footnote, or the sentence saying why its numbers are
+// not comparable. `dropped` counts the rows the dataset reader left out and `skipped` the samples that could not be
+// read; when either is not 0, a line under the table says by reason what the numbers were computed over.
 
 import { describeReasons } from '../data/datasets/drops';
-import { describeProtocol } from '../eval/baselines';
+import { describeProtocol, sourceNote } from '../eval/baselines';
 import { HeadEval } from '../eval/evaluate';
 import { EvalFacts } from '../eval/facts';
 import { pct, table } from './render';
@@ -31,11 +31,12 @@ export function renderEvals(evals: HeadEval[], facts: Pick<EvalFacts, 'protocol'
       lines.push(c.note);
       continue;
     }
-    const bt = table(['model', 'pretrain', 'finetune', 'top-1 %'], { colAligns: ['left', 'left', 'left', 'right'] });
-    for (const r of base.rows) bt.push([r.model, r.pretrain, r.finetune, r.top1.toFixed(1)]);
-    bt.push(['this checkpoint', '-', e.head, pct(e.top1)]);
+    const bt = table(['model', 'pretrain', 'finetune', 'top-1 %', 'source'], { colAligns: ['left', 'left', 'left', 'right', 'left'] });
+    base.rows.forEach((r, i) => bt.push([r.model, r.pretrain, r.finetune, r.top1.toFixed(1), `[${i + 1}]${r.correction ? ' *' : ''}`]));
+    bt.push(['this checkpoint', '-', e.head, pct(e.top1), '']);
     lines.push(`\n${base.dataset} (published top-1)`, bt.toString(), c.note);
-    base.footnotes.forEach((f, i) => lines.push(`  [${i + 1}] ${f}`));
+    lines.push('sources (* the CoVeR announcement printed this row otherwise):');
+    base.rows.forEach((r, i) => lines.push(`  [${i + 1}] ${sourceNote(r)}`));
   }
   return lines.join('\n');
 }

@@ -1,115 +1,15 @@
-// The published results `cover eval` prints next to a run's own numbers: the three comparison tables of the CoVeR
-// announcement (docs/notes/cover-spec.md §3.0; Zhang et al., "Co-training Transformer with Videos and Images Improves
-// Action Recognition", arXiv 2112.07175), copied here exactly as published, plus the protocol those CoVeR numbers were
-// measured with, so the caller can print "published: 87.2 top-1 (1×3 views, 16×448) / this run: ..." and make the
-// difference in protocol visible. Numbers are top-1 accuracy in percent.
+// Looking up and formatting the published results (published_results.ts holds the rows and their sources): the table
+// `cover eval` prints next to a run's own numbers for a dataset name, the comparison line with CoVeR's protocol so the
+// difference in protocol stays visible, each row's source as a footnote, and the check that every row has one.
 
-export type BaselineKey = 'k400' | 'ssv2' | 'mit';
+import { BaselineKey, EvalProtocol, PUBLISHED_TABLES, PublishedRow, PublishedTable, Source } from './published_results';
 
-export interface BaselineRow {
-  model: string;
-  /** Pre-training data, as published. */
-  pretrain: string;
-  /** Fine-tuning / co-training data, as published (corrected where the footnote says so). */
-  finetune: string;
-  /** Top-1 accuracy in percent. */
-  top1: number;
-  /** Index into the table's footnotes, when the row has one. */
-  footnote?: number;
-}
+export { COVER_OTHER_HEADLINES, COVER_PROTOCOL, TRANSFER_GAINS } from './published_results';
+export type { BaselineKey, EvalProtocol, PublishedRow, Source } from './published_results';
+export type BaselineTable = PublishedTable;
+export type BaselineRow = PublishedRow;
 
-/** How a published number was measured; `views` is temporal clips × spatial crops. */
-export interface EvalProtocol {
-  temporalClips: number;
-  spatialCrops: number;
-  frames: number;
-  /** Crop side in pixels. */
-  resolution: number;
-}
-
-export interface BaselineTable {
-  key: BaselineKey;
-  dataset: string;
-  metric: 'top-1';
-  rows: BaselineRow[];
-  footnotes: string[];
-  /** The protocol of the CoVeR row (docs/notes/cover-spec.md §2.2, §2.5); the other rows follow their own papers. */
-  coverProtocol: EvalProtocol;
-}
-
-/** CoVeR's evaluation: 1 temporal clip × 3 spatial crops of 16 frames at 448×448 (UniFormerV2, X-CLIP: "16×3×1"). */
-export const COVER_PROTOCOL: EvalProtocol = { temporalClips: 1, spatialCrops: 3, frames: 16, resolution: 448 };
-
-const COVER_ROW = (top1: number): BaselineRow => ({ model: 'CoVeR', pretrain: 'JFT-3B', finetune: 'K400+SSv2+MiT+ImNet', top1 });
-
-export const BASELINE_TABLES: Record<BaselineKey, BaselineTable> = {
-  k400: {
-    key: 'k400',
-    dataset: 'Kinetics-400',
-    metric: 'top-1',
-    rows: [
-      { model: 'VATT', pretrain: 'AudioSet+Videos', finetune: 'K400', top1: 82.1 },
-      { model: 'Omnisource', pretrain: 'IG-Kinetics-65M', finetune: 'K400', top1: 83.6 },
-      { model: 'ViViT', pretrain: 'JFT-300M', finetune: 'K400', top1: 85.4 },
-      { model: 'Video Swin Transformer', pretrain: 'ImageNet21K+external', finetune: 'K400', top1: 86.8 },
-      COVER_ROW(87.2),
-    ],
-    footnotes: [],
-    coverProtocol: COVER_PROTOCOL,
-  },
-  ssv2: {
-    key: 'ssv2',
-    dataset: 'Something-Something-v2',
-    metric: 'top-1',
-    rows: [
-      { model: 'TimeSformer', pretrain: 'ImageNet21k', finetune: 'SSv2', top1: 62.4 },
-      { model: 'VidTr', pretrain: 'ImageNet21k', finetune: 'SSv2', top1: 63.0 },
-      { model: 'ViViT', pretrain: 'ImageNet21k', finetune: 'SSv2', top1: 65.9 },
-      { model: 'Video Swin Transformer', pretrain: 'ImageNet21K+external', finetune: 'SSv2', top1: 69.6 },
-      COVER_ROW(70.9),
-    ],
-    footnotes: [],
-    coverProtocol: COVER_PROTOCOL,
-  },
-  mit: {
-    key: 'mit',
-    dataset: 'Moments-in-Time',
-    metric: 'top-1',
-    rows: [
-      { model: 'ViViT', pretrain: 'ImageNet21k', finetune: 'MiT', top1: 38.5 },
-      { model: 'VidTr', pretrain: 'ImageNet21k', finetune: 'MiT', top1: 41.1, footnote: 0 },
-      COVER_ROW(46.1),
-    ],
-    footnotes: ['VidTr: the announcement prints the fine-tune data as "SSv2", an evident typo for MiT.'],
-    coverProtocol: COVER_PROTOCOL,
-  },
-};
-
-/** CoVeR's other headline top-1 numbers (same announcement), for datasets without a comparison table. */
-export const COVER_OTHER_HEADLINES: ReadonlyArray<{ dataset: string; top1: number }> = [
-  { dataset: 'K600', top1: 87.9 },
-  { dataset: 'K700', top1: 79.8 },
-];
-
-/** Announcement: top-1 gain of the CoVeR-co-trained representation over the standard A→B paradigm, in points. */
-export const TRANSFER_GAINS: ReadonlyArray<{ target: string; versus: ReadonlyArray<{ paradigm: string; gain: number }> }> = [
-  {
-    target: 'K400',
-    versus: [
-      { paradigm: 'K400→K400', gain: 1.3 },
-      { paradigm: 'SSv2→K400', gain: 1.7 },
-      { paradigm: 'MiT→K400', gain: 0.4 },
-    ],
-  },
-  {
-    target: 'SSv2',
-    versus: [
-      { paradigm: 'SSv2→SSv2', gain: 2.0 },
-      { paradigm: 'K400→SSv2', gain: 1.8 },
-      { paradigm: 'MiT→SSv2', gain: 1.1 },
-    ],
-  },
-];
+export const BASELINE_TABLES: Record<BaselineKey, BaselineTable> = PUBLISHED_TABLES;
 
 const ALIASES: Record<string, BaselineKey> = {
   k400: 'k400',
@@ -124,7 +24,7 @@ const ALIASES: Record<string, BaselineKey> = {
  * The published table for a dataset name (case, '-', '_' and spaces ignored), or null when there is none and the
  * run's numbers are not comparable with published ones.
  * @example
- * baselinesFor('Kinetics-400')?.rows.at(-1) // { model: 'CoVeR', pretrain: 'JFT-3B', finetune: 'K400+SSv2+MiT+ImNet', top1: 87.2 }
+ * baselinesFor('Kinetics-400')?.rows.at(-1)?.top1 // 87.2 (CoVeR)
  * baselinesFor('k600') // null
  */
 export function baselinesFor(datasetName: string): BaselineTable | null {
@@ -153,4 +53,51 @@ export function comparisonLine(table: BaselineTable, run: { top1: number; protoc
     `published CoVeR: ${cover.top1.toFixed(1)} top-1 (${describeProtocol(p)})` +
     ` / this run: ${(run.top1 * 100).toFixed(1)} top-1 (${describeProtocol(q)}${same ? '' : '; different protocol'})`
   );
+}
+
+const VERIFIED: Record<Source['verified']['status'], string> = {
+  paper: 'checked in the paper',
+  abstract: 'checked in the paper\'s abstract',
+  secondary: 'NOT checked in the paper itself, only in later papers',
+  unverified: 'UNVERIFIED: as the announcement prints it',
+};
+
+/**
+ * A row's footnote under the printed table: paper, arXiv id, table, setting and how far it was checked (what it was
+ * checked against is in `source.verified.against`, which --json carries), then what the announcement printed when the
+ * row reads otherwise.
+ * @example
+ * sourceNote(BASELINE_TABLES.mit.rows[1])
+ * // 'Akbari et al. 2021 (VATT), arXiv 2104.11178, Table 1: VATT-Large (LBS) vision Transformer, ... fine-tuned on MiT;
+ * //  checked in the paper. The announcement printed "VidTr, ImageNet21k, SSv2, 41.1": 41.1 is VATT-Large's ...'
+ */
+export function sourceNote(row: PublishedRow): string {
+  const s = row.source;
+  const note = `${s.paper}, arXiv ${s.arxiv}, ${s.table}: ${s.setting}; ${VERIFIED[s.verified.status]}.`;
+  if (!row.correction || !row.announced) return note;
+  const a = row.announced;
+  return `${note} The announcement printed "${a.model}, ${a.pretrain}, ${a.finetune}, ${a.top1.toFixed(1)}": ${row.correction}.`;
+}
+
+/** What is missing from a row's source, one phrase each; empty when the row is fully sourced. */
+export function sourceProblems(row: PublishedRow): string[] {
+  const s = row.source as Partial<Source> | undefined;
+  if (!s) return ['no source'];
+  const problems: string[] = [];
+  if (!s.paper?.trim()) problems.push('no paper');
+  if (!/^\d{4}\.\d{4,5}$/.test(s.arxiv ?? '')) problems.push(`arXiv id "${s.arxiv ?? ''}" is not NNNN.NNNNN`);
+  if (!s.table?.trim()) problems.push('no table');
+  if (!s.setting?.trim()) problems.push('no setting');
+  if (!s.verified || !(s.verified.status in VERIFIED) || !s.verified.against?.trim()) problems.push('no verification');
+  if (row.announced && !sameLabel(row.announced, row) && !row.correction?.trim()) problems.push('reads otherwise than the announcement with no correction');
+  return problems;
+}
+
+/**
+ * Whether the announcement's row names the same result as the paper's row, with less detail (VATT for VATT-Large,
+ * Omnisource for OmniSource): the same number and fine-tuning data, the announced model a prefix of the paper's.
+ * Wording of the pre-training data (ImageNet21k, ImageNet-21K) needs no correction.
+ */
+function sameLabel(a: { model: string; finetune: string; top1: number }, row: PublishedRow): boolean {
+  return a.top1 === row.top1 && a.finetune === row.finetune && row.model.toLowerCase().startsWith(a.model.toLowerCase());
 }

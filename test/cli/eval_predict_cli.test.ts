@@ -64,7 +64,12 @@ test('eval on real data named k400 prints the published table; a dataset of anot
   const r = cover('eval', '--checkpoint', ckMine, '--data', `k400=${copy}`, '--data', `mine=kinetics:${copy}`, '--views', '1x3');
   expect(r.status).toBe(0);
   expect(r.stdout).toContain('Kinetics-400 (published top-1)');
-  for (const row of ['VATT', 'Omnisource', 'ViViT', 'Video Swin Transformer', 'CoVeR', 'this checkpoint']) expect(r.stdout).toContain(row);
+  for (const row of ['TimeSformer-HR', 'VATT-Large', 'OmniSource', 'ViViT-H/14x2', 'SwinV2-G', 'CoVeR', 'this checkpoint']) expect(r.stdout).toContain(row);
+  // Each published row's source as a numbered footnote; the rows the announcement printed otherwise say what it printed.
+  expect(r.stdout).toMatch(/│ TimeSformer-HR\s+│ ImageNet-21K\s+│ K400\s+│\s+79\.7 │ \[2\]\s+│/);
+  expect(r.stdout).toContain('  [2] Bertasius et al. 2021 (TimeSformer), arXiv 2102.05095, Table 5: TimeSformer-HR, 16×448, ImageNet-21K pre-training, 1×3 views; checked in the paper.');
+  expect(r.stdout).toMatch(/│ SwinV2-G\s+│ ImageNet-22K-ext \(70M images\)\s+│ K400\s+│\s+86\.8 │ \[9\] \*\s+│/);
+  expect(r.stdout).toContain('The announcement printed "Video Swin Transformer, ImageNet21K+external, K400, 86.8": 86.8 is SwinV2-G');
   expect(r.stdout).toMatch(/published CoVeR: 87\.2 top-1 \(1×3 views, 16×448\) \/ this run: \d+\.\d top-1 \(1×3 views, 2×32; different protocol\)/);
   expect(r.stdout).toContain('mine: no published baseline for this dataset; its numbers are not comparable with published ones.');
   expect(r.stdout).not.toContain('demo-suite');
@@ -81,6 +86,12 @@ test('eval --json gives metrics, comparisons and CSV paths in one object', () =>
   expect(j.evals[0].confusion).toHaveLength(4);
   expect(j.evals[0].perClass).toHaveLength(4);
   expect(j.comparisons[0].published.rows.map((x: { model: string }) => x.model)).toContain('CoVeR');
+  // --json carries every row's full source.
+  expect(j.comparisons[0].published.rows.find((x: { top1: number }) => x.top1 === 85.4)).toMatchObject({
+    model: 'TokenLearner 16at18+L/10',
+    source: { arxiv: '2106.11297', verified: { status: 'secondary' } },
+    announced: { model: 'ViViT', top1: 85.4 },
+  });
   expect(fs.existsSync(j.csv.k400)).toBe(true);
   expect(path.dirname(j.csv.k400)).toBe(path.join(tmp, 'csv'));
 });
