@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DEMO_MARKER } from '../demo/suite';
 import { parseViews } from '../data/decode/sampling';
-import { BaselineTable, baselinesFor, comparisonLine, EvalProtocol, TRANSFER_GAINS } from './baselines';
+import { BaselineTable, baselinesFor, comparisonLine, EvalProtocol, Source, TRANSFER_GAINS } from './baselines';
 import { HeadEval } from './evaluate';
 
 /** What a head's numbers can be compared with. */
@@ -95,6 +95,8 @@ export interface TransferFacts {
   rows: TransferRowFacts[];
   /** The gains CoVeR's announcement publishes for this target (docs/notes/cover-spec.md §3.0), when it has any and the data is real. */
   published: { paradigm: string; gain: number }[] | null;
+  /** Where `published` comes from and how far it was checked (published_results.ts); null with `published`. */
+  source: Source | null;
   /** What the deltas can be compared with, in one sentence. */
   note: string;
 }
@@ -111,16 +113,19 @@ export function transferFacts(target: string, rows: { name: string; top1: number
   const key = baselinesFor(target)?.key;
   const gains = key ? TRANSFER_GAINS.find((g) => g.target.toLowerCase() === key) : undefined;
   const published = !demo && gains ? gains.versus.map((v) => ({ ...v })) : null;
+  const source = !demo && gains ? gains.source : null;
   const note = demo
     ? 'demo-suite data: not comparable with the published gains'
     : published
-      ? `CoVeR's announcement reports gains of ${published.map((p) => `+${p.gain.toFixed(1)} over ${p.paradigm}`).join(', ')}`
+      ? `CoVeR's announcement reports gains of ${published.map((p) => `+${p.gain.toFixed(1)} over ${p.paradigm}`).join(', ')}` +
+        ` (arXiv ${source!.arxiv}; ${source!.verified.status}: ${source!.verified.against})`
       : `no published transfer gains for ${target}`;
   return {
     target,
     baseline,
     rows: rows.map((r) => ({ name: r.name, top1: r.top1, deltaVsBaseline: r === base ? null : 100 * (r.top1 - base.top1) })),
     published,
+    source,
     note,
   };
 }

@@ -17,6 +17,7 @@ import {
   sourceProblems,
   TRANSFER_GAINS,
 } from '../../src/eval/baselines';
+import { transferFacts } from '../../src/eval/facts';
 import { PUBLISHED_TABLES } from '../helpers/fixtures';
 
 const SPEC = PUBLISHED_TABLES;
@@ -213,4 +214,17 @@ test('comparisonLine flags a different protocol', () => {
   expect(comparisonLine(BASELINE_TABLES.mit, { top1: 0.5, protocol: COVER_PROTOCOL })).toBe(
     'published CoVeR: 46.1 top-1 (1×3 views, 16×448) / this run: 50.0 top-1 (1×3 views, 16×448)',
   );
+});
+
+test('the transfer comparison says where the published gains come from and that they are unverified', () => {
+  const rows = [
+    { name: 'ssv2 → k400', top1: 0.5 },
+    { name: 'k400 → k400', top1: 0.45 },
+  ];
+  const real = transferFacts('k400', rows, false);
+  expect(real.published).toEqual([...TRANSFER_GAINS[0].versus]);
+  expect(real.source).toMatchObject({ arxiv: '2112.07175', verified: { status: 'unverified' } });
+  expect(real.note).toMatch(/^CoVeR's announcement reports gains of \+1\.3 over K400→K400, .* \(arXiv 2112\.07175; unverified: the CoVeR announcement only; /);
+  expect(transferFacts('k400', rows, true)).toMatchObject({ published: null, source: null });
+  expect(transferFacts('mine', [{ name: 'mine → mine', top1: 0.1 }], false)).toMatchObject({ published: null, source: null });
 });

@@ -1,6 +1,7 @@
 // `cover eval --checkpoint DIR [--datasets k400,ssv2] [--views 1x3]`: every head's top-1, top-5, mean class accuracy and
-// confusion matrix (CSV) on its dataset's val split; for K400, SSv2 and MiT the published CoVeR table with a row for this
-// checkpoint and both protocols stated; for anything else, a sentence saying the numbers are not comparable.
+// confusion matrix (CSV) on its dataset's val split; for K400, SSv2 and MiT the published table (each row with its
+// source) with a row for this checkpoint and both protocols stated; for anything else, a sentence saying the numbers are
+// not comparable.
 
 import { Command, Option } from 'commander';
 import { DEMO_SIZES, DemoSize } from '../../demo/plan';
@@ -84,8 +85,11 @@ Examples:
   cover eval --checkpoint ck --datasets mine --data mine=manifest:/data/mine/val.csv --views 1x1
   cover eval --json > eval.json                           # everything: metrics, per-class accuracy, confusion, baselines
 
-K400, SSv2 and MiT on real data are shown against the tables published with CoVeR (arXiv 2112.07175); CoVeR's
-numbers were measured with 1x3 views of 16 frames at 448 px, and a different protocol is said next to the comparison.
+K400, SSv2 and MiT on real data are shown against the tables published with CoVeR (arXiv 2112.07175) and TimeSformer's
+own results, each row with its source as a numbered footnote (paper, arXiv id, table, setting, how it was checked; --json
+has the full source); where the CoVeR announcement labels a row otherwise than the paper it comes from, the row reads as
+the paper has it and its footnote says what the announcement printed. CoVeR's numbers were measured with 1x3 views of
+16 frames at 448 px, and a different protocol is said next to the comparison.
 Demo-suite data and datasets of other names get a line saying their numbers are not comparable.`,
   );
   return cmd.action(async (o: EvalCliOptions) => {
