@@ -59,7 +59,7 @@ const VERIFIED: Record<Source['verified']['status'], string> = {
   paper: 'checked in the paper',
   abstract: 'checked in the paper\'s abstract',
   secondary: 'NOT checked in the paper itself, only in later papers',
-  unverified: 'UNVERIFIED: as the announcement prints it',
+  unverified: 'UNVERIFIED against the paper',
 };
 
 /**

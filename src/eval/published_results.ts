@@ -93,7 +93,7 @@ const coverRow = (top1: number, announcedFinetune: string): PublishedRow => ({
     paper: COVER,
     arxiv: '2112.07175',
     table: 'abstract',
-    setting: 'TimeSformer ViT-L/16, 16×448, 1×3 views; JFT-3B image pre-training, co-trained on videos and images',
+    setting: 'co-trained on videos and images; TimeSformer ViT-L/16, 16×448, 1×3 views and JFT-3B image pre-training per later papers\' tables',
     verified: {
       status: 'abstract',
       against: 'the number: the CoVeR abstract (ar5iv 2112.07175); the setting: UniFormerV2 (arXiv 2211.09552) Tab. 8-11 and X-CLIP (arXiv 2208.02816) Tab. 1-2',
@@ -208,7 +208,7 @@ export const PUBLISHED_TABLES: Record<BaselineKey, PublishedTable> = {
         source: {
           paper: 'Ryoo et al. 2021 (TokenLearner, on a ViViT-L/10 backbone)',
           arxiv: '2106.11297',
-          table: 'not read',
+          table: 'K400 table not read',
           setting: 'TokenLearner 16at18 on ViViT-L/10, JFT-300M initialisation, 4×3 views',
           verified: {
             status: 'secondary',
@@ -259,8 +259,8 @@ export const PUBLISHED_TABLES: Record<BaselineKey, PublishedTable> = {
         source: {
           paper: 'Zhang et al. 2021 (VidTr)',
           arxiv: '2104.11746',
-          table: 'not read',
-          setting: 'VidTr-L; pre-training as the announcement prints it',
+          table: 'SSv2 table not read',
+          setting: 'VidTr-L per a later paper\'s SSv2 table; ImageNet-21K pre-training as the announcement prints it',
           verified: {
             status: 'unverified',
             against: 'VidTr\'s SSv2 table not read; a later paper\'s SSv2 table (VideoMambaPro) lists "VidTr-L 63.0" without its pre-training',
@@ -379,7 +379,7 @@ export const TRANSFER_GAINS: ReadonlyArray<{ target: string; versus: ReadonlyArr
   source: {
     paper: COVER,
     arxiv: '2112.07175',
-    table: 'not read',
+    table: 'transfer table not read',
     setting: 'as the announcement states it (A→B = train on A, fine-tune on B)',
     verified: { status: 'unverified', against: 'the CoVeR announcement only; the paper\'s transfer table could not be read (docs/notes/cover-spec.md, main limitation)' },
   },
