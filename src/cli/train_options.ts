@@ -7,7 +7,7 @@ import { PRESET_NAMES } from '../config/presets';
 import { DEMO_SIZES } from '../demo/plan';
 import { UsageError } from '../errors';
 import { LR_SCHEDULES } from '../run/lr_schedule';
-import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName } from '../train/recipes';
+import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName, recipeBatchSize } from '../train/recipes';
 import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_FLAGS, RUN_LIMITS as L, RunSettings } from '../run/run_config';
 import { addEngineOptions, memoryCacheOption, jsonOption, quietOption, verboseOption } from './options';
 import { addRunFileOptions } from './run_file_option';
@@ -48,7 +48,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--out <dir>', 'run folder: checkpoint/, log.jsonl, report.html, result.json')
     .option('--steps <n>', "optimizer steps (default: the recipe's)", intArg('--steps', { min: 1, max: L.maxSteps }))
     .addOption(new Option('--epochs <n>', "passes over all training samples, instead of --steps (timesformer and cover recipes: 15)").argParser(numArg('--epochs', { min: 0, minExclusive: true, max: L.maxEpochs })).conflicts('steps'))
-    .option('--batch-size <n>', `clips per step, over all datasets (default ${RUN_DEFAULTS.batchSize})`, intArg('--batch-size', { min: 1, max: L.maxBatchSize }))
+    .option('--batch-size <n>', `clips per step, over all datasets (demo ${RUN_DEFAULTS.batchSize}; timesformer and cover 64, the reference's global batch, reached by accumulating micro-batches; another batch scales their lr linearly)`, intArg('--batch-size', { min: 1, max: L.maxBatchSize }))
     .option('--micro-batch <n>', 'most clips per forward/backward pass (gradients accumulate); default: the batch size, or the largest that fits in memory', intArg('--micro-batch', { min: 1, max: L.maxBatchSize }))
     .addOption(new Option('--optimizer <name>', 'adamw (demo), or sgd with Nesterov momentum 0.9 (timesformer, cover)').choices(['adamw', 'sgd']))
     .option('--lr <x>', 'peak learning rate (demo 5e-4, 1e-3 for pretrain; timesformer and cover 0.005 x batch/64)', numArg('--lr', { min: 0, minExclusive: true, max: L.maxLr }))
@@ -114,7 +114,7 @@ export function checkTrainOptions(o: TrainCliOptions & { datasets?: string }): v
   if (o.resume || !o.fixedCounts) return;
   const counts = parseFixedCounts(o.fixedCounts)!;
   const sum = Object.values(counts).reduce((a, b) => a + b, 0);
-  const batchSize = o.batchSize ?? RUN_DEFAULTS.batchSize;
+  const batchSize = o.batchSize ?? recipeBatchSize(o.recipe);
   if (sum !== batchSize) {
     throw new UsageError(`--fixed-counts ${o.fixedCounts} add up to ${sum} clips but --batch-size is ${batchSize}`, { suggestion: 'make the counts add up to the batch size' });
   }
