@@ -41,7 +41,7 @@ export type TrainCliOptions = { [K in keyof RunSettings]?: K extends 'fixedCount
 /** Adds the shared training options to a command. */
 export function addTrainOptions(cmd: Command): Command {
   return addEngineOptions(addRunFileOptions(cmd)) // the run file's hook first: its options are checked like the others
-    .addOption(new Option('--recipe <name>', `defaults of the training settings: demo (cover's CPU defaults), timesformer (the reference K400/SSv2 recipe), cover (CoVeR as published, else the reference's); each option below still wins (default ${DEFAULT_RECIPE})`).choices([...RECIPE_NAMES]))
+    .addOption(new Option('--recipe <name>', `defaults of the training settings: demo (cover's own CPU defaults), timesformer (the reference K400/SSv2 recipe: 64 clips a step at lr 0.005), cover (CoVeR as published, else the reference's; pretrain needs --init); each option below still wins (default ${DEFAULT_RECIPE}). In every recipe MiT clips take a random frame of each of T equal parts in training and images an Inception-style random-resized crop: cover's choices, neither paper gives one`).choices([...RECIPE_NAMES]))
     .option('--data <NAME=[FORMAT:]PATH>', 'where a dataset is (repeatable); without any, the demo suite is used', dataArg('--data'), [])
     .addOption(new Option('--preset <name>', `model size (default ${DEFAULT_PRESET})`).choices(PRESET_NAMES))
     .option('--init <ckpt-or-weights>', 'start from a cover checkpoint folder or a .safetensors (reference TimeSformer, timm/HF ViT, HF TimeSformer)')

@@ -28,7 +28,7 @@ import { PRESET_SAMPLING_RATE, PresetName, getPreset } from '../config/presets';
 import { ConfigError, UsageError } from '../errors';
 import { DEFAULT_OPTIMIZER } from './optimizer';
 import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_FLAGS, RunConfig, RunDataset, RunKind, RunSettings, TARGET_FPS, RecipeName } from '../run/run_config';
-import type { SamplingScheme } from '../data/types';
+import type { SamplingScheme, TrainAugment } from '../data/types';
 
 export type { RecipeName };
 export const RECIPE_NAMES: readonly RecipeName[] = ['demo', 'timesformer', 'cover'];
@@ -44,6 +44,12 @@ export const REFERENCE_LR = { lr: 0.005, globalBatch: 64 } as const;
 export function recipeBatchSize(name: RecipeName | undefined): number {
   return name === 'timesformer' || name === 'cover' ? REFERENCE_LR.globalBatch : RUN_DEFAULTS.batchSize;
 }
+
+/**
+ * The training augmentation every new run takes (data/types.ts TrainAugment): cover's choices for the data the
+ * TimeSformer reference has none for, MiT clips jittered by TSN segments and images cropped Inception-style.
+ */
+export const TRAIN_AUGMENT: TrainAugment = { uniform: 'segments', images: 'inception' };
 
 /** The settings a recipe decides. */
 export type RecipeSettings = Pick<
@@ -163,6 +169,7 @@ export function resolveRunConfig(input: RunInput): RunConfig {
     overrides,
     freezeTemporal: input.kind === 'pretrain',
     targetFps: TARGET_FPS,
+    augment: TRAIN_AUGMENT,
     mean: [0.45, 0.45, 0.45],
     std: [0.225, 0.225, 0.225],
   };
@@ -222,7 +229,7 @@ export function describeRecipe(c: RunConfig, datasets?: Array<{ name: string; sa
     `  ${opt}, ${lr}, ${decay}`,
     `  ${schedule}, ${c.warmup > 0 ? `warm-up ${c.warmup} steps (at most a fifth of the run)` : 'no warm-up'}, ${c.clipGrad > 0 ? `gradient norm clipped at ${num(c.clipGrad)}` : 'no gradient clipping'}, label smoothing ${num(c.labelSmoothing)}, mixup ${num(c.mixup)}, drop path ${num(c.dropPath)}, no head dropout`,
     datasets
-      ? `  sampling: ${datasets.map((d) => `${d.name} ${describeSampling(d, model.numFrames, rate)}`).join('; ')}; test views ${c.views}`
+      ? `  sampling: ${datasets.map((d) => `${d.name} ${describeSampling(d, model.numFrames, rate, c.augment)}`).join('; ')}; test views ${c.views}`
       : `  dense sampling: ${model.numFrames} frames, ${rate}; test views ${c.views}`,
   ];
   if (scaled) {
@@ -232,16 +239,25 @@ export function describeRecipe(c: RunConfig, datasets?: Array<{ name: string; sa
   return lines;
 }
 
-/** How one dataset's clips are sampled (data/decode/sampling.ts), as the run's header says it. */
-function describeSampling(d: { sampling: SamplingScheme; images: boolean }, frames: number, rate: string): string {
-  if (d.images) return 'images (one frame)';
+/**
+ * How one dataset's clips are sampled and cropped in training (data/decode/sampling.ts, sample_decode.ts), as the run's
+ * header says it; cover's own choices say so.
+ */
+function describeSampling(d: { sampling: SamplingScheme; images: boolean }, frames: number, rate: string, augment?: TrainAugment): string {
+  if (d.images) {
+    return augment?.images === 'inception'
+      ? "images (one frame; Inception-style random-resized crop, 8-100% of the area at aspect 3/4-4/3, and flip: cover's choice)"
+      : 'images (one frame, cropped as videos)';
+  }
   switch (d.sampling) {
     case 'dense':
       return `dense (${frames} frames, ${rate})`;
     case 'segments':
       return `segments (${frames} frames, one from each of ${frames} equal parts, TSN)`;
     case 'uniform':
-      return `uniform (${frames} frames spread over the whole clip)`;
+      return augment?.uniform === 'segments'
+        ? `uniform (${frames} frames over the whole clip: in training a random one from each of ${frames} equal parts, TSN, cover's choice; at test evenly spread)`
+        : `uniform (${frames} frames spread over the whole clip)`;
     default: {
       const never: never = d.sampling;
       return String(never);

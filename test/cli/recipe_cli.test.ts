@@ -112,3 +112,24 @@ test('--recipe timesformer steps on 64 clips at 0.005 in accumulated micro-batch
   expect(refused.stderr).toMatch(/pretrain --recipe cover from random weights: .*\(fix: give --init ViT weights .*, or use --recipe demo\)/);
   expect(fs.existsSync(path.join(tmp, 'pre-cover'))).toBe(false);
 });
+
+test("MiT jitter and the images' Inception crop: said in the header as cover's, saved with the run; a run saved before them resumes without them", () => {
+  const out = path.join(tmp, 'augment');
+  const args = ['cotrain', '--datasets', 'mit,imnet', ...tiny, '--checkpoint-every', '1', '--eval-samples', '2'];
+  const first = cover([...args, '--steps', '1', '--out', out]);
+  expect(first).toContain(
+    "  sampling: mit uniform (2 frames over the whole clip: in training a random one from each of 2 equal parts, TSN, cover's choice; at test evenly spread); " +
+      "imnet images (one frame; Inception-style random-resized crop, 8-100% of the area at aspect 3/4-4/3, and flip: cover's choice); test views 1x1",
+  );
+  expect(runConfig(out).extra.run.config.augment).toEqual({ uniform: 'segments', images: 'inception' });
+
+  // A checkpoint written before augment existed: its run keeps the sampling it trained with when resumed.
+  const file = path.join(out, 'checkpoint', 'config.json');
+  const ck = runConfig(out);
+  delete ck.extra.run.config.augment;
+  fs.writeFileSync(file, JSON.stringify(ck));
+  const resumed = cover(['cotrain', '--resume', '--steps', '2', '--out', out, '--backend', 'wasm']);
+  expect(resumed).toContain('  sampling: mit uniform (2 frames spread over the whole clip); imnet images (one frame, cropped as videos); test views 1x1');
+  expect(runConfig(out).extra.run.config.augment).toBeUndefined();
+  expect(runConfig(out).extra.run.step).toBe(2);
+});

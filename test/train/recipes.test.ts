@@ -55,8 +55,16 @@ test('timesformer: the reference recipe, 64 clips a step at 0.005; another batch
   ]);
   expect(each[3]).toBe(
     '  sampling: k400 dense (8 frames, 32 apart at 30 fps, a clip spans 8.53 s); ssv2 segments (8 frames, one from each of 8 equal parts, TSN); ' +
-      'mit uniform (8 frames spread over the whole clip); imnet images (one frame); test views 1x3',
+      "mit uniform (8 frames over the whole clip: in training a random one from each of 8 equal parts, TSN, cover's choice; at test evenly spread); " +
+      "imnet images (one frame; Inception-style random-resized crop, 8-100% of the area at aspect 3/4-4/3, and flip: cover's choice); test views 1x3",
   );
+  expect(c.augment).toEqual({ uniform: 'segments', images: 'inception' });
+  // A run saved before augment (none in its config) says what it did: MiT's test frames, images cropped as videos.
+  const old = describeRecipe({ ...c, augment: undefined }, [
+    { name: 'mit', sampling: 'uniform', images: false },
+    { name: 'imnet', sampling: 'dense', images: true },
+  ]);
+  expect(old[3]).toBe('  sampling: mit uniform (8 frames spread over the whole clip); imnet images (one frame, cropped as videos); test views 1x3');
 });
 
 test('each explicit setting wins over the recipe and is listed as given', () => {
@@ -95,4 +103,10 @@ test('--decay-all decays the embeddings, CLS, norms and biases too (the referenc
   expect(['pos_embed', 'cls_token', 'time_embed', 'norm.weight', 'blocks.0.attn.qkv.bias'].map((n) => opt(true).decayOf(n, n.endsWith('bias') || n.startsWith('norm') ? 1 : 3))).toEqual([1e-4, 1e-4, 1e-4, 1e-4, 1e-4]);
   expect(['pos_embed', 'norm.weight'].map((n, i) => opt(false).decayOf(n, i === 0 ? 3 : 1))).toEqual([0, 0]);
   expect(opt(false).decayOf('blocks.0.attn.qkv.weight', 2)).toBe(1e-4);
+});
+
+test('a library caller with a bad augment gets one line naming it', () => {
+  const c = resolve({});
+  expect(() => validateRunConfig({ ...c, augment: { uniform: 'random', images: 'inception' } as unknown as typeof c.augment })).toThrow(/^augment \{"uniform":"random","images":"inception"\} is not/);
+  expect(validateRunConfig({ ...c, augment: undefined })).toBeDefined(); // a run saved before augment
 });
