@@ -43,7 +43,7 @@ export function addTrainOptions(cmd: Command): Command {
   return addEngineOptions(addRunFileOptions(cmd)) // the run file's hook first: its options are checked like the others
     .addOption(new Option('--recipe <name>', `defaults of the training settings: demo (cover's own CPU defaults), timesformer (the reference K400/SSv2 recipe: 64 clips a step at lr 0.005), cover (CoVeR as published, else the reference's; pretrain needs --init); each option below still wins (default ${DEFAULT_RECIPE}). In every recipe MiT clips take a random frame of each of T equal parts in training and images an Inception-style random-resized crop: cover's choices, neither paper gives one`).choices([...RECIPE_NAMES]))
     .option('--data <NAME=[FORMAT:]PATH>', 'where a dataset is (repeatable); without any, the demo suite is used', dataArg('--data'), [])
-    .addOption(new Option('--preset <name>', `model size (default ${DEFAULT_PRESET})`).choices(PRESET_NAMES))
+    .addOption(new Option('--preset <name>', `model size (default ${DEFAULT_PRESET}; hr is base at 16 frames of 448); with --init of a cover checkpoint, one of its width and depth at another frame count or resolution resizes its time and position embeddings`).choices(PRESET_NAMES))
     .option('--init <ckpt-or-weights>', 'start from a cover checkpoint folder or a .safetensors (reference TimeSformer, timm/HF ViT, HF TimeSformer)')
     .option('--out <dir>', 'run folder: checkpoint/, log.jsonl, report.html, result.json')
     .option('--steps <n>', "optimizer steps (default: the recipe's)", intArg('--steps', { min: 1, max: L.maxSteps }))
