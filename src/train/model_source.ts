@@ -1,6 +1,7 @@
-// The model a run starts from: a fresh preset, a cover checkpoint given to --init (its backbone, resized to the frame
-// count and resolution of a --preset of its width and depth, and the heads whose name and labels match), imported weights (reference TimeSformer, HF, timm ViT), or, with --resume, the run's own checkpoint
-// with every head as it was saved.
+// The model a run starts from: a fresh preset, a cover checkpoint given to --init (its backbone, its embeddings resized
+// to the frame count and resolution of a --preset of its width and depth, and the heads whose name and labels match),
+// imported weights (reference TimeSformer, HF, timm ViT), or, with --resume, the run's own checkpoint with every head as
+// it was saved.
 
 import * as fs from 'fs';
 import * as path from 'path';

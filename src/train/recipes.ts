@@ -169,7 +169,7 @@ export function resolveRunConfig(input: RunInput): RunConfig {
     overrides,
     freezeTemporal: input.kind === 'pretrain',
     targetFps: TARGET_FPS,
-    augment: TRAIN_AUGMENT,
+    augment: { ...TRAIN_AUGMENT },
     mean: [0.45, 0.45, 0.45],
     std: [0.225, 0.225, 0.225],
   };
