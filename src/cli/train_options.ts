@@ -68,7 +68,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--eval-samples <n>', `val clips per head in periodic evaluations (default ${RUN_DEFAULTS.evalSamples})`, intArg('--eval-samples', { min: 1 }))
     .option('--views <TxS>', 'test views of the final evaluation: temporal clips x spatial crops (default 1x3)', viewsArg('--views'))
     .option('--checkpoint-every <n>', `save a checkpoint every N steps (default ${RUN_DEFAULTS.checkpointEvery})`, intArg('--checkpoint-every', { min: 1 }))
-    .option('--sampling-rate <n>', 'frame stride of dense (Kinetics-style) sampling, in frames at 30 fps as the reference (default per preset: base 32, large 16, small and tiny 10)', intArg('--sampling-rate', { min: 1, max: L.maxSamplingRate }))
+    .option('--sampling-rate <n>', 'frame stride of dense (Kinetics-style) sampling, in frames at 30 fps as the reference (default per preset: base 32, hr and large 16, small and tiny 10)', intArg('--sampling-rate', { min: 1, max: L.maxSamplingRate }))
     .option('--max-bad <n>', `rows the dataset reader dropped plus unreadable samples tolerated per dataset: a count, or a fraction below 1 of the split's rows (default ${RUN_DEFAULTS.maxBad})`, maxBadArg('--max-bad'))
     .option('--concurrency <n>', `decodes in flight (default ${RUN_DEFAULTS.concurrency})`, intArg('--concurrency', { min: 1, max: L.maxConcurrency }))
     .option('--cache-dir <dir>', 'cache decoded clips on disk here')
