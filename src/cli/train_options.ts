@@ -7,7 +7,7 @@ import { PRESET_NAMES } from '../config/presets';
 import { DEMO_SIZES } from '../demo/plan';
 import { UsageError } from '../errors';
 import { LR_SCHEDULES } from '../run/lr_schedule';
-import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName } from '../train/recipes';
+import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName, recipeBatchSize } from '../train/recipes';
 import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_FLAGS, RUN_LIMITS as L, RunSettings } from '../run/run_config';
 import { addEngineOptions, memoryCacheOption, jsonOption, quietOption, verboseOption } from './options';
 import { addRunFileOptions } from './run_file_option';
@@ -41,14 +41,14 @@ export type TrainCliOptions = { [K in keyof RunSettings]?: K extends 'fixedCount
 /** Adds the shared training options to a command. */
 export function addTrainOptions(cmd: Command): Command {
   return addEngineOptions(addRunFileOptions(cmd)) // the run file's hook first: its options are checked like the others
-    .addOption(new Option('--recipe <name>', `defaults of the training settings: demo (cover's CPU defaults), timesformer (the reference K400/SSv2 recipe), cover (CoVeR as published, else the reference's); each option below still wins (default ${DEFAULT_RECIPE})`).choices([...RECIPE_NAMES]))
+    .addOption(new Option('--recipe <name>', `defaults of the training settings: demo (cover's own CPU defaults), timesformer (the reference K400/SSv2 recipe: 64 clips a step at lr 0.005), cover (CoVeR as published, else the reference's; pretrain needs --init); each option below still wins (default ${DEFAULT_RECIPE}). In every recipe MiT clips take a random frame of each of T equal parts in training and images an Inception-style random-resized crop: cover's choices, neither paper gives one`).choices([...RECIPE_NAMES]))
     .option('--data <NAME=[FORMAT:]PATH>', 'where a dataset is (repeatable); without any, the demo suite is used', dataArg('--data'), [])
-    .addOption(new Option('--preset <name>', `model size (default ${DEFAULT_PRESET})`).choices(PRESET_NAMES))
+    .addOption(new Option('--preset <name>', `model size (default ${DEFAULT_PRESET}; hr is base at 16 frames of 448); with --init of a cover checkpoint, one of its width and depth at another frame count or resolution resizes its time and position embeddings`).choices(PRESET_NAMES))
     .option('--init <ckpt-or-weights>', 'start from a cover checkpoint folder or a .safetensors (reference TimeSformer, timm/HF ViT, HF TimeSformer)')
     .option('--out <dir>', 'run folder: checkpoint/, log.jsonl, report.html, result.json')
     .option('--steps <n>', "optimizer steps (default: the recipe's)", intArg('--steps', { min: 1, max: L.maxSteps }))
     .addOption(new Option('--epochs <n>', "passes over all training samples, instead of --steps (timesformer and cover recipes: 15)").argParser(numArg('--epochs', { min: 0, minExclusive: true, max: L.maxEpochs })).conflicts('steps'))
-    .option('--batch-size <n>', `clips per step, over all datasets (default ${RUN_DEFAULTS.batchSize})`, intArg('--batch-size', { min: 1, max: L.maxBatchSize }))
+    .option('--batch-size <n>', `clips per step, over all datasets (demo ${RUN_DEFAULTS.batchSize}; timesformer and cover 64, the reference's global batch, reached by accumulating micro-batches; another batch scales their lr linearly)`, intArg('--batch-size', { min: 1, max: L.maxBatchSize }))
     .option('--micro-batch <n>', 'most clips per forward/backward pass (gradients accumulate); default: the batch size, or the largest that fits in memory', intArg('--micro-batch', { min: 1, max: L.maxBatchSize }))
     .addOption(new Option('--optimizer <name>', 'adamw (demo), or sgd with Nesterov momentum 0.9 (timesformer, cover)').choices(['adamw', 'sgd']))
     .option('--lr <x>', 'peak learning rate (demo 5e-4, 1e-3 for pretrain; timesformer and cover 0.005 x batch/64)', numArg('--lr', { min: 0, minExclusive: true, max: L.maxLr }))
@@ -68,7 +68,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--eval-samples <n>', `val clips per head in periodic evaluations (default ${RUN_DEFAULTS.evalSamples})`, intArg('--eval-samples', { min: 1 }))
     .option('--views <TxS>', 'test views of the final evaluation: temporal clips x spatial crops (default 1x3)', viewsArg('--views'))
     .option('--checkpoint-every <n>', `save a checkpoint every N steps (default ${RUN_DEFAULTS.checkpointEvery})`, intArg('--checkpoint-every', { min: 1 }))
-    .option('--sampling-rate <n>', 'frame stride of dense (Kinetics-style) sampling, in frames at 30 fps as the reference (default per preset: base 32, large 16, small and tiny 10)', intArg('--sampling-rate', { min: 1, max: L.maxSamplingRate }))
+    .option('--sampling-rate <n>', 'frame stride of dense (Kinetics-style) sampling, in frames at 30 fps as the reference (default per preset: base 32, hr and large 16, small and tiny 10)', intArg('--sampling-rate', { min: 1, max: L.maxSamplingRate }))
     .option('--max-bad <n>', `rows the dataset reader dropped plus unreadable samples tolerated per dataset: a count, or a fraction below 1 of the split's rows (default ${RUN_DEFAULTS.maxBad})`, maxBadArg('--max-bad'))
     .option('--concurrency <n>', `decodes in flight (default ${RUN_DEFAULTS.concurrency})`, intArg('--concurrency', { min: 1, max: L.maxConcurrency }))
     .option('--cache-dir <dir>', 'cache decoded clips on disk here')
@@ -114,7 +114,7 @@ export function checkTrainOptions(o: TrainCliOptions & { datasets?: string }): v
   if (o.resume || !o.fixedCounts) return;
   const counts = parseFixedCounts(o.fixedCounts)!;
   const sum = Object.values(counts).reduce((a, b) => a + b, 0);
-  const batchSize = o.batchSize ?? RUN_DEFAULTS.batchSize;
+  const batchSize = o.batchSize ?? recipeBatchSize(o.recipe);
   if (sum !== batchSize) {
     throw new UsageError(`--fixed-counts ${o.fixedCounts} add up to ${sum} clips but --batch-size is ${batchSize}`, { suggestion: 'make the counts add up to the batch size' });
   }

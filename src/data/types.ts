@@ -53,6 +53,21 @@ export interface DatasetIndex {
   flipAllowed: boolean;
 }
 
+/**
+ * How training augments the kinds of data the TimeSformer reference never trains on; both are cover's choices, as CoVeR
+ * publishes neither (docs/notes/cover-spec.md §2.4). A run saves it with its settings (RunConfig.augment), so a resumed
+ * run samples as it did; runs saved before it have none, and keep the behaviour they had ('fixed', 'video').
+ *   uniform  'segments': a MiT-style clip (sampling 'uniform') takes a random frame from each of T equal parts in
+ *            training, as mmaction2 trains TSN on MiT (configs/recognition/tsn/tsn_r50-in1k-pre_8xb16-1x1x6-100e_mit-rgb.py,
+ *            SampleFrames); 'fixed': the test frames, evenly spread, every time. Evaluation is always 'fixed'.
+ *   images   'inception': an Inception-style random-resized crop and a flip (transforms.ts planInceptionCrop);
+ *            'video': the video pipeline's short-side scale jitter and crop.
+ */
+export interface TrainAugment {
+  uniform: 'segments' | 'fixed';
+  images: 'inception' | 'video';
+}
+
 /** Normalisation and input geometry, stored in a checkpoint's config.json so that eval and predict match training. */
 export interface Preprocessing {
   /** Per-channel mean and std on [0, 1] pixels; the reference uses 0.45 / 0.225 (PySlowFast default). */

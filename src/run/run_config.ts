@@ -5,6 +5,7 @@
 // exactly the same settings.
 
 import type { OptimizerName } from '../config/optimizer_name';
+import type { TrainAugment } from '../data/types';
 import { ConfigError } from '../errors';
 import { LrScheduleName, validateLrSchedule } from './lr_schedule';
 
@@ -93,6 +94,11 @@ export interface RunConfig extends RunSettings {
    * checkpoints written before it: the stride counted frames at each video's own rate.
    */
   targetFps?: number;
+  /**
+   * Training augmentation of MiT-style clips and images (data/types.ts TrainAugment, cover's choices). Absent in
+   * checkpoints written before it: MiT clips took the test frames and images the video crop, as they still do there.
+   */
+  augment?: TrainAugment;
   mean: [number, number, number];
   std: [number, number, number];
 }
@@ -227,6 +233,9 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   int('--checkpoint-every', c.checkpointEvery, 1, Number.MAX_SAFE_INTEGER, 'give a number of steps');
   int('--sampling-rate', c.samplingRate, 1, L.maxSamplingRate, 'use e.g. 32 (frames at 30 fps, the reference for 8x224)');
   if (c.targetFps !== undefined) num('targetFps', c.targetFps, 0, 1000, 'use 30, the reference', true);
+  if (c.augment !== undefined && !(['segments', 'fixed'].includes(c.augment?.uniform) && ['inception', 'video'].includes(c.augment?.images))) {
+    bad(`augment ${JSON.stringify(c.augment)} is not { uniform: 'segments' | 'fixed', images: 'inception' | 'video' }`, "leave it out for cover's default");
+  }
   if (c.decayAll !== undefined && typeof c.decayAll !== 'boolean') bad(`--decay-all ${String(c.decayAll)} is not true or false`, 'give --decay-all or --no-decay-all');
   if (!(Number.isFinite(c.maxBad) && c.maxBad >= 0 && (c.maxBad < 1 || Number.isSafeInteger(c.maxBad)))) {
     bad(`--max-bad ${c.maxBad} is not a fraction in [0, 1) or a whole count`, 'use e.g. 0.05 (5%) or 10');

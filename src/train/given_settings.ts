@@ -1,7 +1,9 @@
 // Settings the user gave that a checkpoint already fixes. A resumed run is the same run: its saved settings win, so an
 // option that would change them is refused rather than ignored (only a longer --steps, and how data is fetched, may
 // differ). A run that starts from a cover checkpoint (--init) trains that checkpoint's architecture: its preset is the
-// checkpoint's, and a --preset naming another architecture is refused rather than silently replaced.
+// checkpoint's, or a --preset of the same width, depth and patches at another frame count or resolution (the checkpoint's
+// time and position embeddings are resized to it, model_source.ts); a --preset of another width or depth is refused
+// rather than silently replaced.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -20,6 +22,25 @@ const FREE_ON_RESUME: ReadonlySet<keyof RunSettings> = new Set(['steps', 'concur
 
 /** The fields that make two models the same architecture (the rest are regularisation and init). */
 const ARCHITECTURE: readonly (keyof ModelConfig)[] = ['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'mlpRatio', 'qkvBias', 'numFrames', 'attentionType'];
+
+/** What a run from a checkpoint may change: its time and position embeddings are resized to them. */
+const RESIZABLE: readonly (keyof ModelConfig)[] = ['imgSize', 'numFrames'];
+
+/** Whether weights of `a` fit `b` once the time and position embeddings are resized. */
+function sameWeights(a: ModelConfig, b: ModelConfig): boolean {
+  return ARCHITECTURE.every((k) => RESIZABLE.includes(k) || a[k] === b[k]);
+}
+
+/**
+ * The model a run from a cover checkpoint of `ckModel` builds: the checkpoint's, at the frame count and resolution of
+ * `preset` when the preset has the checkpoint's weights (presetForInit refused any other given --preset).
+ * @example
+ * initModel(getPreset('base'), 'hr') // base at 16 frames of 448x448
+ */
+export function initModel(ckModel: ModelConfig, preset: string): ModelConfig {
+  const p = getPreset(preset);
+  return sameWeights(ckModel, p) ? { ...ckModel, imgSize: p.imgSize, numFrames: p.numFrames } : ckModel;
+}
 
 /**
  * Refuses a setting given to `--resume` that differs from the run's saved one.
@@ -41,17 +62,18 @@ export function checkResumeSettings(given: Partial<RunSettings>, saved: RunConfi
 }
 
 /**
- * The preset of a run that starts from `init`: for a cover checkpoint, the named preset with its architecture (or the
- * given one when it has it; another architecture is refused); otherwise `given` as it is.
+ * The preset of a run that starts from `init`: for a cover checkpoint, the given one when it has the checkpoint's
+ * weights (width, depth, heads, patches; another frame count or resolution is resized to), else the preset of exactly
+ * its architecture; another width or depth is refused. For other weights, `given` as it is.
  */
 export function presetForInit(init: string | undefined, given: string | undefined): string | undefined {
   if (!init || !fs.existsSync(path.join(init, CONFIG_FILE))) return given;
   const model = readCheckpointConfig(init).model;
   if (given !== undefined) {
-    const differs = ARCHITECTURE.filter((k) => getPreset(given)[k] !== model[k]);
-    if (differs.length > 0) {
-      throw new UsageError(`--init ${init} is ${describe(model)}, but --preset ${given} is ${describe(getPreset(given))}`, {
-        suggestion: "drop --preset to train the checkpoint's own architecture, or --init another checkpoint",
+    if (!sameWeights(getPreset(given), model)) {
+      const fits = PRESET_NAMES.filter((name) => sameWeights(getPreset(name), model));
+      throw new UsageError(`--init ${init} is ${describe(model)}, but --preset ${given} is ${describe(getPreset(given))}: only the frame count and resolution can change`, {
+        suggestion: `drop --preset to train the checkpoint's own architecture${fits.length > 0 ? `, give a preset of its width and depth (${fits.join(', ')})` : ''}, or --init another checkpoint`,
       });
     }
     return given;
@@ -60,7 +82,8 @@ export function presetForInit(init: string | undefined, given: string | undefine
 }
 
 function describe(m: ModelConfig): string {
-  return `a ${m.depth}-block, ${m.embedDim}-wide model for ${m.numFrames} frames of ${m.imgSize}x${m.imgSize}`;
+  const shape = `${m.numHeads} heads, ${m.patchSize}x${m.patchSize} patches${m.attentionType === 'divided_space_time' ? '' : `, ${m.attentionType}`}`;
+  return `a ${m.depth}-block, ${m.embedDim}-wide model (${shape}) for ${m.numFrames} frames of ${m.imgSize}x${m.imgSize}`;
 }
 
 function show(v: unknown): string {

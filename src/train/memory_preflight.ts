@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CONFIG_FILE, readCheckpointConfig } from '../checkpoint/checkpoint';
 import { ModelConfig } from '../config/model_config';
 import { PRESET_NAMES, getPreset } from '../config/presets';
+import { initModel } from './given_settings';
 import { activeTorchDevice, probeTorchBackend } from '../engine/backend';
 import { fusedKernelsAvailable } from '../engine/fused';
 import { BackendCapacity, backendCapacity, fits, gib } from '../engine/capacity';
@@ -21,7 +22,7 @@ const OPTIMIZER_LABEL = { adamw: 'AdamW slots', sgd: 'SGD momentum' } as const;
 /** The model a run will build (model_source.ts buildModel): a resumed or --init checkpoint's config, else the preset's. */
 function runModel(cfg: RunConfig, resumed?: ModelConfig): { model: ModelConfig; fromPreset: boolean } {
   if (resumed) return { model: resumed, fromPreset: false };
-  if (cfg.init && fs.existsSync(path.join(cfg.init, CONFIG_FILE))) return { model: readCheckpointConfig(cfg.init).model, fromPreset: false };
+  if (cfg.init && fs.existsSync(path.join(cfg.init, CONFIG_FILE))) return { model: initModel(readCheckpointConfig(cfg.init).model, cfg.preset), fromPreset: false };
   return { model: getPreset(cfg.preset), fromPreset: true };
 }
 

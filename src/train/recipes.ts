@@ -7,7 +7,9 @@
 //   timesformer  the reference recipe of facebookresearch/TimeSformer (configs/Kinetics/TimeSformer_divST_8x32_224.yaml,
 //                configs/SSv2/TimeSformer_divST_8_224.yaml and the 16x448 HR configs, which all share it): SGD with
 //                Nesterov momentum 0.9, base LR 0.005 for a global batch of 64 (TRAIN.BATCH_SIZE 8 accumulated to
-//                GLOBAL_BATCH_SIZE 64, tools/train_net.py), weight decay 1e-4 on every parameter (models/optimizer.py),
+//                GLOBAL_BATCH_SIZE 64, tools/train_net.py): a run steps on 64 clips unless --batch-size says otherwise
+//                (micro-batches accumulate to it), and another batch B scales the LR to 0.005 x B/64 (the run's header
+//                says so), weight decay 1e-4 on every parameter (models/optimizer.py),
 //                no warm-up (SOLVER.WARMUP_EPOCHS 0), no gradient clipping, ×0.1 at epochs 11 and 14 of 15, 1 clip × 3
 //                crops at test. The configs' MODEL.DROPOUT_RATE 0.5 is never applied by vit.py (self.dropout is unused
 //                in forward), so no head dropout.
@@ -16,13 +18,17 @@
 //                dataset, each batch drawn across datasets in proportion to their size; 1 temporal clip × 3 crops at test
 //                (as X-CLIP Tab. 1 and UniFormerV2 Tab. 7-11 list CoVeR). Its optimizer, learning rate, schedule, batch,
 //                epochs and augmentation are not in the parts of the paper that could be read (docs/notes/cover-spec.md §2.4), so
-//                cover uses the TimeSformer reference's, the recipe of the architecture CoVeR builds on.
+//                cover uses the TimeSformer reference's, the recipe of the architecture CoVeR builds on. Not for
+//                `pretrain` from random weights (refused: CoVeR starts from image-pretrained weights; give --init).
+//
+// Every recipe samples MiT-style clips with temporal jitter and crops images Inception-style in training (cover's
+// choices, data/decode/sample_decode.ts: neither reference publishes them; RunConfig.augment).
 
 import { PRESET_SAMPLING_RATE, PresetName, getPreset } from '../config/presets';
-import { ConfigError } from '../errors';
+import { ConfigError, UsageError } from '../errors';
 import { DEFAULT_OPTIMIZER } from './optimizer';
 import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_FLAGS, RunConfig, RunDataset, RunKind, RunSettings, TARGET_FPS, RecipeName } from '../run/run_config';
-import type { SamplingScheme } from '../data/types';
+import type { SamplingScheme, TrainAugment } from '../data/types';
 
 export type { RecipeName };
 export const RECIPE_NAMES: readonly RecipeName[] = ['demo', 'timesformer', 'cover'];
@@ -30,6 +36,20 @@ export const DEFAULT_RECIPE: RecipeName = 'demo';
 
 /** The reference's base LR and the global batch it is for (tools/train_net.py accumulates 8 clips to 64). */
 export const REFERENCE_LR = { lr: 0.005, globalBatch: 64 } as const;
+
+/**
+ * The batch a recipe steps on when --batch-size is not given: the reference's global batch of 64 for timesformer and
+ * cover (micro-batches accumulate to it, memory_preflight.ts), RUN_DEFAULTS' 8 for demo.
+ */
+export function recipeBatchSize(name: RecipeName | undefined): number {
+  return name === 'timesformer' || name === 'cover' ? REFERENCE_LR.globalBatch : RUN_DEFAULTS.batchSize;
+}
+
+/**
+ * The training augmentation every new run takes (data/types.ts TrainAugment): cover's choices for the data the
+ * TimeSformer reference has none for, MiT clips jittered by TSN segments and images cropped Inception-style.
+ */
+export const TRAIN_AUGMENT: TrainAugment = { uniform: 'segments', images: 'inception' };
 
 /** The settings a recipe decides. */
 export type RecipeSettings = Pick<
@@ -39,7 +59,7 @@ export type RecipeSettings = Pick<
 
 /** What a recipe (or, for the stride, the preset) decides: an explicit one is listed as given over it. */
 const RECIPE_KEYS: readonly (keyof RunSettings)[] = [
-  'steps', 'epochs', 'optimizer', 'lr', 'weightDecay', 'decayAll', 'warmup', 'schedule', 'labelSmoothing', 'mixup', 'dropPath', 'clipGrad', 'temperature', 'views', 'samplingRate',
+  'steps', 'epochs', 'batchSize', 'optimizer', 'lr', 'weightDecay', 'decayAll', 'warmup', 'schedule', 'labelSmoothing', 'mixup', 'dropPath', 'clipGrad', 'temperature', 'views', 'samplingRate',
 ];
 
 /** The reference recipe at a global batch: its LR scaled linearly from 0.005 at 64 (Goyal et al.'s rule, as PySlowFast). */
@@ -116,21 +136,23 @@ export interface RunInput {
  * An explicit --steps drops the recipe's epochs, an explicit --epochs its steps.
  * @example
  * const c = resolveRunConfig({ kind: 'cotrain', datasets, data: {}, out: 'runs/x', recipe: 'timesformer', settings: { preset: 'base' } });
- * [c.optimizer, c.lr, c.epochs, c.samplingRate, c.decayAll] // ['sgd', 0.000625, 15, 32, true]
+ * [c.optimizer, c.batchSize, c.lr, c.epochs, c.samplingRate, c.decayAll] // ['sgd', 64, 0.005, 15, 32, true]
  */
 export function resolveRunConfig(input: RunInput): RunConfig {
   const recipe = input.recipe ?? DEFAULT_RECIPE;
   if (!RECIPE_NAMES.includes(recipe)) throw new ConfigError(`unknown recipe '${recipe}'`, { suggestion: `use one of ${RECIPE_NAMES.join(', ')}` });
   const given = Object.fromEntries(Object.entries(input.settings).filter(([, v]) => v !== undefined)) as Partial<RunSettings>;
   const over = { ...input.commandDefaults, ...given };
+  checkRecipeKind(recipe, input.kind, over.init);
   const preset = over.preset ?? DEFAULT_PRESET;
   getPreset(preset); // an unknown preset fails here, with the names to use
-  const batchSize = over.batchSize ?? RUN_DEFAULTS.batchSize;
+  const batchSize = over.batchSize ?? recipeBatchSize(recipe);
   const base = recipeSettings(recipe, input.kind, batchSize, over.optimizer);
   const sized = over.steps !== undefined && over.epochs === undefined ? { ...base, epochs: undefined } : base;
   const settings: RunSettings = {
     ...RUN_DEFAULTS,
     ...sized,
+    batchSize,
     preset,
     microBatch: over.microBatch, // unset: auto, fixed by the trainer (memory_preflight.ts fitTraining)
     samplingRate: PRESET_SAMPLING_RATE[preset as PresetName],
@@ -147,9 +169,23 @@ export function resolveRunConfig(input: RunInput): RunConfig {
     overrides,
     freezeTemporal: input.kind === 'pretrain',
     targetFps: TARGET_FPS,
+    augment: { ...TRAIN_AUGMENT },
     mean: [0.45, 0.45, 0.45],
     std: [0.225, 0.225, 0.225],
   };
+}
+
+/**
+ * `pretrain --recipe cover` from random weights is refused: the recipe is TimeSformer's 15-epoch fine-tuning of
+ * image-pretrained weights, and CoVeR starts from weights pretrained on images (JFT); training a ViT from scratch on
+ * images with it is a recipe nobody published. With --init (ViT weights to continue from) it is the stage CoVeR has.
+ */
+function checkRecipeKind(recipe: RecipeName, kind: RunKind, init: string | undefined): void {
+  if (recipe !== 'cover' || kind !== 'pretrain' || init !== undefined) return;
+  throw new UsageError(
+    "pretrain --recipe cover from random weights: CoVeR starts from image-pretrained weights, and its recipe (the reference's 15-epoch fine-tuning) was never published for training a ViT from scratch",
+    { suggestion: 'give --init ViT weights (a timm or HF ViT .safetensors, or a cover checkpoint), or use --recipe demo' },
+  );
 }
 
 const SOURCES: Record<RecipeName, string> = {
@@ -164,19 +200,21 @@ const num = (x: number): string => String(Number(x.toPrecision(6)));
 /**
  * The resolved recipe in a few lines, for the start of a run and for `cover eval`.
  * @example
- * describeRecipe(resolveRunConfig({ ..., recipe: 'timesformer', settings: { preset: 'tiny', steps: 2 } }))
+ * describeRecipe(resolveRunConfig({ ..., recipe: 'timesformer', settings: { preset: 'tiny', steps: 2, batchSize: 8 } }))
  * // recipe timesformer (facebookresearch/TimeSformer configs/Kinetics/...)
- * //   sgd nesterov momentum 0.9, lr 0.000625 (0.005 for a global batch of 64, scaled to 8), weight decay 0.0001 on every parameter
+ * //   sgd nesterov momentum 0.9, lr 0.000625, weight decay 0.0001 on every parameter
  * //   step schedule ×0.1 at 11/15 and 14/15 of 2 steps, no warm-up, no gradient clipping, label smoothing 0, mixup 0, drop path 0.1
- * //   dense sampling: 2 frames 10 frames apart at 30 fps, a clip spans 0.666667 s; test views 1x3
- * //   given explicitly: --steps
+ * //   dense sampling: 2 frames, 10 apart at 30 fps, a clip spans 0.67 s; test views 1x3
+ * //   batch 8, not the reference's 64: lr scaled linearly to 0.000625 = 0.005 x 8/64 (Goyal et al.'s rule, as PySlowFast)
+ * //   given explicitly: --steps, --batch-size
  */
 export function describeRecipe(c: RunConfig, datasets?: Array<{ name: string; sampling: SamplingScheme; images: boolean }>): string[] {
   const recipe = c.recipe ?? DEFAULT_RECIPE;
   const o = DEFAULT_OPTIMIZER[c.optimizer];
   const opt = c.optimizer === 'sgd' ? `sgd${o.nesterov ? ' nesterov' : ''} momentum ${o.momentum}` : `adamw betas ${o.beta1}/${o.beta2}`;
   const reference = recipe !== 'demo' && !c.overrides?.includes('lr');
-  const lr = reference ? `lr ${num(c.lr)} (${REFERENCE_LR.lr} for a global batch of ${REFERENCE_LR.globalBatch}, scaled linearly to ${c.batchSize})` : `lr ${num(c.lr)}`;
+  const scaled = reference && c.batchSize !== REFERENCE_LR.globalBatch;
+  const lr = reference && !scaled ? `lr ${num(c.lr)} (the reference's, for its global batch of ${REFERENCE_LR.globalBatch})` : `lr ${num(c.lr)}`;
   const decay = `weight decay ${num(c.weightDecay)} ${c.decayAll ? 'on every parameter' : 'except on embeddings, CLS, norms and biases'}`;
   const length = c.epochs !== undefined ? `${num(c.epochs)} epochs (${c.steps} steps)` : `${c.steps} steps`;
   const schedule =
@@ -191,23 +229,35 @@ export function describeRecipe(c: RunConfig, datasets?: Array<{ name: string; sa
     `  ${opt}, ${lr}, ${decay}`,
     `  ${schedule}, ${c.warmup > 0 ? `warm-up ${c.warmup} steps (at most a fifth of the run)` : 'no warm-up'}, ${c.clipGrad > 0 ? `gradient norm clipped at ${num(c.clipGrad)}` : 'no gradient clipping'}, label smoothing ${num(c.labelSmoothing)}, mixup ${num(c.mixup)}, drop path ${num(c.dropPath)}, no head dropout`,
     datasets
-      ? `  sampling: ${datasets.map((d) => `${d.name} ${describeSampling(d, model.numFrames, rate)}`).join('; ')}; test views ${c.views}`
+      ? `  sampling: ${datasets.map((d) => `${d.name} ${describeSampling(d, model.numFrames, rate, c.augment)}`).join('; ')}; test views ${c.views}`
       : `  dense sampling: ${model.numFrames} frames, ${rate}; test views ${c.views}`,
   ];
+  if (scaled) {
+    lines.push(`  batch ${c.batchSize}, not the reference's ${REFERENCE_LR.globalBatch}: lr scaled linearly to ${num(c.lr)} = ${REFERENCE_LR.lr} x ${c.batchSize}/${REFERENCE_LR.globalBatch} (Goyal et al.'s rule, as PySlowFast)`);
+  }
   if (c.overrides && c.overrides.length > 0) lines.push(`  given explicitly: ${c.overrides.map((k) => RUN_FLAGS[k]).join(', ')}`);
   return lines;
 }
 
-/** How one dataset's clips are sampled (data/decode/sampling.ts), as the run's header says it. */
-function describeSampling(d: { sampling: SamplingScheme; images: boolean }, frames: number, rate: string): string {
-  if (d.images) return 'images (one frame)';
+/**
+ * How one dataset's clips are sampled and cropped in training (data/decode/sampling.ts, sample_decode.ts), as the run's
+ * header says it; cover's own choices say so.
+ */
+function describeSampling(d: { sampling: SamplingScheme; images: boolean }, frames: number, rate: string, augment?: TrainAugment): string {
+  if (d.images) {
+    return augment?.images === 'inception'
+      ? "images (one frame; Inception-style random-resized crop, 8-100% of the area at aspect 3/4-4/3, and flip: cover's choice)"
+      : 'images (one frame, cropped as videos)';
+  }
   switch (d.sampling) {
     case 'dense':
       return `dense (${frames} frames, ${rate})`;
     case 'segments':
       return `segments (${frames} frames, one from each of ${frames} equal parts, TSN)`;
     case 'uniform':
-      return `uniform (${frames} frames spread over the whole clip)`;
+      return augment?.uniform === 'segments'
+        ? `uniform (${frames} frames over the whole clip: in training a random one from each of ${frames} equal parts, TSN, cover's choice; at test evenly spread)`
+        : `uniform (${frames} frames spread over the whole clip)`;
     default: {
       const never: never = d.sampling;
       return String(never);

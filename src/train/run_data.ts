@@ -108,7 +108,7 @@ export function openTrainFeed(
     [...data.train.entries()].map(([name, index]) => ({
       name,
       index,
-      sample: { preprocessing, training: true, cacheDir: cfg.cacheDir, memoryCacheBytes: (cfg.memoryCache ?? 0) * 2 ** 20 },
+      sample: { preprocessing, training: true, augment: cfg.augment, cacheDir: cfg.cacheDir, memoryCacheBytes: (cfg.memoryCache ?? 0) * 2 ** 20 },
       droppedRows: data.dropped.get(name)?.train.dropped ?? 0,
     })),
     {

@@ -214,6 +214,7 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
   // Before any weight is allocated: one line when it cannot fit; an unset (auto) micro-batch is fixed here, and saved.
   const fit = fitTraining(cfg, heads, saved?.model);
   if (fit.note) log(fit.note);
+  else if (fit.microBatch < cfg.batchSize) log(`micro-batch ${fit.microBatch}: gradients accumulate over ${Math.ceil(cfg.batchSize / fit.microBatch)} passes to the batch of ${cfg.batchSize}`);
   cfg = { ...cfg, microBatch: fit.microBatch };
   // Only now, with every check passed, is the folder claimed: refused if it holds another run, or (asked to) cleared.
   if (writes) {

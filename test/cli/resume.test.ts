@@ -1,5 +1,5 @@
 // A run killed with SIGKILL mid-training, then resumed with --resume, ends with exactly the weights and losses of a run
-// that was never interrupted (through the built CLI, on the tiny demo suite).
+// that was never interrupted (through the built CLI, on the tiny demo suite: dense, segment, jittered MiT and image sampling).
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -9,7 +9,7 @@ import { tinySuite } from '../helpers/tiny_suite';
 const BIN = path.resolve(__dirname, '../../bin/cover.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cover-resume-'));
 const demo = tinySuite();
-const common = ['cotrain', '--datasets', 'k400,ssv2,imnet', '--demo', 'tiny', '--demo-dir', demo, '--preset', 'tiny', '--batch-size', '4',
+const common = ['cotrain', '--datasets', 'k400,ssv2,mit,imnet', '--demo', 'tiny', '--demo-dir', demo, '--preset', 'tiny', '--batch-size', '4',
   '--steps', '24', '--checkpoint-every', '4', '--eval-every', '0', '--views', '1x1', '--drop-path', '0.2', '--mixup', '0.2', '--backend', 'wasm'];
 
 function run(args: string[]) {

@@ -117,7 +117,10 @@ test('settings a checkpoint fixes: --resume refuses a different one, --init take
   expect(typeof lastLoss).toBe('number');
 
   const init = cover(['cotrain', ...TINY, '--preset', 'small', '--steps', '1', '--init', ck, '--out', path.join(tmp, 'init-small')]);
-  expect(init.stderr).toBe(`cover: error: --init ${ck} is a 2-block, 32-wide model for 2 frames of 32x32, but --preset small is a 4-block, 192-wide model for 8 frames of 64x64 (fix: drop --preset to train the checkpoint's own architecture, or --init another checkpoint)\n`);
+  expect(init.stderr).toBe(
+    `cover: error: --init ${ck} is a 2-block, 32-wide model (2 heads, 8x8 patches) for 2 frames of 32x32, but --preset small is a 4-block, 192-wide model (3 heads, 16x16 patches) for 8 frames of 64x64: ` +
+      `only the frame count and resolution can change (fix: drop --preset to train the checkpoint's own architecture, give a preset of its width and depth (tiny), or --init another checkpoint)\n`,
+  );
   expect(fs.existsSync(path.join(tmp, 'init-small'))).toBe(false);
 
   const noPreset = TINY.filter((a, i) => a !== '--preset' && TINY[i - 1] !== '--preset');

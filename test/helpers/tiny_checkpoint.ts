@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { saveCheckpoint } from '../../src/checkpoint/checkpoint';
 import { getPreset } from '../../src/config/presets';
+import { ModelConfig } from '../../src/config/model_config';
 import { openDataset } from '../../src/data/datasets/registry';
 import { demoSuitePaths } from '../../src/demo/suite';
 import { Preprocessing } from '../../src/data/types';
@@ -27,15 +28,16 @@ export function head(name: string, labels: string[]): HeadInfo {
 }
 
 /**
- * A tiny-preset checkpoint with random weights; `biasTo` sets a head's weight to 0 and its bias to favour one class,
+ * A tiny-preset checkpoint with random weights (`model` changes its config: another frame count, resolution or depth);
+ * `biasTo` sets a head's weight to 0 and its bias to favour one class,
  * so every clip is predicted as that class.
  */
 export async function tinyCheckpoint(
   dir: string,
   heads: HeadInfo[],
-  opts: { seed?: number; extra?: unknown; biasTo?: { head: string; cls: number } } = {},
+  opts: { seed?: number; extra?: unknown; biasTo?: { head: string; cls: number }; model?: Partial<ModelConfig> } = {},
 ): Promise<void> {
-  const model = new TimeSformer(getPreset('tiny'), heads, opts.seed ?? 3);
+  const model = new TimeSformer({ ...getPreset('tiny'), ...opts.model }, heads, opts.seed ?? 3);
   try {
     randomizeWeights(model, opts.seed ?? 3);
     if (opts.biasTo) {
@@ -48,7 +50,8 @@ export async function tinyCheckpoint(
       zero.dispose();
       bias.dispose();
     }
-    await saveCheckpoint(dir, { model: model.config, heads, preprocessing: TINY_PREPROCESSING, weights: model.namedWeights(), extra: opts.extra });
+    const preprocessing = { ...TINY_PREPROCESSING, cropSize: model.config.imgSize, numFrames: model.config.numFrames };
+    await saveCheckpoint(dir, { model: model.config, heads, preprocessing, weights: model.namedWeights(), extra: opts.extra });
   } finally {
     model.dispose();
   }

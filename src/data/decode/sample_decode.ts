@@ -18,8 +18,8 @@ import { decodeImageResized, imageSize } from './image/decode';
 import { DEFAULT_RETRY, RetryPolicy, withRetry } from './retry';
 import { Rng } from '../rng';
 import { denseIndices, parseViews, segmentIndices, uniformIndices, videoStride, Views } from './sampling';
-import { cropFlipNormalize, Frames, jitterScales, normalizeTable, planSpatial, resizeFrames, shortSideSize, SpatialPlan } from './transforms';
-import { Clip, DatasetIndex, Preprocessing, Sample } from '../types';
+import { cropFlipNormalize, Frames, jitterScales, normalizeTable, planInceptionCrop, planSpatial, resizeFrames, shortSideSize, SpatialPlan } from './transforms';
+import { Clip, DatasetIndex, Preprocessing, Sample, TrainAugment } from '../types';
 import { decodeClip, DecodeRequest } from './video/decode';
 import { ProbeOptions, probeVideo, totalFrames, VideoInfo } from './video/probe';
 
@@ -28,6 +28,8 @@ export interface SampleOptions {
   training: boolean;
   /** Test views, 'temporal x spatial' (default '1x1'; CoVeR evaluates with '1x3'). Ignored in training. */
   views?: string;
+  /** Training augmentation of MiT-style clips and images (types.ts); absent: 'fixed' and 'video'. Ignored at test. */
+  augment?: TrainAugment;
   /** Folder of the decoded-clip cache (clip_cache.ts); none when absent. */
   cacheDir?: string;
   /** Size cap of the cache folder (default 4 GiB). */
@@ -158,7 +160,7 @@ function frameIndices(ctx: SampleContext, total: number, fps: number, k: number,
     case 'segments':
       return segmentIndices(total, numFrames, training, rng);
     case 'uniform':
-      return uniformIndices(total, numFrames);
+      return training && ctx.opts.augment?.uniform === 'segments' ? segmentIndices(total, numFrames, true, rng) : uniformIndices(total, numFrames);
     default: {
       const never: never = ctx.index.sampling;
       throw new Error(`unknown sampling scheme ${String(never)}`);
@@ -190,7 +192,10 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attemp
 
   if (sample.kind === 'image') {
     const [w, h] = await imageSize(sample.path);
-    const plan = planSpatial(w, h, planOpts, rng.fork('spatial'));
+    const plan =
+      ctx.opts.training && ctx.opts.augment?.images === 'inception'
+        ? planInceptionCrop(w, h, planOpts.cropSize, planOpts.flipAllowed, rng.fork('spatial'))
+        : planSpatial(w, h, planOpts, rng.fork('spatial'));
     const frames = await ctx.cached(sample.path, { image: plan.resize }, async () => ({
       ...(await decodeImageResized(sample.path, plan.resize)),
       frames: 1,

@@ -123,6 +123,64 @@ export function planSpatial(srcW: number, srcH: number, opts: PlanOptions, rng?:
   return { resize: [w, h], crops, flip: false };
 }
 
+/** Area range (fraction of the image) and aspect-ratio range (w/h) of the Inception-style crop: torchvision's defaults. */
+export const INCEPTION_SCALE: [number, number] = [0.08, 1];
+export const INCEPTION_RATIO: [number, number] = [3 / 4, 4 / 3];
+
+/**
+ * The Inception-style random-resized crop (Szegedy et al. 2015, "Going deeper with convolutions" §6), as torchvision's
+ * transforms.RandomResizedCrop.get_params draws it: up to 10 tries of an area uniform in scale x the image's and an aspect
+ * ratio log-uniform in ratio, a box that fits placed uniformly; else a central crop of the image clamped to the ratio
+ * range. Returns the box [x, y, w, h] in source pixels (Python round(), half to even, as torchvision's int(round())).
+ * @example
+ * randomResizedCropBox(500, 375, createRng(0)) // [x, y, w, h]: w*h 8-100% of 500*375, w/h in [3/4, 4/3] up to rounding
+ */
+export function randomResizedCropBox(
+  width: number,
+  height: number,
+  rng: Rng,
+  scale: [number, number] = INCEPTION_SCALE,
+  ratio: [number, number] = INCEPTION_RATIO,
+): [number, number, number, number] {
+  const area = width * height;
+  const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])];
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const target = area * rng.uniform(scale[0], scale[1]);
+    const aspect = Math.exp(rng.uniform(logRatio[0], logRatio[1]));
+    const w = roundHalfEven(Math.sqrt(target * aspect));
+    const h = roundHalfEven(Math.sqrt(target / aspect));
+    if (w > 0 && w <= width && h > 0 && h <= height) {
+      const y = rng.randint(0, height - h); // torchvision draws the row first
+      return [rng.randint(0, width - w), y, w, h];
+    }
+  }
+  const inRatio = width / height;
+  let w = width;
+  let h = height;
+  if (inRatio < ratio[0]) h = roundHalfEven(w / ratio[0]);
+  else if (inRatio > ratio[1]) w = roundHalfEven(h * ratio[1]);
+  return [Math.floor((width - w) / 2), Math.floor((height - h) / 2), w, h];
+}
+
+/**
+ * The training plan of an image with the Inception-style crop: a random box (randomResizedCropBox) scaled to cropSize x
+ * cropSize, then a coin-flip mirror. As a SpatialPlan: the whole image is resized (not keeping its aspect) so that the
+ * box becomes cropSize square, and the crop is that box there; the decoder's one resize does both.
+ * cover's choice for the image datasets of co-training (CoVeR does not publish its image augmentation;
+ * docs/notes/cover-spec.md §2.4 recommends this one, the usual ImageNet training crop of ViT, e.g. timm's
+ * transforms_imagenet_train). Test views of images are unchanged (planSpatial: short side 8/7 of the crop, centre crop).
+ */
+export function planInceptionCrop(srcW: number, srcH: number, cropSize: number, flipAllowed: boolean, rng: Rng): SpatialPlan {
+  const [bx, by, bw, bh] = randomResizedCropBox(srcW, srcH, rng.fork('crop'));
+  const sx = cropSize / bw;
+  const sy = cropSize / bh;
+  // [w, h] of the resized image: at least the box's end, so the crop always fits despite rounding.
+  const w = Math.max(Math.round(srcW * sx), Math.round(bx * sx) + cropSize);
+  const h = Math.max(Math.round(srcH * sy), Math.round(by * sy) + cropSize);
+  const flip = flipAllowed && rng.fork('flip').next() < 0.5;
+  return { resize: [w, h], crops: [{ x: Math.round(bx * sx), y: Math.round(by * sy), size: cropSize }], flip };
+}
+
 /**
  * Bilinear resize of every frame (half-pixel centres, as torch's interpolate with align_corners=False).
  * The fallback for frames that were not scaled by the decoder.
