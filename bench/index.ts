@@ -8,7 +8,9 @@
 // a training run would pick here (the largest that fits the machine's memory), shown in the B x T column. GFLOP/s are set against the machine's sgemm peak: the best plain
 // 1024^3 GEMM rate measured in the run (native BLAS, torch, or wasm).
 // Options: --json (one JSON object), --quick (fewer steps), --threads N (wasm threads), --backends wasm,wasm+native,cpu,
-// --no-base (skip the `base` rows: a step takes tens of seconds on 2 cores).
+// --no-base (skip the `base` rows: a step takes tens of seconds on 2 cores), --no-memory (skip the peak-memory rows:
+// torch with and without recompute against PyTorch, a fresh process each, bench/memory.ts), --large (add `large` at batch 1
+// with recompute to them: one step takes minutes).
 
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,6 +24,7 @@ import { benchTrainStep, lossTrajectory, TrainBenchResult } from './train';
 import { benchData, renderDataBench } from './data';
 import { benchDecode, renderDecodeBench } from './decode';
 import { benchTorch } from './torch';
+import { benchPeakMemory, MemoryBench, renderMemoryBench } from './memory';
 
 interface BenchReport {
   machine: { cpus: number; node: string };
@@ -31,6 +34,8 @@ interface BenchReport {
   accelLossCheck?: { steps: number; maxAbsDiff: number; off: number[]; native: number[] };
   data?: unknown;
   decode?: unknown;
+  /** Peak resident memory of a step, torch (with and without recompute) against PyTorch eager (bench/memory.ts). */
+  memory?: MemoryBench;
 }
 
 /**
@@ -107,6 +112,11 @@ async function main(): Promise<void> {
     }
   }
 
+  if (backends.includes('torch') && !process.argv.includes('--no-memory')) {
+    log('peak memory (a fresh process each):');
+    report.memory = benchPeakMemory({ presets: withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small'], large: process.argv.includes('--large'), log });
+  }
+
   try {
     await initBackend({ backend: 'wasm', accel: 'off' });
     report.data = await benchData({ quick });
@@ -142,6 +152,7 @@ async function main(): Promise<void> {
     const c = report.accelLossCheck;
     process.stdout.write(`\nSame step with and without the accelerator: losses over ${c.steps} small steps differ by at most ${c.maxAbsDiff.toExponential(1)} (first ${c.off[0].toFixed(6)} / ${c.native[0].toFixed(6)}, last ${c.off[c.steps - 1].toFixed(6)} / ${c.native[c.steps - 1].toFixed(6)})\n`);
   }
+  if (report.memory) process.stdout.write(renderMemoryBench(report.memory));
   if (report.decode) {
     process.stdout.write(`\nDecoders on the same clips (clips/s; compare with 'clips/s trained' above)\n${renderDecodeBench(report.decode as Parameters<typeof renderDecodeBench>[0])}\n`);
   }

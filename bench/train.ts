@@ -28,7 +28,7 @@ export function warmupSteps(preset: string): number {
   return preset === 'base' ? 1 : preset === 'tiny' ? 15 : 5;
 }
 
-export async function benchTrainStep(opts: { preset: string; batch: number; steps: number; microBatch?: number; profile?: boolean; warmup?: number }): Promise<TrainBenchResult> {
+export async function benchTrainStep(opts: { preset: string; batch: number; steps: number; microBatch?: number; profile?: boolean; warmup?: number; recompute?: boolean }): Promise<TrainBenchResult> {
   const cfg = getPreset(opts.preset);
   const heads = [{ name: 'bench', numClasses: 10, labels: Array.from({ length: 10 }, (_, i) => `c${i}`) }];
   const model = new TimeSformer(cfg, heads, 0);
@@ -39,13 +39,14 @@ export async function benchTrainStep(opts: { preset: string; batch: number; step
   const labels = Int32Array.from({ length: B }, (_, i) => i % 10);
   const batch: HeadBatch[] = [{ head: 'bench', x, labels }];
   const micro = opts.microBatch ?? B;
+  const recompute = opts.recompute ?? false;
   try {
     const warmup = opts.warmup ?? warmupSteps(opts.preset);
-    for (let i = 0; i < warmup; i++) trainStep(model, batch, optimizer, { lr: 1e-4, seed: 1000 + i, microBatch: micro }); // kernels compiled, memory grown
+    for (let i = 0; i < warmup; i++) trainStep(model, batch, optimizer, { lr: 1e-4, seed: 1000 + i, microBatch: micro, recompute }); // kernels compiled, memory grown
     const times: number[] = [];
     for (let i = 0; i < opts.steps; i++) {
       const t0 = performance.now();
-      trainStep(model, batch, optimizer, { lr: 1e-4, seed: i + 1, microBatch: micro });
+      trainStep(model, batch, optimizer, { lr: 1e-4, seed: i + 1, microBatch: micro, recompute });
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);

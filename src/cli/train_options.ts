@@ -8,7 +8,7 @@ import { DEMO_SIZES } from '../demo/plan';
 import { UsageError } from '../errors';
 import { LR_SCHEDULES } from '../run/lr_schedule';
 import { DEFAULT_RECIPE, RECIPE_NAMES, RecipeName, recipeBatchSize } from '../train/recipes';
-import { DEFAULT_PRESET, RUN_DEFAULTS, RUN_FLAGS, RUN_LIMITS as L, RunSettings } from '../run/run_config';
+import { DEFAULT_PRESET, RECOMPUTE_MODES, RUN_DEFAULTS, RUN_FLAGS, RUN_LIMITS as L, RunSettings } from '../run/run_config';
 import { addEngineOptions, memoryCacheOption, jsonOption, quietOption, verboseOption } from './options';
 import { addRunFileOptions } from './run_file_option';
 import { MAX_NPROC } from '../dist/launcher';
@@ -50,6 +50,7 @@ export function addTrainOptions(cmd: Command): Command {
     .addOption(new Option('--epochs <n>', "passes over all training samples, instead of --steps (timesformer and cover recipes: 15)").argParser(numArg('--epochs', { min: 0, minExclusive: true, max: L.maxEpochs })).conflicts('steps'))
     .option('--batch-size <n>', `clips per step, over all datasets (demo ${RUN_DEFAULTS.batchSize}; timesformer and cover 64, the reference's global batch, reached by accumulating micro-batches; another batch scales their lr linearly)`, intArg('--batch-size', { min: 1, max: L.maxBatchSize }))
     .option('--micro-batch <n>', 'most clips per forward/backward pass (gradients accumulate); default: the batch size, or the largest that fits in memory', intArg('--micro-batch', { min: 1, max: L.maxBatchSize }))
+    .addOption(new Option('--recompute <mode>', "activation checkpointing: blocks keeps only each block's input and runs the block again in the backward pass (same gradients, far less memory, about 1/3 more compute); auto (the default) recomputes only when the batch would not fit in one pass otherwise").choices([...RECOMPUTE_MODES]))
     .addOption(new Option('--optimizer <name>', 'adamw (demo), or sgd with Nesterov momentum 0.9 (timesformer, cover)').choices(['adamw', 'sgd']))
     .option('--lr <x>', 'peak learning rate (demo 5e-4, 1e-3 for pretrain; timesformer and cover 0.005 x batch/64)', numArg('--lr', { min: 0, minExclusive: true, max: L.maxLr }))
     .option('--weight-decay <x>', 'weight decay (demo: 0.05 adamw, 1e-4 sgd; timesformer and cover 1e-4)', numArg('--weight-decay', { min: 0, max: L.maxWeightDecay, note: '0 = none' }))

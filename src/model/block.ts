@@ -35,6 +35,11 @@ export class Block {
     this.attnOpts = { numHeads: cfg.numHeads, attnDropRate: cfg.attnDropRate, projDropRate: cfg.dropRate };
   }
 
+  /** The block's parameters (`blocks.<i>.*`), which its gradient reaches. */
+  variables(): tf.Variable[] {
+    return this.params.names().filter((n) => n.startsWith(`${this.prefix}.`)).map((n) => this.params.get(n));
+  }
+
   /**
    * divided_space_time / joint_space_time: x [B, 1+N*T, D] -> [B, 1+N*T, D].
    * space_only: x [B*T, 1+N, D] -> [B*T, 1+N, D].

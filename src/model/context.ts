@@ -8,13 +8,15 @@ export interface ForwardContext {
   training: boolean;
   /** Returns a fresh integer seed for each random op (dropout masks, drop-path masks). */
   nextSeed: () => number;
+  /** Keep only each block's input for the backward pass and run the block again there (recompute.ts). */
+  recompute?: boolean;
 }
 
 export function evalContext(): ForwardContext {
   return { training: false, nextSeed: () => 0 };
 }
 
-export function trainContext(seed: number): ForwardContext {
+export function trainContext(seed: number, opts: { recompute?: boolean } = {}): ForwardContext {
   const rng = createRng(seed, 'forward');
-  return { training: true, nextSeed: () => Math.floor(rng.next() * 2 ** 31) };
+  return { training: true, nextSeed: () => Math.floor(rng.next() * 2 ** 31), recompute: opts.recompute ?? false };
 }

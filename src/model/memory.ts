@@ -6,23 +6,26 @@
 // Needs, in bytes (float32):
 //   weights      every parameter, heads included;
 //   slots        optimizer state per trained parameter: AdamW 2 (m, v), SGD with momentum 1, plain SGD 0;
-//   gradients    one per trained parameter, a second set while micro-batches accumulate (train_step.ts adds each
-//                micro-batch's fresh gradients to the running sum), and on the tfjs path two more sets of temporaries
-//                (measured: the step's batch-independent peak is 3x the trained weights there, 1x with the accelerator);
-//   activations  what the tfjs tape holds for one micro-batch at the peak of its backward pass, plus the batch's input.
+//   gradients    one per trained parameter, and a second set while micro-batches accumulate (train_step.ts adds each
+//                micro-batch's fresh gradients to the running sum);
+//   activations  what the tape holds for one micro-batch at the peak of its backward pass, plus the batch's input.
 //
-// Why activations are large: tfjs keeps every tensor a gradient needs until the whole backward pass ends, on the wasm
-// backend each of them is a copy (engine.clone -> the wasm Identity kernel copies), and the gradient of every
-// intermediate stays alive in the same tidy until the end too. Per clip and block that is ~157 floats per token and
-// embedding unit on the tfjs path: far more than the ~30 a textbook count of saved activations gives.
+// The backward pass frees as it goes (engine/backprop.ts): each op's saved tensors once its gradient has run, each
+// intermediate gradient once it has been passed on. So the peak is the forward pass's saved tensors plus the gradients
+// in flight, not (as with tfjs's own backward pass) every saved tensor and every intermediate gradient at once. With
+// --recompute blocks (model/recompute.ts) the tape holds each block's input and one block's activations at a time.
 //
-// Activation model, per clip, with L = 1 + T*N tokens, D embed, Dh = D * mlpRatio hidden, H heads, depth blocks:
-//   floats = depth * (a*L*D + b*L*Dh + c*S) + e*L*D + p*T*img^2*3
-// where S counts attention-score elements per block (divided: T*H*(N+1)^2 spatial + N*H*T^2 temporal). The coefficients
-// come from a least-squares fit of the measured peak (wasm _malloc/_free bytes live at the peak of a training step,
-// step 2 so the optimizer slots exist, B = 2 minus B = 1) on eight variants of `small` (D 96/192, mlp 2/4, T 4/8/16,
-// img 32/64/128, heads 3/6, depth 2/4), c from the heads-only variant. On those eight the fit is within 5%; out of sample,
-// on `tiny` it predicts 2.06 MB per clip against 2.03 MB measured (tfjs path) and 0.69 MB against 0.68 MB (accelerator).
+// Activation model, per clip, with L = 1 + T*N tokens, D embed, Dh = D * mlpRatio hidden, S attention-score elements
+// per block (divided: T*H*(N+1)^2 spatial + N*H*T^2 temporal), depth blocks, P input pixel values:
+//   off        floats = a*depth*L*D + b*depth*L*Dh + c*depth*S + e*L*D + p*P
+//   recompute  floats = r*depth*L*D + a'*L*D + b'*L*Dh + c'*S + p'*P
+// The coefficients are bench/memory_fit.ts's (run 2026-12-05 on the 2-core reference machine): the peak bytes live on
+// the wasm heap during a training step (the second, so the optimizer's slots exist; every _malloc and _free counted),
+// B = 2 minus B = 1, on variants of `small` that each move one size, fitted non-negative by least relative error.
+// r is 1 by construction (each block's saved input; too small on `small` for the variants to resolve). On the
+// variants the fit is within 2.5% (T 4 was left out as an outlier: its difference came out ~25% below every other
+// variant's scaling); out of sample, on `tiny`, it predicts 1.26 MB per clip against 1.23 measured (tfjs path) and
+// 0.40 against 0.38 (accelerator).
 // test/model/memory.test.ts checks the whole estimate against a real `tiny` and `small` step within a factor 1.25.
 // The cpu backend shares cloned buffers instead of copying them, so the tfjs-path numbers are an upper bound there.
 
@@ -43,11 +46,30 @@ export type StepPath = 'tfjs' | 'fused' | 'torch';
  */
 const TORCH_OVER_FUSED = 1.3;
 
-/** Coefficients of the activation model above (floats per clip), and the batch-independent gradient sets. */
-const ACTIVATION_FIT: Record<StepPath, { a: number; b: number; c: number; e: number; p: number; gradSets: number }> = {
-  tfjs: { a: 157, b: 13.1, c: 5, e: 16.7, p: 6.7, gradSets: 3 },
-  fused: { a: 51.9, b: 3.7, c: 1, e: 13.5, p: 2.5, gradSets: 1 },
-  torch: { a: 51.9 * TORCH_OVER_FUSED, b: 3.7 * TORCH_OVER_FUSED, c: TORCH_OVER_FUSED, e: 13.5 * TORCH_OVER_FUSED, p: 2.5 * TORCH_OVER_FUSED, gradSets: 1 },
+/** Coefficients of the activation model above, without and with recompute, and the batch-independent gradient sets. */
+export interface ActivationFit {
+  /** Floats per clip for each of activationTerms(m, false): depth*L*D, depth*L*Dh, depth*S, L*D, pixels. */
+  off: number[];
+  /** Floats per clip for each of activationTerms(m, true): depth*L*D, L*D, L*Dh, S, pixels. */
+  recompute: number[];
+  /**
+   * Gradient sets alive at the peak besides the activations, whatever the batch: measured 0.9 on the tfjs path and
+   * 0.04-0.67 with the accelerator on `small`, whose peak falls early in the backward pass, before most gradients
+   * exist; 1 for every path, since a larger model's peak comes where they all do.
+   */
+  gradSets: number;
+}
+
+const FUSED_FIT: ActivationFit = { off: [27.71, 2.28, 0.49, 6.08, 2.19], recompute: [1, 28.51, 3.37, 0, 1.92], gradSets: 1 };
+
+export const ACTIVATION_FIT: Record<StepPath, ActivationFit> = {
+  tfjs: { off: [90.97, 6.22, 0.15, 38.08, 4.65], recompute: [1, 110.22, 8.43, 4.51, 3.74], gradSets: 1 },
+  fused: FUSED_FIT,
+  torch: {
+    off: FUSED_FIT.off.map((c) => c * TORCH_OVER_FUSED),
+    recompute: FUSED_FIT.recompute.map((c) => c * TORCH_OVER_FUSED),
+    gradSets: FUSED_FIT.gradSets,
+  },
 };
 
 /** Slot variables per trained parameter (optimizer.ts: AdamW m and v; SGD's momentum buffer). */
@@ -65,6 +87,8 @@ export interface TrainingShape {
   /** `cover pretrain` trains only the non-temporal parameters. */
   freezeTemporal?: boolean;
   path: StepPath;
+  /** Each block recomputed in the backward pass (model/recompute.ts): its activations are held one block at a time. */
+  recompute?: boolean;
 }
 
 export interface MemoryPlan {
@@ -101,14 +125,26 @@ function geometry(m: ModelConfig): { L: number; scores: number } {
   }
 }
 
-/** Bytes the tape holds for one clip at the peak of a training step's backward pass. */
-export function activationBytesPerClip(m: ModelConfig, path: StepPath): number {
-  const { a, b, c, e, p } = ACTIVATION_FIT[path];
+/**
+ * The sizes the activation model's coefficients multiply, for one clip: without recompute every block's activations
+ * (depth*L*D, depth*L*Dh, depth*S) plus what is outside the blocks (L*D) and the input (pixels); with it, one saved
+ * input per block (depth*L*D) plus one block's activations at a time (L*D, L*Dh, S) and the input.
+ */
+export function activationTerms(m: ModelConfig, recompute: boolean): number[] {
   const { L, scores } = geometry(m);
   const D = m.embedDim;
   const hidden = Math.round(D * m.mlpRatio);
   const pixels = m.numFrames * m.imgSize ** 2 * m.inChans;
-  return F32 * (m.depth * (a * L * D + b * L * hidden + c * scores) + e * L * D + p * pixels);
+  return recompute
+    ? [m.depth * L * D, L * D, L * hidden, scores, pixels]
+    : [m.depth * L * D, m.depth * L * hidden, m.depth * scores, L * D, pixels];
+}
+
+/** Bytes the tape holds for one clip at the peak of a training step's backward pass. */
+export function activationBytesPerClip(m: ModelConfig, path: StepPath, recompute = false): number {
+  const fit = ACTIVATION_FIT[path];
+  const coef = recompute ? fit.recompute : fit.off;
+  return F32 * activationTerms(m, recompute).reduce((s, v, i) => s + v * coef[i], 0);
 }
 
 /**
@@ -133,7 +169,7 @@ export function planTrainingMemory(s: TrainingShape): MemoryPlan {
     weightsBytes: F32 * params,
     gradsBytes: F32 * trainedParams * gradSets,
     slotsBytes: F32 * trainedParams * OPTIMIZER_SLOTS[s.optimizer],
-    activationsBytes: micro * activationBytesPerClip(s.model, s.path) + inputBytes,
+    activationsBytes: micro * activationBytesPerClip(s.model, s.path, s.recompute) + inputBytes,
   };
   return { ...plan, totalBytes: plan.weightsBytes + plan.gradsBytes + plan.slotsBytes + plan.activationsBytes };
 }

@@ -15,6 +15,7 @@ import { layerNorm } from './layer_norm';
 import { backboneParamSpecs } from './param_spec';
 import { ParamStore } from './params';
 import { patchEmbed } from './patch_embed';
+import { recomputed } from './recompute';
 import { nearestGridIndices, nearestIndices, selectRows } from './resample';
 
 export class TimeSformer {
@@ -64,7 +65,12 @@ export class TimeSformer {
         seq = tf.concat([cls, tf.reshape(timed, [B, N * T, D])], 1); // [B, 1+N*T, D], (n t) order
       }
 
-      for (const block of this.blocks) seq = block.apply(seq, { B, T, N }, ctx);
+      const geo = { B, T, N };
+      for (const block of this.blocks) {
+        seq = ctx.training && ctx.recompute
+          ? recomputed((x, c) => block.apply(x, geo, c), block.variables(), seq, ctx)
+          : block.apply(seq, geo, ctx);
+      }
 
       let cls = tf.reshape(tf.slice(seq, [0, 0, 0], [seq.shape[0], 1, D]), [seq.shape[0], D]); // CLS of each sequence
       if (this.config.attentionType === 'space_only') cls = tf.mean(tf.reshape(cls, [B, T, D]), 1); // frames averaged

@@ -38,6 +38,11 @@ export interface RunSettings {
    * micro-batch that fits the backend's memory; the trainer fixes it before the first step and saves the number.
    */
   microBatch?: number;
+  /**
+   * Activation checkpointing per block (model/recompute.ts): 'off', 'blocks', or unset/'auto', recompute only when the
+   * batch would not fit in one pass otherwise. The trainer fixes it before the first step and saves 'off' or 'blocks'.
+   */
+  recompute?: RecomputeMode;
   optimizer: OptimizerName;
   lr: number;
   weightDecay: number;
@@ -103,6 +108,10 @@ export interface RunConfig extends RunSettings {
   std: [number, number, number];
 }
 
+/** --recompute: never, every block, or only when the batch would not fit in one pass without it. */
+export const RECOMPUTE_MODES = ['off', 'blocks', 'auto'] as const;
+export type RecomputeMode = (typeof RECOMPUTE_MODES)[number];
+
 /** The frame rate the reference resamples every video to before sampling (DATA.TARGET_FPS). */
 export const TARGET_FPS = 30;
 
@@ -130,6 +139,7 @@ export const RUN_FLAGS: Record<keyof RunSettings, string> = {
   epochs: '--epochs',
   batchSize: '--batch-size',
   microBatch: '--micro-batch',
+  recompute: '--recompute',
   optimizer: '--optimizer',
   lr: '--lr',
   weightDecay: '--weight-decay',
@@ -205,6 +215,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (c.epochs !== undefined) num('--epochs', c.epochs, 0, L.maxEpochs, 'give a number of passes such as 1 or 0.5, or --steps instead', true);
   int('--batch-size', c.batchSize, 1, L.maxBatchSize, 'give --batch-size N, e.g. 8');
   if (c.microBatch !== undefined) int('--micro-batch', c.microBatch, 1, L.maxBatchSize, 'give --micro-batch N with N >= 1');
+  if (c.recompute !== undefined && !RECOMPUTE_MODES.includes(c.recompute)) bad(`--recompute '${String(c.recompute)}' is not one of ${RECOMPUTE_MODES.join(', ')}`, 'use off, blocks or auto');
   if (!OPTIMIZERS.includes(c.optimizer)) bad(`--optimizer '${c.optimizer}' is not one of ${OPTIMIZERS.join(', ')}`, 'use adamw or sgd');
   num('--lr', c.lr, 0, L.maxLr, 'give a learning rate such as 1e-3', true);
   num('--weight-decay', c.weightDecay, 0, L.maxWeightDecay, 'use e.g. 0.05 (adamw) or 1e-4 (sgd), 0 for none');

@@ -1,8 +1,8 @@
 // What `--backend auto` means for a training run: the fastest backend present that can hold the run. Measured on the
 // 2-core reference machine (`npm run bench`): for `tiny` and `small` the wasm backend with the native accelerator is
 // faster than libtorch (small, batch 8: 243 vs 408 ms a step in one bench run), so auto keeps the usual order there. A
-// preset whose training does not fit the 4 GiB wasm heap (`base`, `large`) goes to the torch backend when it is built,
-// since wasm cannot run it at all. A libtorch with CUDA that sees a GPU is taken for every preset (unmeasured: no GPU
+// run whose batch does not fit the 4 GiB wasm heap in one pass without recompute (`base` at batch 8, `large`) goes to
+// the torch backend when it is built, rather than to micro-batches or recompute on wasm. A libtorch with CUDA that sees a GPU is taken for every preset (unmeasured: no GPU
 // was available; a GPU's throughput is far above 2 CPU cores' for every preset). Resumed runs and `--init` checkpoints
 // keep the usual order (their model is known only once the checkpoint is read; the memory preflight then names
 // `--backend torch` when it is needed).

@@ -52,6 +52,7 @@ export function initModel(ckModel: ModelConfig, preset: string): ModelConfig {
 export function checkResumeSettings(given: Partial<RunSettings>, saved: RunConfig, ckDir: string): void {
   for (const [key, value] of Object.entries(given) as [keyof RunSettings, unknown][]) {
     if (value === undefined || FREE_ON_RESUME.has(key)) continue;
+    if (key === 'recompute' && value === 'auto') continue; // what auto chose is the saved value
     const was = saved[key];
     if (JSON.stringify(value) === JSON.stringify(was)) continue;
     throw new UsageError(`--resume continues the run with its saved settings: ${RUN_FLAGS[key]} ${show(value)} differs from its ${show(was)}`, {

@@ -31,7 +31,7 @@ function describe(what: string, plan: MemoryPlan, s: TrainingShape, cap: Backend
   const inUse = cap.inUseBytes >= 0.01 * 2 ** 30 ? `, ${gib(cap.inUseBytes)} GiB of it in use` : '';
   return (
     `${what} needs about ${gib(plan.totalBytes)} GiB to train (weights ${gib(plan.weightsBytes)}, grads ${gib(plan.gradsBytes)}, ` +
-    `${OPTIMIZER_LABEL[s.optimizer]} ${gib(plan.slotsBytes)}, activations at micro-batch ${micro} ${gib(plan.activationsBytes)}) ` +
+    `${OPTIMIZER_LABEL[s.optimizer]} ${gib(plan.slotsBytes)}, activations at micro-batch ${micro}${s.recompute ? ' with recompute' : ''} ${gib(plan.activationsBytes)}) ` +
     `but on the ${cap.backend} backend${s.path === 'fused' && cap.backend === 'wasm' ? ' with the accelerator' : ''} ${cap.limit}${inUse}`
   );
 }
@@ -91,33 +91,39 @@ export function trainingFixes(s: TrainingShape, cap: BackendCapacity, fromPreset
   return out;
 }
 
-/** The memory plan of a run that fits, and the micro-batch it runs at. */
+/** The memory plan of a run that fits, the micro-batch it runs at, and whether its blocks are recomputed. */
 export interface TrainingFit {
   plan: MemoryPlan;
   /** The run's micro-batch: the one asked for, or, when none was (auto), the largest up to the batch size that fits. */
   microBatch: number;
-  /** Set when auto chose a micro-batch below the batch size: one line saying why. */
-  note?: string;
+  /** Activation checkpointing per block: as asked, or, under --recompute auto, only when one pass would not fit without. */
+  recompute: boolean;
+  /** One line for each choice auto made against what was asked, saying why (empty when the run fits as asked). */
+  notes: string[];
 }
 
 /**
- * Plans the run's memory before any weight is allocated. With `cfg.microBatch` unset (auto), the micro-batch is the
- * batch size when that fits, else the largest that does (gradients then accumulate over several passes, with the same
- * result up to float rounding). Throws OutOfMemoryError (exit 2) when the run cannot fit in the active backend even
- * so, naming only the fixes that would fit. `resumed` is a resumed checkpoint's model config.
+ * Plans the run's memory before any weight is allocated, and fixes what was left to it:
+ *   - `--recompute auto` (or unset): off when the batch fits in one pass without it, else blocks when that fits;
+ *   - `--micro-batch` unset: the batch size when that fits, else the largest that does (gradients then accumulate over
+ *     several passes with the same result up to float rounding), without recompute when any micro-batch fits so, since
+ *     recomputing costs a third more compute and smaller passes cost none on the CPU.
+ * Throws OutOfMemoryError (exit 2) when the run cannot fit in the active backend even so, naming only the fixes that
+ * would fit. `resumed` is a resumed checkpoint's model config.
  *
  * @example
- * fitTraining({ ...cfg, preset: 'base', batchSize: 8, microBatch: 8 }, heads)   // on wasm:
- * // OutOfMemoryError: --preset base needs about 44 GiB to train (weights 0.45, grads 1.4, AdamW slots 0.91, activations at
- * //   micro-batch 8 41) but on the wasm backend the wasm heap holds at most 4 GiB (fix: --preset small)
- * fitTraining({ ...cfg, preset: 'base', batchSize: 8, microBatch: undefined }, heads) // on torch, 23 GiB free:
- * // { microBatch: 4, note: 'micro-batch 4 (auto): batch 8 in one pass needs about 42 GiB, ...' }
+ * fitTraining({ ...cfg, preset: 'base', batchSize: 8, microBatch: 8, recompute: 'off' }, heads)   // on wasm:
+ * // OutOfMemoryError: --preset base needs about 20 GiB to train (weights 0.45, grads 0.91, AdamW slots 0.91, activations
+ * //   at micro-batch 8 18) but on the wasm backend the wasm heap holds at most 4 GiB (fix: --preset small)
+ * fitTraining({ ...cfg, preset: 'base', batchSize: 8 }, heads) // on torch, 23 GiB free:
+ * // { microBatch: 8, recompute: true, notes: ['recompute blocks (auto): batch 8 in one pass needs about 27 GiB ...'] }
  */
 export function fitTraining(cfg: RunConfig, heads: HeadInfo[], resumed?: ModelConfig): TrainingFit {
   const { model, fromPreset } = runModel(cfg, resumed);
   const backend = tf.getBackend();
   const gpu = backend === 'torch' ? activeTorchDevice() === 'cuda' : Boolean((tf.findBackend(backend) as { isUsingGpuDevice?: boolean } | null)?.isUsingGpuDevice);
   const cap = backendCapacity(backend, { gpu });
+  const mode = cfg.recompute ?? 'auto';
   const shape: TrainingShape = {
     model,
     headClasses: heads.map((h) => h.numClasses),
@@ -126,24 +132,42 @@ export function fitTraining(cfg: RunConfig, heads: HeadInfo[], resumed?: ModelCo
     microBatch: cfg.microBatch ?? cfg.batchSize,
     freezeTemporal: cfg.freezeTemporal,
     path: backend === 'torch' ? 'torch' : fusedKernelsAvailable() ? 'fused' : 'tfjs',
+    recompute: mode === 'blocks',
   };
-  const plan = planTrainingMemory(shape);
-  if (fits(plan.totalBytes, cap)) return { plan, microBatch: shape.microBatch };
+  const at = (microBatch: number, recompute: boolean) => planTrainingMemory({ ...shape, microBatch, recompute });
+  const asked = at(shape.microBatch, shape.recompute!);
+  if (fits(asked.totalBytes, cap)) return { plan: asked, microBatch: shape.microBatch, recompute: shape.recompute!, notes: [] };
+  const passes = (m: number) => Math.ceil(shape.batchSize / m);
+  const onePass = `batch ${shape.batchSize} in one pass needs about ${gib(asked.totalBytes)} GiB and ${cap.limit}`;
+  // Recompute, where auto may choose it, at the asked micro-batch.
+  if (mode === 'auto') {
+    const p = at(shape.microBatch, true);
+    if (fits(p.totalBytes, cap)) {
+      const pass = shape.microBatch < shape.batchSize ? `micro-batch ${shape.microBatch}` : `batch ${shape.batchSize} in one pass`;
+      const note = `recompute blocks (auto): ${pass} needs about ${gib(asked.totalBytes)} GiB without it and ${cap.limit}; ` +
+        `recomputing each block in the backward pass, about ${gib(p.totalBytes)} GiB for about a third more compute (--recompute off|blocks sets it)`;
+      return { plan: p, microBatch: shape.microBatch, recompute: true, notes: [note] };
+    }
+  }
+  // Smaller micro-batches, without recompute first where auto may choose.
   if (cfg.microBatch === undefined) {
-    for (let m = shape.microBatch - 1; m >= 1; m--) {
-      const p = planTrainingMemory({ ...shape, microBatch: m });
-      if (!fits(p.totalBytes, cap)) continue;
-      const passes = Math.ceil(shape.batchSize / m);
-      const note =
-        `micro-batch ${m} (auto): batch ${shape.batchSize} in one pass needs about ${gib(plan.totalBytes)} GiB and ${cap.limit}; ` +
-        `gradients accumulate over ${passes} passes (about ${gib(p.totalBytes)} GiB; --micro-batch N sets it)`;
-      return { plan: p, microBatch: m, note };
+    for (const recompute of mode === 'auto' ? [false, true] : [shape.recompute!]) {
+      for (let m = shape.microBatch - 1; m >= 1; m--) {
+        const p = at(m, recompute);
+        if (!fits(p.totalBytes, cap)) continue;
+        const notes = [
+          `micro-batch ${m} (auto): ${onePass}; gradients accumulate over ${passes(m)} passes (about ${gib(p.totalBytes)} GiB; --micro-batch N sets it)`,
+        ];
+        if (recompute && mode === 'auto') notes.push(`recompute blocks (auto): not even one clip a pass fits without it (--recompute off|blocks sets it)`);
+        return { plan: p, microBatch: m, recompute, notes };
+      }
     }
   }
   const what = fromPreset ? `--preset ${cfg.preset}` : `the model of ${resumed ? 'the checkpoint' : cfg.init}`;
-  const worst = cfg.microBatch === undefined ? { ...shape, microBatch: 1 } : shape;
+  const worst = { ...shape, microBatch: cfg.microBatch === undefined ? 1 : shape.microBatch, recompute: mode !== 'off' };
   const found = trainingFixes(worst, cap, fromPreset, cfg.preset, alternatives(backend));
+  if (mode === 'off' && fits(planTrainingMemory({ ...worst, recompute: true }).totalBytes, cap)) found.unshift('--recompute blocks');
   throw new OutOfMemoryError(describe(what, planTrainingMemory(worst), worst, cap), {
-    suggestion: found.length > 0 ? found.join(', or ') : 'none of --micro-batch 1, --optimizer sgd, a smaller --preset or --backend cpu fits here: use a machine with more memory',
+    suggestion: found.length > 0 ? found.join(', or ') : 'none of --micro-batch 1, --recompute blocks, --optimizer sgd, a smaller --preset or --backend cpu fits here: use a machine with more memory',
   });
 }

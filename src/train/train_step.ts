@@ -6,6 +6,7 @@
 // any checkpoint saved from them, stay the last good ones.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { gradientsFreeing } from '../engine/backprop';
 import { fusedStep } from '../engine/fused';
 import { trainContext } from '../model/context';
 import { ConfigError } from '../errors';
@@ -33,6 +34,8 @@ export interface StepOptions {
   clipGradNorm?: number;
   /** Seeds dropout / drop-path masks of this step. */
   seed: number;
+  /** Activation checkpointing per block (model/recompute.ts): same gradients, less memory, one more forward pass. */
+  recompute?: boolean;
   /** Which parameters are trained (default: all trainable variables). */
   trainable?: (name: string) => boolean;
   /**
@@ -74,7 +77,7 @@ export function accumulateGradients(
     varToParam.set(v.name, name);
     vars.push(v);
   }
-  const ctx = trainContext(opts.seed);
+  const ctx = trainContext(opts.seed, { recompute: opts.recompute });
   const micro = Math.max(1, opts.microBatch ?? total);
   const grads = new Map<string, tf.Tensor>();
   const perHead: Record<string, { loss: number; n: number }> = {};
@@ -89,7 +92,7 @@ export function accumulateGradients(
       const C = batch.targets ? batch.targets.length / B : 0;
       const soft = batch.targets ? batch.targets.subarray(start * C, (start + n) * C) : undefined;
       const xs = n === B ? batch.x : tf.slice(batch.x, start, n); // [n, T, H, W, 3]
-      const { value, grads: g } = tf.variableGrads(() =>
+      const { value, grads: g } = gradientsFreeing(() =>
         tf.tidy(() => {
           const logits = model.forwardHead(model.forwardFeatures(xs, ctx), batch.head); // [n, C]
           const perSample = soft
@@ -105,8 +108,9 @@ export function accumulateGradients(
       const h = (perHead[batch.head] ??= { loss: 0, n: 0 });
       h.loss += chunkLoss;
       h.n += n;
-      for (const [varName, grad] of Object.entries(g)) {
-        const name = varToParam.get(varName)!;
+      for (const [k, grad] of g.entries()) {
+        if (!grad) continue; // a parameter this chunk does not reach (another dataset's head)
+        const name = varToParam.get(vars[k].name)!;
         const prev = grads.get(name);
         if (prev) {
           grads.set(name, tf.add(prev, grad));

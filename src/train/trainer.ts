@@ -211,11 +211,12 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
   const sampling = [...data.train.entries()].map(([name, index]) => ({ name, sampling: index.sampling, images: index.samples.every((x) => x.kind === 'image') }));
   describeRecipe(cfg, sampling).forEach((line) => log(line));
   const heads = headsFor(data.train);
-  // Before any weight is allocated: one line when it cannot fit; an unset (auto) micro-batch is fixed here, and saved.
+  // Before any weight is allocated: one line when it cannot fit; an unset (auto) micro-batch and recompute are fixed
+  // here, said in the run's first lines, and saved.
   const fit = fitTraining(cfg, heads, saved?.model);
-  if (fit.note) log(fit.note);
-  else if (fit.microBatch < cfg.batchSize) log(`micro-batch ${fit.microBatch}: gradients accumulate over ${Math.ceil(cfg.batchSize / fit.microBatch)} passes to the batch of ${cfg.batchSize}`);
-  cfg = { ...cfg, microBatch: fit.microBatch };
+  fit.notes.forEach((line) => log(line));
+  if (fit.notes.length === 0 && fit.microBatch < cfg.batchSize) log(`micro-batch ${fit.microBatch}: gradients accumulate over ${Math.ceil(cfg.batchSize / fit.microBatch)} passes to the batch of ${cfg.batchSize}`);
+  cfg = { ...cfg, microBatch: fit.microBatch, recompute: fit.recompute ? 'blocks' : 'off' };
   // Only now, with every check passed, is the folder claimed: refused if it holds another run, or (asked to) cleared.
   if (writes) {
     claimRunDir(cfg.out, { ...opts, inputs: [cfg.init] });
@@ -308,6 +309,7 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
         res = trainStep(model, hb, optimizer, {
           lr,
           microBatch: cfg.microBatch,
+          recompute: cfg.recompute === 'blocks',
           labelSmoothing: cfg.labelSmoothing,
           clipGradNorm: cfg.clipGrad,
           seed: hashKeys([cfg.seed, 'step', step]),

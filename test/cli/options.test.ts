@@ -60,6 +60,7 @@ const SPECS: Record<string, Spec> = {
   '--epochs': num({ min: 0, above: true, max: 10_000 }),
   '--batch-size': int(1, 1024),
   '--micro-batch': int(1, 1024),
+  '--recompute': CHOICE,
   '--optimizer': CHOICE,
   '--recipe': CHOICE,
   '--lr': num({ min: 0, above: true, max: 10 }),

@@ -23,3 +23,13 @@ test('a batch that does not fit names the micro-batch that does', () => {
   expect(json.fits).toBe(false);
   expect(r.stdout).toContain(`does not fit in 24 GiB; --micro-batch ${json.largestMicroBatch} does`);
 });
+
+test('--recompute blocks: large fits an 80 GiB GPU at batch 8, where one clip a pass is all it fits without', () => {
+  const off = JSON.parse(cover('--preset', 'large', '--batch-size', '8', '--memory', '80GiB', '--json').stdout);
+  const r = cover('--preset', 'large', '--batch-size', '8', '--memory', '80GiB', '--recompute', 'blocks');
+  const on = JSON.parse(cover('--preset', 'large', '--batch-size', '8', '--memory', '80GiB', '--recompute', 'blocks', '--json').stdout);
+  expect([off.fits, off.largestBatchOnePass, on.fits, on.recompute]).toEqual([false, 1, true, 'blocks']);
+  expect(r.stdout).toMatch(/^cover plan: large, batch 8, sgd, torch kernels, blocks recomputed\n/);
+  expect(r.stdout).toContain('activations (micro-batch 8, blocks recomputed) and input');
+  expect(r.stdout).toContain(`fits in 80 GiB; one pass holds at most ${on.largestBatchOnePass} clips`);
+});

@@ -1,7 +1,8 @@
 // The torch backend end to end on the tiny model: a training step (video + image head, AdamW and SGD, dropout,
 // drop-path, clipping) equal to the cpu backend's to 1e-4 with every kernel it dispatched registered on 'torch', the fused
 // LayerNorm/GELU/attention kernels in use; evaluation's and prediction's forward passes; the reference parity fixture to
-// 1e-4; and no tensor (tfjs's count, the addon's native tensors and bytes) left behind over 200 steps.
+// 1e-4; and no tensor (tfjs's count, the addon's native tensors and bytes) left behind over 200 steps, with and without
+// recomputing the blocks in the backward pass.
 import * as tf from '@tensorflow/tfjs-core';
 import { getPreset } from '../../src/config/presets';
 import { torchMemory } from '../../src/engine/backends/torch';
@@ -119,7 +120,7 @@ describeTorch('the torch backend trains, evaluates and predicts like the cpu bac
     expect(r.backend).toBe('torch');
   });
 
-  test('200 training steps leave tfjs tensors and native tensors/bytes flat (checked at 100 and 200)', async () => {
+  test.each([['off', false], ['blocks', true]])('200 training steps (--recompute %s) leave tfjs tensors and native tensors/bytes flat (checked at 100 and 200)', async (_name, recompute) => {
     await useTorch();
     const model = new TimeSformer({ ...getPreset('tiny'), dropRate: 0.1, dropPathRate: 0.1 }, HEADS, 1);
     randomizeWeights(model, 3);
@@ -127,12 +128,12 @@ describeTorch('the torch backend trains, evaluates and predicts like the cpu bac
     const x = randomClips(2, 2, 32, 31);
     const batch = [{ head: 'k400', x, labels: Int32Array.from([1, 3]) }];
     try {
-      trainStep(model, batch, opt, { lr: 1e-3, seed: 0, clipGradNorm: 1 }); // creates the optimizer's slots
+      trainStep(model, batch, opt, { lr: 1e-3, seed: 0, clipGradNorm: 1, recompute }); // creates the optimizer's slots
       const tensors = tf.memory().numTensors;
       const native = torchMemory();
       expect(native.tensors).toBeGreaterThan(0);
       for (let i = 1; i <= 200; i++) {
-        trainStep(model, batch, opt, { lr: 1e-3, seed: i, clipGradNorm: 1 });
+        trainStep(model, batch, opt, { lr: 1e-3, seed: i, clipGradNorm: 1, recompute });
         if (i % 100 === 0) {
           expect(tf.memory().numTensors).toBe(tensors);
           expect(torchMemory()).toEqual(native);

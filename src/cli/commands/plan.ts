@@ -18,6 +18,7 @@ interface PlanCliOptions {
   optimizer: 'adamw' | 'sgd';
   classes: number[];
   path: StepPath;
+  recompute: 'off' | 'blocks';
   memory: number;
   freezeTemporal?: boolean;
   json?: boolean;
@@ -41,20 +42,21 @@ export function planCommand(): Command {
     .addOption(new Option('--optimizer <name>', 'adamw keeps 2 slots per parameter, sgd 1').choices(['adamw', 'sgd']).default('sgd'))
     .option('--classes <list>', 'classes of each head, comma-separated (CoVeR: 400,174,339,1000)', classesArg, [400])
     .addOption(new Option('--path <kind>', 'which kernels run the step: torch (libtorch), fused (wasm + accelerator), tfjs').choices(['torch', 'fused', 'tfjs']).default('torch'))
+    .addOption(new Option('--recompute <mode>', "blocks: activation checkpointing, each block's activations held one block at a time").choices(['off', 'blocks']).default('off'))
     .requiredOption('--memory <size>', "the device's memory, e.g. 80GiB (H100), 141GB (H200), 24GiB", sizeArg('--memory'))
     .option('--freeze-temporal', 'train the non-temporal parameters only, as cover pretrain does')
     .addOption(jsonOption())
     .addHelpText('after', `
 Examples:
   cover plan --preset base --batch-size 8 --memory 80GiB
-  cover plan --preset large --batch-size 64 --micro-batch 4 --memory 141GB --classes 400,174,339,1000`)
+  cover plan --preset large --batch-size 64 --micro-batch 4 --recompute blocks --memory 141GB --classes 400,174,339,1000`)
     .action((o: PlanCliOptions) => {
       const sized = sizeForMemory(
-        { model: getPreset(o.preset), headClasses: o.classes, optimizer: o.optimizer, batchSize: o.batchSize, microBatch: o.microBatch ?? o.batchSize, path: o.path, freezeTemporal: o.freezeTemporal },
+        { model: getPreset(o.preset), headClasses: o.classes, optimizer: o.optimizer, batchSize: o.batchSize, microBatch: o.microBatch ?? o.batchSize, path: o.path, freezeTemporal: o.freezeTemporal, recompute: o.recompute === 'blocks' },
         o.memory,
       );
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ preset: o.preset, batchSize: o.batchSize, microBatch: o.microBatch ?? o.batchSize, optimizer: o.optimizer, path: o.path, ...sized }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ preset: o.preset, batchSize: o.batchSize, microBatch: o.microBatch ?? o.batchSize, optimizer: o.optimizer, path: o.path, recompute: o.recompute, ...sized }, null, 2)}\n`);
         return;
       }
       const p = sized.plan;
@@ -62,16 +64,16 @@ Examples:
       t.push([`weights (${(p.params / 1e6).toFixed(1)} M parameters)`, gib(p.weightsBytes)]);
       t.push(['gradients', gib(p.gradsBytes)]);
       t.push([`${o.optimizer} slots`, gib(p.slotsBytes)]);
-      t.push([`activations (micro-batch ${o.microBatch ?? o.batchSize}) and input`, gib(p.activationsBytes)]);
+      t.push([`activations (micro-batch ${o.microBatch ?? o.batchSize}${o.recompute === 'blocks' ? ', blocks recomputed' : ''}) and input`, gib(p.activationsBytes)]);
       t.push(['total', gib(p.totalBytes)]);
       const verdict = sized.fits
         ? `fits in ${gib(sized.memoryBytes)} GiB`
         : sized.largestMicroBatch > 0
           ? `does not fit in ${gib(sized.memoryBytes)} GiB; --micro-batch ${sized.largestMicroBatch} does (gradients accumulate to the same step)`
-          : `does not fit in ${gib(sized.memoryBytes)} GiB even one clip a pass: a smaller preset, or more memory`;
+          : `does not fit in ${gib(sized.memoryBytes)} GiB even one clip a pass: ${o.recompute === 'off' ? '--recompute blocks, ' : ''}a smaller preset, or more memory`;
       const onePass = sized.largestBatchOnePass > 0 ? `; one pass holds at most ${sized.largestBatchOnePass} clips` : '';
       process.stdout.write(
-        `cover plan: ${o.preset}, batch ${o.batchSize}, ${o.optimizer}, ${o.path} kernels\n${t.toString()}\n${verdict}${onePass}\n` +
+        `cover plan: ${o.preset}, batch ${o.batchSize}, ${o.optimizer}, ${o.path} kernels${o.recompute === 'blocks' ? ', blocks recomputed' : ''}\n${t.toString()}\n${verdict}${onePass}\n` +
           `(estimated: activations measured on the CPU backends; a GPU's allocator holds memory differently, so check with one step)\n`,
       );
     });

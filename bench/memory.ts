@@ -1,0 +1,128 @@
+// Peak memory of a training step, cover's torch backend against PyTorch eager on the same step (issue 19): each
+// measurement is a fresh process that trains two steps (AdamW, clipping; the second one counted) and reports its peak
+// resident set (getrusage maxrss), at batch 1 and batch 4, so that what a clip adds, (peak(4) - peak(1)) / 3, leaves
+// out what both hold whatever the batch (the interpreter, libraries, weights, slots). The same glibc settings as the
+// bench's timing rows (freed memory kept for reuse) for both. Rows: 'torch' (recompute off), 'torch recompute' (every
+// block recomputed in the backward pass), 'pytorch' (bench/torch_step.py). `large` runs one step at batch 1 with
+// recompute only (its first: the optimizer's slots are made in it; PyTorch eager without checkpointing would need far
+// more than this machine has).
+//
+//   node dist/bench/memory.js [--presets tiny,small,base] [--large] [--json]
+
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { getPreset } from '../src/config/presets';
+import { table } from '../src/cli/render';
+import { findTorchPython } from './torch';
+
+const TORCH_STEP = path.join(__dirname, '..', '..', 'bench', 'torch_step.py');
+const GLIBC = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295' };
+
+export interface PeakRow {
+  impl: 'torch' | 'torch recompute' | 'pytorch';
+  preset: string;
+  batch: number;
+  /** Peak resident set of the process, bytes. */
+  peakBytes: number;
+  /** The counted step's time. */
+  msPerStep: number;
+}
+
+export interface MemoryBench {
+  rows: PeakRow[];
+  /** Per preset and impl: bytes a clip adds to the peak, (peak(4) - peak(1)) / 3, and its ratio to PyTorch's. */
+  perClip: { preset: string; impl: string; bytesPerClip: number; vsPytorch: number | null }[];
+}
+
+/** The child: two steps of `preset` at batch B on cover's torch backend; prints { peakBytes, msPerStep }. */
+async function child(preset: string, batch: number, recompute: boolean): Promise<void> {
+  const { initBackend } = await import('../src/engine/backend');
+  const { benchTrainStep } = await import('./train');
+  await initBackend({ backend: 'torch' });
+  // `large` takes minutes a step here: its one step is the first (the optimizer's slots are created in it).
+  const r = await benchTrainStep({ preset, batch, steps: 1, warmup: preset === 'large' ? 0 : 1, recompute });
+  process.stdout.write(`${JSON.stringify({ peakBytes: process.resourceUsage().maxRSS * 1024, msPerStep: r.msPerStep })}\n`);
+}
+
+function runCover(preset: string, batch: number, recompute: boolean): { peakBytes: number; msPerStep: number } | string {
+  const r = spawnSync(process.execPath, [__filename, '--child', preset, String(batch), recompute ? 'blocks' : 'off'], { encoding: 'utf8', env: { ...process.env, ...GLIBC } });
+  if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop()!;
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { peakBytes: number; msPerStep: number };
+}
+
+function runPytorch(python: string, preset: string, batch: number): { peakBytes: number; msPerStep: number } | string {
+  const argv = [TORCH_STEP, '--config', JSON.stringify(getPreset(preset)), '--batch', String(batch), '--steps', '1', '--warmup', '1', '--classes', '10'];
+  const code =
+    'import json, resource, runpy, sys, io, contextlib\n' +
+    `sys.argv = ${JSON.stringify(argv)}\n` +
+    'out = io.StringIO()\n' +
+    'with contextlib.redirect_stdout(out): runpy.run_path(sys.argv[0], run_name="__main__")\n' +
+    'r = json.loads(out.getvalue().strip().splitlines()[-1])\n' +
+    'print(json.dumps({"peakBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "msPerStep": r["msPerStep"]}))\n';
+  const r = spawnSync(python, ['-c', code], { encoding: 'utf8', env: { ...process.env, ...GLIBC, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? '2', OMP_NUM_THREADS: '1' } });
+  if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop()!;
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { peakBytes: number; msPerStep: number };
+}
+
+export function benchPeakMemory(opts: { presets: string[]; large: boolean; log: (s: string) => void }): MemoryBench {
+  const python = findTorchPython();
+  const rows: PeakRow[] = [];
+  const add = (impl: PeakRow['impl'], preset: string, batch: number, r: { peakBytes: number; msPerStep: number } | string) => {
+    if (typeof r === 'string') return opts.log(`  ${impl} ${preset} batch ${batch}: failed (${r})`);
+    rows.push({ impl, preset, batch, ...r });
+    opts.log(`  ${impl} ${preset} batch ${batch}: peak ${(r.peakBytes / 2 ** 30).toFixed(2)} GiB, ${r.msPerStep.toFixed(0)} ms/step`);
+  };
+  for (const preset of opts.presets) {
+    for (const batch of [1, 4]) {
+      if (python.python !== null) add('pytorch', preset, batch, runPytorch(python.python, preset, batch));
+      add('torch', preset, batch, runCover(preset, batch, false));
+      add('torch recompute', preset, batch, runCover(preset, batch, true));
+    }
+  }
+  if (opts.large) add('torch recompute', 'large', 1, runCover('large', 1, true));
+  const perClip: MemoryBench['perClip'] = [];
+  for (const preset of opts.presets) {
+    const clip = (impl: string) => {
+      const at = (b: number) => rows.find((r) => r.impl === impl && r.preset === preset && r.batch === b)?.peakBytes;
+      const [one, four] = [at(1), at(4)];
+      return one !== undefined && four !== undefined ? (four - one) / 3 : null;
+    };
+    const py = clip('pytorch');
+    for (const impl of ['pytorch', 'torch', 'torch recompute']) {
+      const c = clip(impl);
+      if (c !== null) perClip.push({ preset, impl, bytesPerClip: c, vsPytorch: py ? c / py : null });
+    }
+  }
+  return { rows, perClip };
+}
+
+export function renderMemoryBench(m: MemoryBench): string {
+  const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 30 ? 1 : 0);
+  const t = table(['preset', 'implementation', 'peak at B=1 (MiB)', 'peak at B=4 (MiB)', 'per clip (MiB)', 'vs pytorch', 'ms/step at B=4']);
+  for (const c of m.perClip) {
+    const at = (b: number) => m.rows.find((r) => r.impl === c.impl && r.preset === c.preset && r.batch === b);
+    t.push([c.preset, c.impl, mib(at(1)!.peakBytes), mib(at(4)!.peakBytes), mib(c.bytesPerClip), c.vsPytorch === null ? '-' : `${c.vsPytorch.toFixed(2)}x`, at(4)!.msPerStep.toFixed(0)]);
+  }
+  const large = m.rows.find((r) => r.preset === 'large');
+  const tail = large ? `\nlarge (16 x 448, ${(getPreset('large').depth)} blocks), batch 1, recompute: one step ${(large.msPerStep / 1000).toFixed(0)} s, peak ${(large.peakBytes / 2 ** 30).toFixed(1)} GiB\n` : '';
+  return `\nPeak resident memory of a training step (fresh process each; per clip = (peak at 4 - peak at 1) / 3)\n${t.toString()}\n${tail}`;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (require.main === module) {
+  const main = async () => {
+    if (process.argv[2] === '--child') return child(process.argv[3], Number(process.argv[4]), process.argv[5] === 'blocks');
+    const json = process.argv.includes('--json');
+    const log = (s: string) => process.stderr.write(`${s}\n`);
+    const m = benchPeakMemory({ presets: (arg('--presets') ?? 'tiny,small,base').split(','), large: process.argv.includes('--large'), log });
+    process.stdout.write(json ? `${JSON.stringify(m, null, 2)}\n` : renderMemoryBench(m));
+  };
+  main().catch((e) => {
+    process.stderr.write(`${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
+}
