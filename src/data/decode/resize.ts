@@ -1,16 +1,20 @@
 // The one scaler of decoded video frames: every clip a sample uses, whether decoded per request (in process or by an
 // ffmpeg process) or cut from a whole video held in memory, arrives at the source's own size and is scaled here, so
 // the three paths give the same pixels, byte for byte. Bilinear with half-pixel centres and no antialiasing, as
-// PySlowFast's random_short_side_scale_jitter (torch.nn.functional.interpolate, mode="bilinear",
-// align_corners=False) scales the frames its decoder returns at their own size; rounded to uint8.
+// PySlowFast's random_short_side_scale_jitter (torch.nn.functional.interpolate, mode="bilinear", align_corners=False)
+// scales the frames its decoder returns at their own size; weights in 11-bit fixed point (as OpenCV's INTER_LINEAR),
+// so the result is within one grey level of the exact float one and the same in any language.
 //
-// Separable: each source row a frame needs is interpolated along x once (into a float64 row), then output rows blend
-// two of those along y. The arithmetic is transforms.ts's resizeFrames' own, operation for operation, so the result is
-// identical to it (test/data/resize.test.ts) at a fraction of the time.
+// Two implementations of the same integer arithmetic: scaleFrames here, and the in-process decoder's scale (av/src/
+// scale.cc), which runs on the decode pool, off the JS thread, ~5x faster; scaleClip takes the addon's where it is
+// built. test/data/resize.test.ts holds them to the same bytes.
+//
+// Separable: each source row a frame needs is interpolated along x once, then output rows blend two of those along y.
 //
 // Shapes: [T, H, W, 3] uint8 in and out, row-major.
 
 import { Frames } from './transforms';
+import { loadAv } from './video/av_addon';
 
 /** Weights are fixed point with this many fractional bits (OpenCV's INTER_LINEAR uses 11 for 8-bit images). */
 const BITS = 11;
@@ -98,4 +102,16 @@ function interpolateRow(data: Uint8Array, base: number, a: Int32Array, b: Int32A
 /** One output row from two x-interpolated rows: up to 255 * ONE * ONE (< 2^31), int32 throughout, rounded half up. */
 function blendRows(top: Int32Array, bottom: Int32Array, wTop: number, wBottom: number, half: number, out: Uint8Array, at: number): void {
   for (let i = 0; i < top.length; i++) out[at + i] = (top[i] * wTop + bottom[i] * wBottom + half) >> (2 * BITS);
+}
+
+/**
+ * scaleFrames on the in-process decoder's pool where the addon is built (and has scale: builds before it lack it),
+ * else in JS: the same bytes either way.
+ */
+export async function scaleClip(src: Frames, width: number, height: number): Promise<Frames> {
+  if (src.width === width && src.height === height) return src;
+  const av = loadAv().addon;
+  if (typeof av?.scale !== 'function') return scaleFrames(src, width, height);
+  const r = await av.scale(src.data, { frames: src.frames, width: src.width, height: src.height, toWidth: width, toHeight: height });
+  return { data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength), frames: src.frames, width, height };
 }

@@ -21,7 +21,7 @@ import { DEFAULT_RETRY, RetryPolicy, withRetry } from './retry';
 import { Rng } from '../rng';
 import { denseIndices, parseViews, segmentIndices, uniformIndices, videoStride, Views } from './sampling';
 import { cropFlipNormalize, Frames, normalizeTable, planSpatial, SpatialPlan } from './transforms';
-import { scaleFrames } from './resize';
+import { scaleClip } from './resize';
 import { Clip, DatasetIndex, Preprocessing, Sample } from '../types';
 import { decodeClip, DecodeRequest } from './video/decode';
 import { ProbeOptions, probeVideo, totalFrames, VideoInfo } from './video/probe';
@@ -187,7 +187,7 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attemp
     inverseUniform: ctx.index.sampling === 'segments', // SSv2 recipe: INV_UNIFORM_SAMPLE
     spatialCrops: ctx.views.spatial,
   };
-  const source = (frames: Frames, plan: SpatialPlan): ViewSource => ({ frames: scaleFrames(frames, ...plan.resize), plan });
+  const source = async (frames: Frames, plan: SpatialPlan): Promise<ViewSource> => ({ frames: await scaleClip(frames, ...plan.resize), plan });
 
   if (sample.kind === 'image') {
     const [w, h] = await imageSize(sample.path);
@@ -197,7 +197,8 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attemp
       frames: 1,
       repeatedLast: 0,
     }));
-    return Array.from({ length: ctx.views.temporal }, () => source(frames, plan)); // an image's temporal views are all the same
+    const view = await source(frames, plan);
+    return Array.from({ length: ctx.views.temporal }, () => view); // an image's temporal views are all the same
   }
 
   const info = await ctx.probe(sample.path, attempt);
@@ -211,7 +212,7 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attemp
     idx: frameIndices(ctx, total, info.fps, k, rng.fork('time', k)),
     plan: planSpatial(info.width, info.height, planOpts, rng.fork('spatial', k)),
   }));
-  if (whole) return views.map(({ idx, plan }) => source(selectFrames(whole, idx.map((i) => first + i)), plan));
+  if (whole) return Promise.all(views.map(({ idx, plan }) => source(selectFrames(whole, idx.map((i) => first + i)), plan)));
   // Every temporal view in one request, so one pass over the file serves them all (4x3 at test: one seek, not four).
   // The views' frames come back one view after another, at the source's size.
   const flat = views.flatMap((v) => v.idx);
@@ -226,11 +227,13 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attemp
   };
   const frames = await ctx.cached(sample.path, req, () => decodeClip(sample.path, req, { timeoutMs: ctx.timeoutMs(attempt), signal: ctx.signal }));
   let at = 0;
-  return views.map(({ idx, plan }) => {
-    const view = source(sliceFrames(frames, at, idx.length), plan);
-    at += idx.length;
-    return view;
-  });
+  return Promise.all(
+    views.map(({ idx, plan }) => {
+      const view = source(sliceFrames(frames, at, idx.length), plan);
+      at += idx.length;
+      return view;
+    }),
+  );
 }
 
 /** Frames [from, from + count) of a clip, without a copy. */
