@@ -7,7 +7,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "COVER_AV_VERSION=\"<!(node -p \"require('./package.json').version\")\""],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-O2", "-std=c++17", "-fexceptions", "-Wall", "-Wno-unused-parameter"],
+      "cflags_cc": ["-O2", "-std=c++17", "-fexceptions", "-ffp-contract=off", "-Wall", "-Wno-unused-parameter"],
       "libraries": ["<!@(pkg-config --libs libavformat libavcodec libswscale libavutil)", "-lpthread"]
     }
   ]

@@ -1,4 +1,4 @@
-// The addon's API (src/addon.cc). probe and decode run on the addon's own decode pool (setWorkers; default: the
+// The addon's API (src/addon.cc). probe, decode and scale run on the addon's own decode pool (setWorkers; default: the
 // machine's cores) and settle on the JS thread. A file is opened once and kept open between its probe and its decodes
 // while it is unchanged. Failures reject with an Error whose `code` says what went wrong and whose `log` holds the
 // lines FFmpeg logged about the file. Wrong argument types throw a TypeError, values out of range a RangeError.
@@ -64,3 +64,8 @@ export function cudaProblem(): string;
 export function setWorkers(n: number): number;
 export function probe(path: string, opts?: { device?: 'cpu' | 'cuda'; codecThreads?: number }): Promise<AvFacts>;
 export function decode(path: string, req: AvDecodeRequest): Promise<AvDecoded>;
+/**
+ * `frames` RGB frames [frames, height, width, 3] scaled to toWidth x toHeight with cover's scaler (src/scale.h: the same
+ * bytes as src/data/decode/resize.ts in JS). Copies `data` before it returns. Absent from builds before it was added.
+ */
+export function scale(data: Uint8Array, size: { frames: number; width: number; height: number; toWidth: number; toHeight: number }): Promise<AvDecoded>;

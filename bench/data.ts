@@ -1,9 +1,11 @@
 // Data-pipeline benchmark: how many 8x224 clips per second decoding keeps up with, printed next to the training
-// clips/s by bench/index.ts (the feed must stay ahead of the trainer). Three measurements:
+// clips/s by bench/index.ts (the feed must stay ahead of the trainer). Four measurements:
 //   decode    decodeClip alone (one ffmpeg per clip, recipe C) on Debian opencv-doc's vtest.avi and cup.mp4
-//   loader    the split loader over the data feed (probe, sampling, decode, crop/flip/normalise, batching) on a
+//   loader    the split loader over the data feed (probe, sampling, decode, scale/crop/flip/normalise, batching) on a
 //             generated set, in training mode
 //   feed      the co-training feed the trainer reads (MixedFeed over the same data feed), same set
+//   memory    the loader on a set of short clips that fits the whole-video memory cache, with the cache off and on
+//             (the same pixels either way: test/data/memory_cache.test.ts)
 // each with 1 and 2 clips in flight. Runnable alone: `node dist/bench/data.js [--clips N] [--json]`.
 
 import { spawnSync, execFileSync } from 'child_process';
@@ -21,7 +23,7 @@ import { probeVideo, totalFrames } from '../src/data/decode/video/probe';
 import { alignedLines, runAlone } from './text_table';
 
 export interface DataBenchRow {
-  what: 'decode' | 'loader' | 'feed';
+  what: 'decode' | 'loader' | 'feed' | 'memory';
   source: string;
   concurrency: number;
   clips: number;
@@ -67,18 +69,57 @@ function row(what: DataBenchRow['what'], source: string, concurrency: number, cl
   return { what, source, concurrency, clips, msPerClip: ms / clips, clipsPerSec: (clips * 1000) / ms };
 }
 
-/** Generated set: 8 clips of 10 s, 320x240 at 30 fps, h264 (keyframe every 2 s, like typical web video). */
-function generateSet(dir: string): string[] {
+/**
+ * Generated set: 8 clips of `seconds` (10: too long for the memory cache; 4: 27 MB decoded, it fits), 320x240 at 30
+ * fps, h264 (keyframe every 2 s, like typical web video).
+ */
+function generateSet(dir: string, seconds: number): string[] {
   const sources = ['testsrc', 'testsrc2', 'smptebars', 'rgbtestsrc', 'smptehdbars', 'life', 'cellauto', 'yuvtestsrc'];
   return sources.map((src, i) => {
-    const file = path.join(dir, `gen${i}.mp4`);
+    const file = path.join(dir, `gen${i}-${seconds}s.mp4`);
     const r = spawnSync('ffmpeg', [
-      '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', `${src}=size=320x240:rate=30`, '-t', '10',
+      '-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', `${src}=size=320x240:rate=30`, '-t', String(seconds),
       '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', file,
     ]);
     if (r.status !== 0) throw new Error(`ffmpeg could not generate ${file}: ${r.stderr}`);
     return file;
   });
+}
+
+function generatedIndex(root: string, files: string[]): DatasetIndex {
+  return {
+    name: 'bench-generated',
+    format: 'manifest',
+    split: 'train',
+    root,
+    labels: ['x'],
+    samples: files.map((p) => ({ path: p, label: 0, kind: 'video' })),
+    problems: [],
+    sampling: 'dense',
+    flipAllowed: true,
+  };
+}
+
+/**
+ * The training loader over `index` with `concurrency` in flight: ms for at least `clips` clips after a warm-up pass over
+ * every file (probes are memoised per process, and the memory cache, when on, holds every video, as in a multi-epoch
+ * run).
+ */
+async function timeLoader(index: DatasetIndex, pre: Preprocessing, concurrency: number, clips: number, memoryCacheBytes: number): Promise<{ ms: number; counted: number }> {
+  const loader = createLoader(index, { preprocessing: pre, training: true, batchSize: 4, seed: concurrency, concurrency, epochs: Infinity, memoryCacheBytes });
+  let seen = 0;
+  let counted = 0;
+  let t0 = 0n;
+  for await (const b of loader) {
+    if (t0 === 0n) {
+      seen += b.sampleIdx.length;
+      if (seen >= index.samples.length) t0 = process.hrtime.bigint();
+      continue;
+    }
+    counted += b.sampleIdx.length;
+    if (counted >= clips) break;
+  }
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, counted };
 }
 
 export async function benchData(opts: DataBenchOptions = {}): Promise<DataBenchResult> {
@@ -120,37 +161,13 @@ export async function benchData(opts: DataBenchOptions = {}): Promise<DataBenchR
     }
 
     // 2. The loader end to end on a generated set (training: random window, scale jitter, crop, flip, normalise).
-    const files = generateSet(tmp);
-    const index: DatasetIndex = {
-      name: 'bench-generated',
-      format: 'manifest',
-      split: 'train',
-      root: tmp,
-      labels: ['x'],
-      samples: files.map((p) => ({ path: p, label: 0, kind: 'video' })),
-      problems: [],
-      sampling: 'dense',
-      flipAllowed: true,
-    };
+    const files = generateSet(tmp, 10);
+    const index = generatedIndex(tmp, files);
     const pre: Preprocessing = { mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], cropSize: S, numFrames: T, samplingRate: 4 };
     for (const c of [1, 2]) {
-      // Warm-up pass probes every file once (probes are memoised per process, as in a real multi-epoch run).
-      const loader = createLoader(index, { preprocessing: pre, training: true, batchSize: 4, seed: c, concurrency: c, epochs: Infinity });
-      let seen = 0;
-      let counted = 0;
-      let t0 = 0n;
-      for await (const b of loader) {
-        if (t0 === 0n) {
-          seen += b.sampleIdx.length;
-          if (seen >= files.length) t0 = process.hrtime.bigint();
-          continue;
-        }
-        counted += b.sampleIdx.length;
-        if (counted >= clips) break;
-      }
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      rows.push(row('loader', `generated ${files.length} x 10 s 320x240`, c, counted, ms));
-      log(`loader generated x${c}: ${(ms / counted).toFixed(1)} ms/clip`);
+      const ms = await timeLoader(index, pre, c, clips, 0);
+      rows.push(row('loader', `generated ${files.length} x 10 s 320x240`, c, ms.counted, ms.ms));
+      log(`loader generated x${c}: ${(ms.ms / ms.counted).toFixed(1)} ms/clip`);
     }
     // 3. The co-training feed the trainer reads, on the same set (one dataset, batches of 4).
     for (const c of [1, 2]) {
@@ -166,6 +183,15 @@ export async function benchData(opts: DataBenchOptions = {}): Promise<DataBenchR
         log(`feed generated x${c}: ${(ms / counted).toFixed(1)} ms/clip`);
       } finally {
         await feed.close();
+      }
+    }
+    // 4. The loader on short clips that fit the memory cache (2 GiB, the default), with it off and on.
+    const short = generatedIndex(tmp, generateSet(tmp, 4));
+    for (const mib of [0, 2048]) {
+      for (const c of [1, 2]) {
+        const ms = await timeLoader(short, pre, c, clips, mib * 2 ** 20);
+        rows.push(row('memory', `generated ${short.samples.length} x 4 s 320x240, cache ${mib ? `${mib} MiB` : 'off'}`, c, ms.counted, ms.ms));
+        log(`memory cache ${mib} MiB x${c}: ${(ms.ms / ms.counted).toFixed(1)} ms/clip`);
       }
     }
   } finally {

@@ -1,6 +1,7 @@
-// The addon's JS surface (index.d.ts): info, setWorkers, probe and decode. probe and decode read their arguments here,
-// on the JS thread, run on the decode pool (pool.h) with a Source from the cache (source_cache.h), and settle their
-// promise back on the JS thread through one thread-safe function per Node environment (Bridge).
+// The addon's JS surface (index.d.ts): info, setWorkers, probe, decode and scale. probe, decode and scale read their
+// arguments here, on the JS thread, run on the decode pool (pool.h) (probe and decode with a Source from the cache,
+// source_cache.h; scale with cover's scaler, scale.h), and settle their promise back on the JS thread through one
+// thread-safe function per Node environment (Bridge).
 #include <napi.h>
 
 #include <atomic>
@@ -21,6 +22,7 @@ extern "C" {
 #include "hw.h"
 #include "log.h"
 #include "pool.h"
+#include "scale.h"
 #include "source_cache.h"
 
 namespace coverav {
@@ -40,11 +42,15 @@ struct Job {
   std::shared_ptr<Bridge> bridge;
   napi_deferred deferred = nullptr;
   bool isProbe = false;
+  bool isScale = false;
   std::string path;
   Device device = Device::kCpu;
   int codecThreads = 1;
   std::vector<double> times;
   int width = 0, height = 0;
+  // scale: `frames` frames of srcWidth x srcHeight, copied from the caller's buffer
+  std::vector<uint8_t> src;
+  int count = 0, srcWidth = 0, srcHeight = 0;
   // results
   bool ok = false;
   std::string code, message, log;
@@ -55,10 +61,18 @@ struct Job {
 /** On a worker: the job's work, then back to its environment (or dropped when that environment is gone). */
 void run(Job* job) {
   try {
-    std::unique_ptr<Source> s = sourceCache().take(job->path, job->device, job->codecThreads);
-    if (job->isProbe) job->facts = s->probe(true);
-    else job->frames = s->decode(job->times, job->width, job->height);
-    sourceCache().give(std::move(s));
+    if (job->isScale) {
+      job->frames.rgb.resize(static_cast<size_t>(job->count) * job->width * job->height * 3);
+      scaleRgb(job->src.data(), job->count, job->srcWidth, job->srcHeight, job->frames.rgb.data(), job->width, job->height);
+      job->frames.filled = job->count;
+      job->frames.width = job->width;
+      job->frames.height = job->height;
+    } else {
+      std::unique_ptr<Source> s = sourceCache().take(job->path, job->device, job->codecThreads);
+      if (job->isProbe) job->facts = s->probe(true);
+      else job->frames = s->decode(job->times, job->width, job->height);
+      sourceCache().give(std::move(s));
+    }
     job->ok = true;
   } catch (const Failure& f) {
     job->code = f.code;
@@ -199,6 +213,30 @@ Napi::Value Decode(const Napi::CallbackInfo& info) {
   return start(info.Env(), job.release());
 }
 
+/** scale(data, {frames, width, height, toWidth, toHeight}) -> Promise<{data, filled, width, height}> */
+Napi::Value Scale(const Napi::CallbackInfo& info) {
+  auto job = std::make_unique<Job>();
+  job->isScale = true;
+  if (info.Length() < 2 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsObject()) {
+    throw Napi::TypeError::New(info.Env(), "scale: the arguments are a Uint8Array of RGB frames and {frames, width, height, toWidth, toHeight}");
+  }
+  Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
+  Napi::Object o = info[1].As<Napi::Object>();
+  job->count = intField(info, o, "frames", 1, 100000, 0, "scale");
+  job->srcWidth = intField(info, o, "width", 1, 16384, 0, "scale");
+  job->srcHeight = intField(info, o, "height", 1, 16384, 0, "scale");
+  job->width = intField(info, o, "toWidth", 1, 16384, 0, "scale");
+  job->height = intField(info, o, "toHeight", 1, 16384, 0, "scale");
+  if (!job->count || !job->srcWidth || !job->srcHeight || !job->width || !job->height) {
+    throw Napi::TypeError::New(info.Env(), "scale: frames, width, height, toWidth and toHeight are required");
+  }
+  const double in = static_cast<double>(job->count) * job->srcWidth * job->srcHeight * 3;
+  if (in != static_cast<double>(data.ByteLength())) throw Napi::RangeError::New(info.Env(), "scale: the data does not hold frames x height x width x 3 bytes");
+  if (static_cast<double>(job->count) * job->width * job->height * 3 > 4.0 * (1ull << 30)) throw Napi::RangeError::New(info.Env(), "scale: the clip would take more than 4 GiB");
+  job->src.assign(data.Data(), data.Data() + data.ByteLength());  // the caller may reuse its buffer at once
+  return start(info.Env(), job.release());
+}
+
 Napi::Value SetWorkers(const Napi::CallbackInfo& info) {
   double n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : NAN;
   if (!(n >= 1 && n <= 256) || n != std::trunc(n)) throw Napi::RangeError::New(info.Env(), "setWorkers: a whole number from 1 to 256");
@@ -254,6 +292,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaProblem", Napi::Function::New(env, CudaProblem));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("decode", Napi::Function::New(env, Decode));
+  exports.Set("scale", Napi::Function::New(env, Scale));
   return exports;
 }
 

@@ -9,8 +9,9 @@
 // its header declares, probe.ts) is read only as far as it decodes, and the prediction says so (`partial`). An image
 // (jpg, png, ...) is a single-frame clip (T = 1, docs/notes/cover-spec.md §2.3) and gives one window.
 //
-// Decoding: the windows of one forward batch are decoded together by one ffmpeg process (the union of their frame
-// indices), except where a wide stride leaves a gap longer than a window (then a seek is cheaper than decoding the gap).
+// Decoding: the windows of one forward batch are decoded together, at the source's size, by one decode (the union of
+// their frame indices), except where a wide stride leaves a gap longer than a window (then a seek is cheaper than
+// decoding the gap), then scaled as training and evaluation scale (resize.ts).
 // The next batch decodes while the model runs on the current one.
 //
 // Shapes: B windows per batch, T frames per clip, S crop size, C classes of a head.
@@ -20,6 +21,7 @@ import { basename } from 'path';
 import { IMAGE_EXT } from '../data/datasets/common';
 import { shownLabels } from '../data/datasets/label_names';
 import { decodeImageResized, imageSize } from '../data/decode/image/decode';
+import { scaleClip } from '../data/decode/resize';
 import { denseIndices, videoStride } from '../data/decode/sampling';
 import { cropFlipNormalize, Frames, normalizeTable, planSpatial, SpatialPlan } from '../data/decode/transforms';
 import { Preprocessing } from '../data/types';
@@ -198,18 +200,20 @@ async function videoBatch(
   for (const group of decodeGroups(windows)) {
     const union = [...new Set(group.flatMap((w) => w.indices))].sort((p, q) => p - q);
     const first = union[0];
-    const clip = await decodeClip(
+    // At the source's size, then scaled as training and evaluation scale every clip (resize.ts).
+    const decoded = await decodeClip(
       path,
       {
         startS: first / info.fps,
         frameIndices: union.map((i) => i - first),
         numFrames: union.length,
         fps: info.fps,
-        size: plan.resize,
+        size: [info.width, info.height],
         srcSize: [info.width, info.height],
       },
       { timeoutMs },
     );
+    const clip = await scaleClip(decoded, ...plan.resize);
     const slot = new Map(union.map((f, k) => [f, k]));
     for (const w of group) {
       const frames = pickFrames(clip, w.indices.map((i) => slot.get(i)!));

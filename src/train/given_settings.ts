@@ -1,9 +1,9 @@
 // Settings the user gave that a checkpoint already fixes. A resumed run is the same run: its saved settings win, so an
 // option that would change them is refused rather than ignored (only a longer --steps, and how data is fetched, may
-// differ). A run that starts from a cover checkpoint (--init) trains that checkpoint's architecture: its preset is the
-// checkpoint's, or a --preset of the same width, depth and patches at another frame count or resolution (the checkpoint's
-// time and position embeddings are resized to it, model_source.ts); a --preset of another width or depth is refused
-// rather than silently replaced.
+// differ, and those given are used). A run that starts from a cover checkpoint (--init) trains that checkpoint's
+// architecture: its preset is the checkpoint's, or a --preset of the same width, depth and patches at another frame
+// count or resolution (the checkpoint's time and position embeddings are resized to it, model_source.ts); a --preset of
+// another width or depth is refused rather than silently replaced.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,11 +14,12 @@ import { UsageError } from '../errors';
 import { RUN_FLAGS, RunConfig, RunSettings } from '../run/run_config';
 
 /**
- * Settings that change how a run reads its data, not what it computes: a resumed run may take new values. Not
- * --memory-cache: a dataset held whole in memory is scaled from the largest jitter size in JS rather than by the
- * decoder at each clip's own size, so its pixels (and the run's numbers) differ.
+ * Settings that change how a run reads its data, not what it computes: a resumed run takes the new values. They include
+ * --memory-cache: a video held whole in memory is decoded and scaled as a per-request decode is (resize.ts), to the same
+ * pixels (test/data/memory_cache.test.ts).
  */
-const FREE_ON_RESUME: ReadonlySet<keyof RunSettings> = new Set(['steps', 'concurrency', 'cacheDir']);
+const DATA_LOADING = ['concurrency', 'cacheDir', 'memoryCache'] as const satisfies readonly (keyof RunSettings)[];
+const FREE_ON_RESUME: ReadonlySet<keyof RunSettings> = new Set(['steps', ...DATA_LOADING]);
 
 /** The fields that make two models the same architecture (the rest are regularisation and init). */
 const ARCHITECTURE: readonly (keyof ModelConfig)[] = ['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'mlpRatio', 'qkvBias', 'numFrames', 'attentionType'];
@@ -60,6 +61,15 @@ export function checkResumeSettings(given: Partial<RunSettings>, saved: RunConfi
       suggestion: `drop ${RUN_FLAGS[key]} to continue the run as it was, or start a new run in another --out with --init ${ckDir}`,
     });
   }
+}
+
+/**
+ * The data-loading settings given to `--resume`, which replace the saved ones.
+ * @example
+ * dataLoadingGiven({ memoryCache: 0, steps: 20 }) // { memoryCache: 0 }
+ */
+export function dataLoadingGiven(given: Partial<RunSettings>): Partial<RunSettings> {
+  return Object.fromEntries(DATA_LOADING.filter((k) => given[k] !== undefined).map((k) => [k, given[k]]));
 }
 
 /**

@@ -39,7 +39,7 @@ import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE, TB_DIR
 import { RunConfig, RunSettings, savedRunConfig, validateRunConfig } from '../run/run_config';
 import { lockRunDir } from '../run/run_lock';
 import { recoverFolder } from '../checkpoint/folder';
-import { checkResumeSettings } from './given_settings';
+import { checkResumeSettings, dataLoadingGiven } from './given_settings';
 import { appendLog as appendEntry, readLog, truncateLog } from '../run/run_log';
 import { fitTraining } from './memory_preflight';
 import { describeRecipe } from './recipes';
@@ -197,8 +197,9 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
       saved.state.forEach((t) => t.dispose());
       throw err;
     }
-    // The saved settings win, so the resumed run is the same run; only a longer --steps extends it.
-    cfg = { ...run.config, steps: Math.max(run.config.steps, opts.extendSteps ?? 0), out: input.out };
+    // The saved settings win, so the resumed run is the same run; only a longer --steps extends it, and how data is
+    // fetched may change.
+    cfg = { ...run.config, ...dataLoadingGiven(opts.given ?? {}), steps: Math.max(run.config.steps, opts.extendSteps ?? 0), out: input.out };
   }
   validateRunConfig(cfg);
   const data = await openRunData(cfg);

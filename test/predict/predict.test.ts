@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadModel, LoadedModel } from '../../src/checkpoint/load_model';
 import { planSpatial, cropFlipNormalize, normalizeTable } from '../../src/data/decode/transforms';
 import { decodeClip } from '../../src/data/decode/video/decode';
+import { scaleFrames } from '../../src/data/decode/resize';
 import { CheckpointError, DecodeError, UsageError } from '../../src/errors';
 import { CheckpointPrediction, planWindows, predictVideo, predictWithCheckpoint, topK } from '../../src/predict/predict';
 import { renderPrediction } from '../../src/cli/commands/predict';
@@ -114,9 +115,9 @@ test('the default window is one training clip: numFrames x samplingRate frames, 
   expect(done.at(-1)).toBe(100);
   expect(Object.keys(p.windows[0].heads)).toEqual(['k400']);
 
-  // Window 37 by hand: frames 296 and 303, decoded alone, center crop, softmax of the k400 head.
+  // Window 37 by hand: frames 296 and 303, decoded alone at the source's size, scaled, center crop, softmax of the k400 head.
   const plan = planSpatial(768, 576, { cropSize: 32, training: false, flipAllowed: false, spatialCrops: 1 });
-  const clip = await decodeClip(VTEST, { startS: 29.6, frameIndices: [0, 7], numFrames: 2, fps: 10, size: plan.resize });
+  const clip = scaleFrames(await decodeClip(VTEST, { startS: 29.6, frameIndices: [0, 7], numFrames: 2, fps: 10, size: [768, 576] }), ...plan.resize);
   const x = cropFlipNormalize(clip, plan.crops[0], false, normalizeTable(TINY_PREPROCESSING));
   const probs = tf.tidy(() => tf.softmax(loaded.model.forwardHead(loaded.model.forwardFeatures(tf.tensor(x, [1, 2, 32, 32, 3])), 'k400')));
   const expected = (await probs.data()) as Float32Array;

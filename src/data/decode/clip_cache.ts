@@ -1,7 +1,7 @@
 // An optional on-disk cache of decoded clips: raw uint8 RGB frames keyed by the source file (path, mtime, size) and the
 // exact decode request, so a changed file or a different request never reads a stale entry. Worth it where the same
-// request repeats: evaluation every epoch, predict on the same files. (Training draws new starts, scales and crops each
-// epoch, so its hit rate is low.) Entries are written atomically (`<file>.tmp-<pid>`, then rename), so a crash or a
+// request repeats: evaluation every epoch, predict on the same files. (Training draws new starts each epoch, so its hit
+// rate is low; a request is at the source's size, so scale and crop do not split entries.) Entries are written atomically (`<file>.tmp-<pid>`, then rename), so a crash or a
 // second process never leaves a half-written entry; a hit touches the entry's mtime, and past `maxBytes` the entries
 // with the oldest mtime are deleted first (LRU).
 //

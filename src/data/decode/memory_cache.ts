@@ -1,8 +1,9 @@
-// An in-memory cache of whole decoded videos, for datasets small enough to hold at the resolution training needs (the
-// demo suite, a few thousand short clips): each video is decoded once, every frame, scaled so its short side is the
-// largest any view may ask for; every later sample of it selects its frames and resizes in JS (transforms.ts), with no
-// ffmpeg process. A dataset that would not fit keeps decoding per request (ffmpeg seeks and decodes only the frames a
-// view needs), so large datasets never decode whole videos. Entries are evicted least recently used past the byte cap.
+// An in-memory cache of whole decoded videos, for datasets small enough to hold at their own resolution (the demo
+// suite, a few thousand short clips): each video is decoded once, every frame, at the source's size; every later
+// sample of it selects its frames and scales them with resize.ts, with no decode. A request decoded per clip arrives at
+// the same size and goes through the same scaler, so a sample has the same pixels with or without this cache. A dataset
+// that would not fit keeps decoding per request (seeking and decoding only the frames a view needs), so large datasets
+// never decode whole videos. Entries are evicted least recently used past the byte cap.
 
 import { Frames } from './transforms';
 

@@ -1,6 +1,8 @@
 // One sample, decoded: probe (videos; memoised per process) -> frame indices (sampling.ts) and spatial plan
-// (transforms.ts) -> decode with the scaling done by ffmpeg or sharp (optionally through the on-disk clip cache or the
-// in-memory whole-video cache) -> crop, flip, normalise in JS. The feed (feed.ts) decodes every sample of training and
+// (transforms.ts) -> decode (optionally through the on-disk clip cache or the in-memory whole-video cache) -> scale,
+// crop, flip, normalise in JS. A video's frames are decoded at the source's own size and scaled by resize.ts, whichever
+// path they take (in-process decoder, ffmpeg process, whole video held in memory), so the paths give the same pixels;
+// an image is scaled by sharp as it is decoded. The feed (feed.ts) decodes every sample of training and
 // evaluation through this file, with one SampleContext per dataset for the whole feed; predict and single-file eval use
 // loadSample / loadSampleViews.
 //
@@ -18,7 +20,8 @@ import { decodeImageResized, imageSize } from './image/decode';
 import { DEFAULT_RETRY, RetryPolicy, withRetry } from './retry';
 import { Rng } from '../rng';
 import { denseIndices, parseViews, segmentIndices, uniformIndices, videoStride, Views } from './sampling';
-import { cropFlipNormalize, Frames, jitterScales, normalizeTable, planInceptionCrop, planSpatial, resizeFrames, shortSideSize, SpatialPlan } from './transforms';
+import { cropFlipNormalize, Frames, normalizeTable, planInceptionCrop, planSpatial, SpatialPlan } from './transforms';
+import { scaleClip } from './resize';
 import { Clip, DatasetIndex, Preprocessing, Sample, TrainAugment } from '../types';
 import { decodeClip, DecodeRequest } from './video/decode';
 import { ProbeOptions, probeVideo, totalFrames, VideoInfo } from './video/probe';
@@ -98,14 +101,13 @@ export class SampleContext {
   }
 
   /**
-   * The whole video, decoded once at the largest size a view may need (short side = the top of the training scale
-   * jitter, never above the source), when this dataset fits in memory; null otherwise (decode per request).
+   * The whole video, decoded once at the source's own size (as every request decodes it), when this dataset fits in
+   * memory; null otherwise (decode per request).
    */
   async wholeClip(path: string, info: VideoInfo): Promise<WholeClip | null> {
     if (!this.memory) return null;
     const all = totalFrames(info);
-    const short = Math.min(Math.min(info.width, info.height), jitterScales(this.opts.preprocessing.cropSize)[1]);
-    const [w, h] = shortSideSize(info.width, info.height, Math.max(short, this.opts.preprocessing.cropSize));
+    const [w, h] = [info.width, info.height];
     const bytes = all * w * h * 3;
     if (this.wholeMode === null) {
       this.wholeMode = bytes <= MAX_WHOLE_CLIP_BYTES && bytes * this.index.samples.length <= this.memory.maxBytes / 4;
@@ -187,8 +189,7 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attemp
     inverseUniform: ctx.index.sampling === 'segments', // SSv2 recipe: INV_UNIFORM_SAMPLE
     spatialCrops: ctx.views.spatial,
   };
-  // resizeFrames is a no-op when the decoder scaled, which it always does here; it guards a foreign cache entry.
-  const source = (frames: Frames, plan: SpatialPlan): ViewSource => ({ frames: resizeFrames(frames, ...plan.resize), plan });
+  const source = async (frames: Frames, plan: SpatialPlan): Promise<ViewSource> => ({ frames: await scaleClip(frames, ...plan.resize), plan });
 
   if (sample.kind === 'image') {
     const [w, h] = await imageSize(sample.path);
@@ -201,7 +202,8 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attemp
       frames: 1,
       repeatedLast: 0,
     }));
-    return Array.from({ length: ctx.views.temporal }, () => source(frames, plan)); // an image's temporal views are all the same
+    const view = await source(frames, plan);
+    return Array.from({ length: ctx.views.temporal }, () => view); // an image's temporal views are all the same
   }
 
   const info = await ctx.probe(sample.path, attempt);
@@ -215,33 +217,28 @@ async function decodeSample(sample: Sample, ctx: SampleContext, rng: Rng, attemp
     idx: frameIndices(ctx, total, info.fps, k, rng.fork('time', k)),
     plan: planSpatial(info.width, info.height, planOpts, rng.fork('spatial', k)),
   }));
-  if (whole) return views.map(({ idx, plan }) => source(selectFrames(whole, idx.map((i) => first + i)), plan));
+  if (whole) return Promise.all(views.map(({ idx, plan }) => source(selectFrames(whole, idx.map((i) => first + i)), plan)));
   // Every temporal view in one request, so one pass over the file serves them all (4x3 at test: one seek, not four).
-  // The views' frames come back one view after another; a view's scale is the same for all at test.
-  const size = views[0].plan.resize;
-  const groups = views.every((v) => v.plan.resize[0] === size[0] && v.plan.resize[1] === size[1]) ? [views] : views.map((v) => [v]);
-  const out: ViewSource[] = [];
-  for (const group of groups) {
-    const flat = group.flatMap((v) => v.idx);
-    const i0 = Math.min(...flat);
-    const req: DecodeRequest = {
-      startS: (first + i0) / info.fps,
-      frameIndices: flat.map((i) => i - i0),
-      numFrames: flat.length,
-      fps: info.fps,
-      size: group[0].plan.resize,
-      srcSize: [info.width, info.height],
-    };
-    const frames = await ctx.cached(sample.path, req, () =>
-      decodeClip(sample.path, req, { timeoutMs: ctx.timeoutMs(attempt), signal: ctx.signal }),
-    );
-    let at = 0;
-    for (const { idx, plan } of group) {
-      out.push(source(sliceFrames(frames, at, idx.length), plan));
+  // The views' frames come back one view after another, at the source's size.
+  const flat = views.flatMap((v) => v.idx);
+  const i0 = Math.min(...flat);
+  const req: DecodeRequest = {
+    startS: (first + i0) / info.fps,
+    frameIndices: flat.map((i) => i - i0),
+    numFrames: flat.length,
+    fps: info.fps,
+    size: [info.width, info.height],
+    srcSize: [info.width, info.height],
+  };
+  const frames = await ctx.cached(sample.path, req, () => decodeClip(sample.path, req, { timeoutMs: ctx.timeoutMs(attempt), signal: ctx.signal }));
+  let at = 0;
+  return Promise.all(
+    views.map(({ idx, plan }) => {
+      const view = source(sliceFrames(frames, at, idx.length), plan);
       at += idx.length;
-    }
-  }
-  return out;
+      return view;
+    }),
+  );
 }
 
 /** Frames [from, from + count) of a clip, without a copy. */
