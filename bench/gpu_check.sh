@@ -9,8 +9,8 @@
 #
 # Runs from a clone (node on PATH, dist/ built, node_modules installed) or from the pack bench/gpu_pack.sh makes (its
 # own Node, no npm, no network). Needs g++ and a PyTorch importable by $PYTHON (default python3). Each part has its own
-# time limit, so a hang costs one row; parts left when the run has used $COVER_GPU_CHECK_BUDGET seconds after the
-# build (360 on cuda, 180 dry) are skipped.
+# time limit, and the parts after the build share $COVER_GPU_CHECK_BUDGET seconds (300 on cuda, 180 dry): a hang
+# costs one row, and the rows the budget does not reach are skipped (the training steps come last).
 set -uo pipefail
 mode=cuda
 [ "${1:-}" = "--cpu" ] && { mode=cpu; shift; }
@@ -21,18 +21,27 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 PY=${PYTHON:-python3}
 
-# Node: $NODE, the pack's own (stored xz-compressed: Python's lzma unpacks it, so no xz is needed), or node on PATH.
-if [ -z "${NODE:-}" ] && [ -e node/bin/node.xz ] && [ ! -x node/bin/node ]; then
-  "$PY" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' node/bin/node.xz node/bin/node.tmp \
-    && chmod +x node/bin/node.tmp && mv node/bin/node.tmp node/bin/node
+# The pack stores its large files (Node, sharp's libvips) xz-compressed: Python's lzma unpacks them once, beside.
+if [ -e MANIFEST.txt ]; then
+  "$PY" -c '
+import lzma, os, shutil, sys
+for d, _, fs in os.walk("."):
+    for f in fs:
+        src = os.path.join(d, f); dst = src[:-3]
+        if f.endswith(".xz") and not os.path.exists(dst):
+            with lzma.open(src) as i, open(dst + ".tmp", "wb") as o: shutil.copyfileobj(i, o)
+            os.chmod(dst + ".tmp", os.stat(src).st_mode & 0o777); os.replace(dst + ".tmp", dst)' || { echo "gpu_check: could not unpack the pack's .xz files" >&2; exit 2; }
+  chmod +x node/bin/node
 fi
+# Node: $NODE, the pack's own, or node on PATH.
 NODE=${NODE:-$( [ -x node/bin/node ] && echo "$ROOT/node/bin/node" || command -v node || true)}
 [ -n "$NODE" ] || { echo "gpu_check: no Node (run bench/gpu_pack.sh where npm works and bring its folder, or set NODE)" >&2; exit 2; }
 [ -e dist/bench/gpu_check.js ] || { echo "gpu_check: $ROOT/dist is not built (npm run build, or use the pack)" >&2; exit 2; }
-export COVER_TORCH_PATH="$ROOT/torch" COVER_PYTHON="$PY"
-
+export COVER_TORCH_PATH="$ROOT/torch"
+# On the GPU the addon is built against $PYTHON's torch; the dry run keeps the libtorch npm ci chose (a relink, not a
+# rebuild) unless COVER_PYTHON or COVER_LIBTORCH says otherwise.
 if [ $mode = cuda ]; then
-  DEV=cuda; BUDGET=${COVER_GPU_CHECK_BUDGET:-360}
+  DEV=cuda; BUDGET=${COVER_GPU_CHECK_BUDGET:-300}; export COVER_PYTHON=${COVER_PYTHON:-$PY}
   PARITY_SET="fp32:1e-4 bf16:1e-1"; LOSS="--preset small --batch 4 --steps 20"
   STEP_PRESET=base; STEP_ROWS="8:8:5 32:8:3"; PRECISIONS="fp32 tf32 bf16"; ALLREDUCE=base
 else
@@ -48,9 +57,11 @@ t_start=$(date +%s)
 part() {
   local name=$1 limit=$2; shift 2
   local now; now=$(date +%s)
-  if [ $((now - t_start)) -ge "$BUDGET" ]; then
+  local left=$((BUDGET - (now - t_start)))
+  if [ $left -lt 10 ]; then
     printf '%s\tskip\t0\t\n' "$name" >> "$OUT/rows.tsv"; echo "== $name: skipped (the run's ${BUDGET}s are used)"; return
   fi
+  [ "$limit" -gt $left ] && limit=$left
   echo "== $name"
   local sampler=""
   if [ $DEV = cuda ] && command -v nvidia-smi >/dev/null; then
@@ -96,6 +107,8 @@ for pt in $PARITY_SET; do
 done
 part "losses-$DEV" 120 check losses --device $DEV $LOSS
 part losses-ref 180 check losses --device cpu $LOSS
+part "allreduce-$DEV" 90 check allreduce --device $DEV --preset $ALLREDUCE
+part decoder 60 check decoder --device $DEV
 cfg=$(check config --preset $STEP_PRESET)
 for row in $STEP_ROWS; do
   IFS=: read -r b m s <<< "$row"
@@ -105,7 +118,5 @@ for row in $STEP_ROWS; do
     part "step-$b-$p-torch" 150 py "$ROOT/bench/torch_step.py" --config "$cfg" --batch "$b" --micro-batch "$m" --steps "$s" --device $DEV --precision "$p" --torch-threads "$(nproc)"
   done
 done
-part "allreduce-$DEV" 90 check allreduce --device $DEV --preset $ALLREDUCE
-part decoder 60 check decoder --device $DEV
 
 "$NODE" dist/bench/gpu_report.js "$OUT" --mode $mode --seconds $(($(date +%s) - t_start))
