@@ -23,7 +23,7 @@ export const NODE_HEADERS = ['node_api.h', 'node_api_types.h', 'js_native_api.h'
  * Packages left out though the trace sees them: native TensorFlow (the doctor probes it) needs libtensorflow, which npm
  * downloads while installing and no pack carries; without them the doctor says "not installed", as on most machines.
  */
-export const LEFT_OUT = ['tfjs-node', 'tfjs-node-gpu', 'tfjs', 'tfjs-layers', 'tfjs-converter', 'tfjs-data', 'tfjs-backend-webgl'].map((p) => `@tensorflow/${p}/`);
+export const LEFT_OUT = ['@tensorflow/tfjs-node/', '@tensorflow/tfjs-node-gpu/'];
 
 /** Files larger than this are stored xz-compressed (NAME.xz); bench/gpu_check.sh unpacks them with Python's lzma. */
 export const COMPRESS_BYTES = 4 * 2 ** 20;

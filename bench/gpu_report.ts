@@ -143,9 +143,10 @@ export function parseOutput(out: string): Record<string, unknown> | null {
   return null;
 }
 
+/** The log's last line that names an error (a stack's first line, cover's one-line refusal), else its last line. */
 function lastLine(log: string): string {
   const lines = log.trim().split('\n');
-  return lines[lines.length - 1] ?? '';
+  return [...lines].reverse().find((l) => /error/i.test(l) && !/^\s+at /.test(l)) ?? lines[lines.length - 1] ?? '';
 }
 
 

@@ -140,11 +140,39 @@ function collectiveFlags(cfg) {
   const flags = [];
   if (dirs.some((d) => fs.existsSync(path.join(d, 'gloo', 'algorithm.h')))) flags.push('-DUSE_C10D_GLOO');
   if (cfg.cuda) {
-    const nccl = [...dirs, ...(process.env.NCCL_INCLUDE_DIR ? [process.env.NCCL_INCLUDE_DIR] : []),
-      path.join(cfg.libtorch, '..', '..', 'nvidia', 'nccl', 'include')].find((d) => fs.existsSync(path.join(d, 'nccl.h')));
-    if (nccl) flags.push('-DUSE_C10D_NCCL', '-DCOVER_TORCH_NCCL', `-I${nccl}`);
+    const nvidia = pipNvidiaIncludes(cfg.libtorch);
+    const nccl = [...dirs, ...(process.env.NCCL_INCLUDE_DIR ? [process.env.NCCL_INCLUDE_DIR] : []), ...nvidia].find((d) => fs.existsSync(path.join(d, 'nccl.h')));
+    // ProcessGroupNCCL.hpp includes ATen/cuda/CUDAContext.h, which needs the CUDA runtime's and cuBLAS's headers.
+    const cudaDirs = [...toolkitIncludes(), ...nvidia];
+    if (nccl && cudaDirs.some((d) => fs.existsSync(path.join(d, 'cuda_runtime_api.h')))) {
+      flags.push('-DUSE_C10D_NCCL', '-DCOVER_TORCH_NCCL', `-I${nccl}`, ...cudaDirs.map((d) => `-I${d}`));
+    } else if (nccl) {
+      console.log('cover-torch: nccl.h is here but not the CUDA headers (cuda_runtime_api.h): building without NCCL (fix: set CUDA_HOME to the CUDA toolkit)');
+    }
   }
   return flags;
+}
+
+/** The CUDA toolkit's include folder: $CUDA_HOME, nvcc's on PATH, /usr/local/cuda. */
+function toolkitIncludes() {
+  const homes = [process.env.CUDA_HOME, process.env.CUDA_PATH];
+  for (const dir of (process.env.PATH || '').split(':')) {
+    if (dir && fs.existsSync(path.join(dir, 'nvcc'))) homes.push(path.dirname(path.dirname(fs.realpathSync(path.join(dir, 'nvcc')))));
+  }
+  homes.push('/usr/local/cuda');
+  return [...new Set(homes.filter(Boolean).map((h) => path.join(h, 'include')))].filter((d) => fs.existsSync(d));
+}
+
+/** The include folders of pip's nvidia-* packages beside a pip torch (site-packages/nvidia/<lib>/include, one level deeper too). */
+function pipNvidiaIncludes(libtorch) {
+  const root = path.join(libtorch, '..', '..', 'nvidia');
+  if (!fs.existsSync(root)) return [];
+  const out = [];
+  for (const a of fs.readdirSync(root)) {
+    const d = path.join(root, a, 'include');
+    if (fs.existsSync(d)) out.push(d);
+  }
+  return out;
 }
 
 function compile(cfg) {
