@@ -41,7 +41,6 @@ trace node dist/bench/gpu_check.js losses --device cpu --preset tiny --batch 2 -
 trace node dist/bench/gpu_check.js step --device cpu --precision bf16 --preset tiny --batch 2 --micro 1 --steps 1
 trace node dist/bench/gpu_check.js allreduce --device cpu --preset tiny --port 29517
 trace node dist/bench/gpu_check.js decoder --device cpu
-trace node -e 'require("./torch/node_modules/node-addon-api")' 2>/dev/null || trace node -e 'require("node-addon-api")'
 unset NODE_OPTIONS
 
 node dist/bench/gpu_pack.js --root . --out "$OUT" --trace "$COVER_PACK_TRACE" --node "$CACHE" --limit-mib 60

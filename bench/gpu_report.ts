@@ -36,7 +36,7 @@ const exp = (x: unknown) => (typeof x === 'number' ? x.toExponential(1) : '-');
 /** What one part found, in a few words. */
 export function summary(r: PartRow, rows: Map<string, PartRow>): string {
   const j = r.result ?? {};
-  if (r.rc !== '0') return '';
+  if (r.rc !== '0' || j.skipped) return '';
   if (r.name === 'env') return `PyTorch ${j.torch ?? '-'} (CUDA ${j.cuda ?? 'none'}), ${j.gpu || 'no GPU'}, nccl.h ${j.ncclHeader ? 'found' : 'absent'}, Python ${j.python}, g++ ${j.gxx}, Node ${j.node}`;
   if (r.name === 'build') return `libtorch ${j.version} (${j.source}), ${j.cuda ? 'CUDA' : 'CPU only'}, C++${j.std}`;
   if (r.name === 'doctor') {
