@@ -20,7 +20,8 @@ const PARTS = [
 function torchBuiltLine(dir) {
   try {
     const c = JSON.parse(fs.readFileSync(path.join(dir, 'build', 'config.json'), 'utf8'));
-    return `cover-torch: already built against libtorch ${c.version} (${c.source}, ${c.libtorch}; ${c.cuda ? 'CUDA' : 'CPU only'}; C++${c.std || 17})`;
+    const from = { COVER_LIBTORCH: '$COVER_LIBTORCH', python: "a Python's torch", debian: "Debian's libtorch-dev" }[c.source] || c.source;
+    return `cover-torch: already built against libtorch ${c.version} (${from}, ${c.libtorch}; ${c.cuda ? 'CUDA' : 'CPU only'}; C++${c.std || 17})`;
   } catch {
     return 'cover-torch: already built (build/config.json unreadable: npm rebuild cover-torch says which libtorch)';
   }
