@@ -36,8 +36,14 @@ function walk(dir: string, rel: string, out: string[]): void {
   }
 }
 
-/** Compiled JS only from dist/: no source maps or declarations. */
-const wanted = (rel: string) => !/\.(map|d\.ts|tsbuildinfo)$/.test(rel);
+/**
+ * From dist/, the compiled JS whose TypeScript source is still in the repository (tsc leaves the output of a deleted
+ * source behind), and no source maps or declarations; every file of the other trees.
+ */
+function wanted(root: string, rel: string): boolean {
+  if (!rel.startsWith('dist/')) return true;
+  return rel.endsWith('.js') && fs.existsSync(path.join(root, rel.slice('dist/'.length).replace(/\.js$/, '.ts')));
+}
 
 /**
  * What the pack holds: the repository's trees and files above, node-addon-api's headers, the packed Node, and of
@@ -54,7 +60,7 @@ export function planPack(root: string, traced: string[], nodeDir: string): PackP
     if (!fs.existsSync(path.join(root, t))) throw new Error(`gpu_pack: ${path.join(root, t)} is missing (npm run build)`);
     const files: string[] = [];
     walk(path.join(root, t), t, files);
-    files.filter(wanted).forEach((f) => need(f));
+    files.filter((f) => wanted(root, f)).forEach((f) => need(f));
   }
   FILES.forEach((f) => need(f));
   const addonApi = path.join(root, 'node_modules', 'node-addon-api');

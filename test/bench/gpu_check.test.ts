@@ -41,8 +41,11 @@ test("the C++ standard is TorchConfig.cmake's CXX_STANDARD, never below 17, and 
   expect(build.cxxStandard([path.join(tmp, 'missing')])).toBe(17);
 });
 
-test('the pack copies the built tree without maps, the traced node_modules files with their package.json, and leaves native TensorFlow out', () => {
-  for (const f of ['bin/cover.js', 'dist/src/index.js', 'dist/src/index.js.map', 'dist/src/index.d.ts', 'dist/bench/gpu_check.js', 'cxx/a.h', 'torch/src/a.cc']) write(`repo/${f}`);
+test('the pack copies the built tree without maps or stale outputs, the traced node_modules files with their package.json, and leaves native TensorFlow out', () => {
+  for (const f of ['bin/cover.js', 'dist/src/index.js', 'dist/src/index.js.map', 'dist/src/index.d.ts', 'dist/src/deleted.js', 'dist/bench/gpu_check.js', 'cxx/a.h', 'torch/src/a.cc']) {
+    write(`repo/${f}`);
+  }
+  for (const f of ['src/index.ts', 'bench/gpu_check.ts']) write(`repo/${f}`);
   write('repo/test/fixtures/timesformer-parity/tiny-a/config.json');
   for (const f of ['package.json', 'LICENSE', 'torch/build.js', 'torch/index.js', 'torch/package.json', 'bench/gpu_check.sh', 'bench/torch_step.py']) write(`repo/${f}`);
   for (const f of ['package.json', 'index.js', 'napi.h', 'napi-inl.h', 'napi-inl.deprecated.h', 'LICENSE.md']) write(`repo/node_modules/node-addon-api/${f}`);
@@ -56,7 +59,8 @@ test('the pack copies the built tree without maps, the traced node_modules files
   const rels = [...plan.keys()];
   expect(rels).toEqual(expect.arrayContaining(['dist/src/index.js', 'torch/build.js', 'node/bin/node.xz', 'node/include/node/node_api.h',
     'node_modules/@tensorflow/tfjs-core/dist/index.js', 'node_modules/@tensorflow/tfjs-core/package.json', 'test/fixtures/timesformer-parity/tiny-a/config.json']));
-  expect(rels.filter((r) => /\.map$|\.d\.ts$|tfjs-node|gone/.test(r))).toEqual([]);
+  expect(rels).toContain('dist/bench/gpu_check.js');
+  expect(rels.filter((r) => /\.map$|\.d\.ts$|deleted|tfjs-node|gone/.test(r))).toEqual([]);
 
   fs.rmSync(path.join(tmp, 'repo/torch/build.js'));
   expect(() => planPack(path.join(tmp, 'repo'), [], path.join(tmp, 'node'))).toThrow(/torch\/build\.js is missing/);
