@@ -10,6 +10,7 @@ sets it). The probe's fastest setting on 2 cores: 1 torch thread, 2 OpenBLAS thr
 """
 import argparse
 import json
+import resource
 import statistics
 import time
 
@@ -116,6 +117,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", required=True, help="cover ModelConfig as JSON")
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--micro-batch", type=int, default=0,
+                    help="clips per forward/backward pass, gradients accumulated to the batch (default: the batch)")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1, help="untimed steps first (kernels, allocator, caches settle)")
     ap.add_argument("--classes", type=int, default=10)
@@ -137,11 +140,14 @@ def main():
     y = torch.arange(a.batch, device=dev) % a.classes
     autocast = a.precision == "bf16" and dev.type == "cuda"
 
+    micro = a.micro_batch or a.batch
+
     def step():
         opt.zero_grad(set_to_none=True)
-        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=autocast):
-            loss = F.cross_entropy(model(x), y)
-        loss.backward()
+        for i in range(0, a.batch, micro):  # as cover's trainStep: each pass's mean loss weighted by its share
+            with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=autocast):
+                loss = F.cross_entropy(model(x[i:i + micro]), y[i:i + micro]) * (len(y[i:i + micro]) / a.batch)
+            loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         value = loss.item()  # synchronises the device, so the step's time is all of its work
@@ -157,6 +163,10 @@ def main():
     print(json.dumps({
         "msPerStep": statistics.median(times),
         "steps": a.steps,
+        "batch": a.batch,
+        "microBatch": micro,
+        "maxRssMiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "cudaPeakMiB": round(torch.cuda.max_memory_reserved() / 2**20) if dev.type == "cuda" else None,
         "torch": torch.__version__,
         "torchThreads": torch.get_num_threads(),
         "gemmGflops": sgemm_rate(),

@@ -20,17 +20,37 @@ function fail(msg) {
   process.exit(1);
 }
 
+/**
+ * libtorch's version from its headers: torch/version.h (1.x) or torch/headeronly/version.h, which 2.x's version.h only
+ * includes. The string macro continues on the next line (`#define TORCH_VERSION \` then `"2.13.0"`).
+ */
 function readVersionHeader(includeDir) {
-  for (const f of ['torch/csrc/api/include/torch/version.h', 'torch/version.h']) {
+  const files = ['torch/headeronly/version.h', 'torch/csrc/api/include/torch/version.h', 'torch/version.h'];
+  for (const f of files) {
     const p = path.join(includeDir, f);
-    if (fs.existsSync(p)) {
-      const m = /TORCH_VERSION\s+"([^"]+)"/.exec(fs.readFileSync(p, 'utf8'));
-      if (m) return m[1];
-      const parts = ['MAJOR', 'MINOR', 'PATCH'].map((k) => (new RegExp(`TORCH_VERSION_${k}\\s+(\\d+)`).exec(fs.readFileSync(p, 'utf8')) || [])[1]);
-      if (parts.every(Boolean)) return parts.join('.');
-    }
+    if (!fs.existsSync(p)) continue;
+    const text = fs.readFileSync(p, 'utf8').replace(/\\\r?\n/g, ' ');
+    const m = /#define\s+TORCH_VERSION\s+"([^"]+)"/.exec(text);
+    if (m) return m[1];
+    const parts = ['MAJOR', 'MINOR', 'PATCH'].map((k) => (new RegExp(`#define\\s+TORCH_VERSION_${k}\\s+(\\d+)`).exec(text) || [])[1]);
+    if (parts.every(Boolean)) return parts.join('.');
   }
   return 'unknown';
+}
+
+/**
+ * The C++ standard to compile with: the one libtorch's CMake config asks of its users (TorchConfig.cmake's CXX_STANDARD:
+ * 20 in PyTorch 2.13's wheel, whose headers warn on every file under C++17; 14 in Debian's 1.13), never below 17, which
+ * cover's own sources need. Without the CMake file: 17.
+ */
+function cxxStandard(cmakeDirs) {
+  for (const d of cmakeDirs) {
+    const p = path.join(d, 'TorchConfig.cmake');
+    if (!fs.existsSync(p)) continue;
+    const m = /CXX_STANDARD\s+(\d+)/.exec(fs.readFileSync(p, 'utf8'));
+    if (m) return Math.max(17, Number(m[1]));
+  }
+  return 17;
 }
 
 /** A prefix (include/ + lib/) or a pip torch folder (include/ + lib/ too): the layout is the same. */
@@ -49,6 +69,7 @@ function fromPrefix(prefix, source, abi, version, cudaVersion) {
     include: [include, path.join(include, 'torch', 'csrc', 'api', 'include')],
     version: version || readVersionHeader(include),
     abi,
+    std: cxxStandard([path.join(prefix, 'share', 'cmake', 'Torch')]),
     cuda: fs.existsSync(path.join(lib, 'libtorch_cuda.so')),
     cudaVersion: cudaVersion || '',
     source,
@@ -63,10 +84,11 @@ function findEnv() {
   return found;
 }
 
+/** The torch package of $COVER_PYTHON (default python3), run from / so that this folder cannot pass for `torch`. */
 function findPython() {
   const code =
     "import torch, os; print(os.path.dirname(torch.__file__)); print(int(torch._C._GLIBCXX_USE_CXX11_ABI)); print(torch.__version__); print(torch.version.cuda or '')";
-  const r = spawnSync('python3', ['-c', code], { encoding: 'utf8' });
+  const r = spawnSync(process.env.COVER_PYTHON || 'python3', ['-c', code], { encoding: 'utf8', cwd: '/' });
   if (r.status !== 0 || !r.stdout) return null;
   const [dir, abi, version, cuda] = r.stdout.split('\n').map((s) => s.trim());
   return fromPrefix(dir, 'python', Number(abi), version, cuda);
@@ -85,6 +107,7 @@ function findDebian() {
     include: ['/usr/include', '/usr/include/torch/csrc/api/include'],
     version: readVersionHeader('/usr/include'),
     abi: 1,
+    std: cxxStandard([path.join(lib, 'cmake', 'Torch'), '/usr/share/cmake/Torch']),
     cuda: fs.existsSync(path.join(lib, 'libtorch_cuda.so')),
     cudaVersion: '',
     source: 'debian',
@@ -117,11 +140,39 @@ function collectiveFlags(cfg) {
   const flags = [];
   if (dirs.some((d) => fs.existsSync(path.join(d, 'gloo', 'algorithm.h')))) flags.push('-DUSE_C10D_GLOO');
   if (cfg.cuda) {
-    const nccl = [...dirs, ...(process.env.NCCL_INCLUDE_DIR ? [process.env.NCCL_INCLUDE_DIR] : []),
-      path.join(cfg.libtorch, '..', '..', 'nvidia', 'nccl', 'include')].find((d) => fs.existsSync(path.join(d, 'nccl.h')));
-    if (nccl) flags.push('-DUSE_C10D_NCCL', '-DCOVER_TORCH_NCCL', `-I${nccl}`);
+    const nvidia = pipNvidiaIncludes(cfg.libtorch);
+    const nccl = [...dirs, ...(process.env.NCCL_INCLUDE_DIR ? [process.env.NCCL_INCLUDE_DIR] : []), ...nvidia].find((d) => fs.existsSync(path.join(d, 'nccl.h')));
+    // ProcessGroupNCCL.hpp includes ATen/cuda/CUDAContext.h, which needs the CUDA runtime's and cuBLAS's headers.
+    const cudaDirs = [...toolkitIncludes(), ...nvidia];
+    if (nccl && cudaDirs.some((d) => fs.existsSync(path.join(d, 'cuda_runtime_api.h')))) {
+      flags.push('-DUSE_C10D_NCCL', '-DCOVER_TORCH_NCCL', `-I${nccl}`, ...cudaDirs.map((d) => `-I${d}`));
+    } else if (nccl) {
+      console.log('cover-torch: nccl.h is here but not the CUDA headers (cuda_runtime_api.h): building without NCCL (fix: set CUDA_HOME to the CUDA toolkit)');
+    }
   }
   return flags;
+}
+
+/** The CUDA toolkit's include folder: $CUDA_HOME, nvcc's on PATH, /usr/local/cuda. */
+function toolkitIncludes() {
+  const homes = [process.env.CUDA_HOME, process.env.CUDA_PATH];
+  for (const dir of (process.env.PATH || '').split(':')) {
+    if (dir && fs.existsSync(path.join(dir, 'nvcc'))) homes.push(path.dirname(path.dirname(fs.realpathSync(path.join(dir, 'nvcc')))));
+  }
+  homes.push('/usr/local/cuda');
+  return [...new Set(homes.filter(Boolean).map((h) => path.join(h, 'include')))].filter((d) => fs.existsSync(d));
+}
+
+/** The include folders of pip's nvidia-* packages beside a pip torch (site-packages/nvidia/<lib>/include, one level deeper too). */
+function pipNvidiaIncludes(libtorch) {
+  const root = path.join(libtorch, '..', '..', 'nvidia');
+  if (!fs.existsSync(root)) return [];
+  const out = [];
+  for (const a of fs.readdirSync(root)) {
+    const d = path.join(root, a, 'include');
+    if (fs.existsSync(d)) out.push(d);
+  }
+  return out;
 }
 
 function compile(cfg) {
@@ -132,12 +183,13 @@ function compile(cfg) {
   const sharedDir = path.join(__dirname, '..', 'cxx');
   const sources = fs.readdirSync(srcDir).filter((f) => f.endsWith('.cc')).sort();
   const flags = [
-    '-O2', '-fPIC', '-std=c++17', `-D_GLIBCXX_USE_CXX11_ABI=${cfg.abi}`, '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS',
+    '-O2', '-fPIC', `-std=c++${cfg.std}`, `-D_GLIBCXX_USE_CXX11_ABI=${cfg.abi}`, '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS',
     '-Wno-deprecated-declarations', `-I${sharedDir}`, `-I${nodeInclude()}`, `-I${addonApiInclude()}`, ...cfg.include.map((i) => `-I${i}`),
   ];
   if (cfg.cuda) flags.push('-DCOVER_TORCH_CUDA');
   flags.push(...collectiveFlags(cfg));
-  const jobs = Math.max(1, Math.min(Number(process.env.COVER_TORCH_JOBS) || os.cpus().length, 4));
+  // One g++ per core, each needing about 1.5 GiB with libtorch's headers, at most one per file.
+  const jobs = Math.max(1, Math.min(Number(process.env.COVER_TORCH_JOBS) || os.cpus().length, Math.floor(os.totalmem() / 1.5 / 2 ** 30), sources.length));
   const objects = sources.map((s) => path.join(out, 'obj', s.replace(/\.cc$/, '.o')));
   const headers = [srcDir, sharedDir].flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.h')).map((f) => fs.statSync(path.join(d, f)).mtimeMs));
   const newestHeader = Math.max(0, ...headers);
@@ -191,14 +243,22 @@ function compile(cfg) {
   });
 }
 
+/** The one line npm ci shows: which libtorch was chosen, from where, and how it is compiled. */
+function choiceLine(cfg) {
+  const from = { COVER_LIBTORCH: '$COVER_LIBTORCH', python: `${process.env.COVER_PYTHON || 'python3'}'s torch`, debian: "Debian's libtorch-dev" }[cfg.source];
+  const cuda = cfg.cuda ? `CUDA${cfg.cudaVersion ? ` ${cfg.cudaVersion}` : ''}` : 'CPU only';
+  return `cover-torch: building against libtorch ${cfg.version} (${from}, ${cfg.libtorch}; ${cuda}; C++${cfg.std})`;
+}
+
 async function main() {
   const cfg = findEnv() || findPython() || findDebian();
   if (!cfg) fail(NO_LIBTORCH);
+  console.log(choiceLine(cfg));
   const ok = await compile(cfg);
   if (!ok) fail(`cover-torch: compiling against libtorch ${cfg.version} (${cfg.source}, ${cfg.libtorch}) failed; cover runs without the torch backend (fix: see the compiler output above)`);
   const { cudaVersion, ...config } = cfg;
   fs.writeFileSync(path.join(__dirname, 'build', 'config.json'), JSON.stringify({ ...config, cudaVersion }, null, 2) + '\n');
-  console.log(`cover-torch: built against libtorch ${cfg.version} (${cfg.source}, ${cfg.libtorch}${cfg.cuda ? ', CUDA' : ', CPU only'})`);
 }
 
-main();
+if (require.main === module) main();
+else module.exports = { readVersionHeader, cxxStandard, choiceLine };

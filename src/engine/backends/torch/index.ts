@@ -39,7 +39,8 @@ export function probeTorch(): TorchProbe {
   return {
     ok: true,
     info: {
-      version: addon.config?.version ?? i.version,
+      // build/config.json's version (pip's carries its +cu130 tag), else the headers' TORCH_VERSION compiled in.
+      version: addon.config?.version && addon.config.version !== 'unknown' ? addon.config.version : i.version,
       libtorch: addon.config?.libtorch ?? 'unknown',
       source: addon.config?.source ?? 'unknown',
       cuda: i.cuda,
