@@ -3,6 +3,7 @@
 // differences that test them, and the arms. Accuracies are in points (%), mean ± std over seeds; a difference also lists
 // its per-seed values.
 
+import { describeStart } from './plan';
 import { Difference, StudyResult } from './summary';
 import { binomialStdErr, formatSpread } from './stats';
 import { RunConfig, savedRunConfig } from '../run/run_config';
@@ -41,7 +42,8 @@ export function studyTables(r: StudyResult): TextTable[] {
     rows: [
       ['datasets', `videos ${r.spec.videos.join(', ')}; images ${r.spec.images.join(', ')}`],
       ['data', r.demo ? `the ${r.demo.size} demo suite (${r.demo.root}); its numbers are not comparable with published ones` : 'as given with --data'],
-      ['seeds', `${seeds.length} (${seeds.join(', ')}); one initialisation per seed, shared by every arm of it`],
+      ['seeds', `${seeds.length} (${seeds.join(', ')})`],
+      ['start', describeStart({ images: r.spec.images, start: r.spec.start ?? 'scratch', pretrainSteps: r.spec.pretrainSteps }, c.init)],
       ['budget', `${r.budget.kind}: ${r.budget.description}`],
       ['fine-tuning', r.spec.transferTo.length > 0 ? `${r.spec.finetuneSteps} steps on the target, every start the same way` : 'no transfer target'],
       ['model and recipe', `preset ${c.preset}, batch ${c.batchSize}, ${c.optimizer} lr ${c.lr} ${c.schedule}, test views ${c.views}`],
@@ -105,7 +107,7 @@ export function studyTables(r: StudyResult): TextTable[] {
     head: ['arm (folder)', 'trains', 'steps', 'own clips', 'top-1 %', 'status'],
     rows: r.arms.map((a) => [
       a.id,
-      a.kind === 'transfer' ? `${a.label} (from ${a.from})` : a.label,
+      a.from ? `${a.label} (from ${a.from})` : a.label,
       String(a.steps),
       Object.entries(a.ownClips).map(([k, v]) => `${k} ${Math.round(v)}`).join(', '),
       a.evals ? Object.entries(a.evals).map(([k, e]) => `${k} ${pts(e.top1)}`).join(', ') : '-',
