@@ -8,7 +8,9 @@ import { openDataset } from '../data/datasets/registry';
 import { DemoSize, SIZE_PRESETS } from '../demo/plan';
 import { readDemoMarker } from '../demo/suite';
 import { UsageError } from '../errors';
+import { readPredictions } from '../eval/predictions';
 import { RunConfig } from '../run/run_config';
+import { PREDICTIONS_FILE } from '../run/run_dir';
 import { resolveRunDatasets } from '../run/run_datasets';
 import { TrainHooks } from '../train/trainer';
 import { coverVersion } from '../version';
@@ -18,7 +20,7 @@ import { renderStudyHtml } from './render_html';
 import { renderStudyMarkdown } from './render_md';
 import { runArm } from './run_arm';
 import { checkStudyDir, claimStudyDir, STUDY_GENERATOR, StudyPlan, writeStudyFiles } from './study_dir';
-import { ArmRecord, StudyResult, summarize } from './summary';
+import { ArmClips, ArmRecord, StudyResult, summarize } from './summary';
 
 export interface StudyInput {
   spec: StudySpec;
@@ -105,6 +107,12 @@ export async function runStudy(input: StudyInput, hooks: TrainHooks = {}): Promi
     const { shares } = armSteps(spec.budget, a.steps, a.datasets, planData);
     return { ...a, ownClips: Object.fromEntries(a.datasets.map((d) => [d, a.steps * base.batchSize * shares[d]])), status: 'pending' };
   });
+  // Each finished arm's verdict on every val clip (its predictions.csv), read once, for the paired tests.
+  const clipCache = new Map<string, ReturnType<ArmClips>>();
+  const clips: ArmClips = (id) => {
+    if (!clipCache.has(id)) clipCache.set(id, readPredictions(path.join(root, id, PREDICTIONS_FILE)));
+    return clipCache.get(id)!;
+  };
   const files = { json: path.join(root, 'study.json'), md: path.join(root, 'study.md'), html: path.join(root, 'study.html') };
   const result = (): StudyRunResult => {
     const r: StudyResult = {
@@ -116,7 +124,7 @@ export async function runStudy(input: StudyInput, hooks: TrainHooks = {}): Promi
       config: planConfig(shared),
       ...(resolved.demo ? { demo: { root: resolved.demo, size: input.demoSize ?? 'small' } } : {}),
       arms: records,
-      summary: summarize(spec, records),
+      summary: summarize(spec, records, clips),
       seconds: (Date.now() - t0) / 1000,
     };
     return { ...r, interrupted: false, files };
