@@ -8,9 +8,10 @@ import { Budget } from './budget';
 import { StudySpec } from './plan';
 
 /**
- * Steps of each single-dataset arm (fine-tuning: half) on the small demo suite, chosen so that 3 seeds of the default
- * arms (39 trainings, 8100 steps of 8 clips and about 15,000 val samples at 1x3 views) fit in under an hour on the
- * 2-core reference machine (measured: 49m36s, the study table in docs/results.md).
+ * Steps of each single-dataset arm (fine-tuning: half; the pretraining stage: the same) on the small demo suite, chosen
+ * so that 3 seeds of the arms from scratch (39 trainings, 8100 steps of 8 clips and about 15,000 val samples at 1x3
+ * views) fit in under an hour on the 2-core reference machine (measured: 49m36s, docs/results.md); the default start
+ * adds 3 pretraining stages of 300 image steps (one frame a sample).
  */
 export const STUDY_STEPS = 300;
 
