@@ -8,9 +8,7 @@ import { openDataset } from '../data/datasets/registry';
 import { DemoSize, SIZE_PRESETS } from '../demo/plan';
 import { readDemoMarker } from '../demo/suite';
 import { UsageError } from '../errors';
-import { readPredictions } from '../eval/predictions';
 import { RunConfig } from '../run/run_config';
-import { PREDICTIONS_FILE } from '../run/run_dir';
 import { resolveRunDatasets } from '../run/run_datasets';
 import { TrainHooks } from '../train/trainer';
 import { coverVersion } from '../version';
@@ -19,8 +17,8 @@ import { StudySpec, checkSpec, planArms } from './plan';
 import { renderStudyHtml } from './render_html';
 import { renderStudyMarkdown } from './render_md';
 import { runArm } from './run_arm';
-import { checkStudyDir, claimStudyDir, STUDY_GENERATOR, StudyPlan, writeStudyFiles } from './study_dir';
-import { ArmClips, ArmRecord, StudyResult, summarize } from './summary';
+import { checkStudyDir, claimStudyDir, folderClips, STUDY_GENERATOR, StudyPlan, writeStudyFiles } from './study_dir';
+import { ArmRecord, StudyResult, summarize } from './summary';
 
 export interface StudyInput {
   spec: StudySpec;
@@ -107,12 +105,7 @@ export async function runStudy(input: StudyInput, hooks: TrainHooks = {}): Promi
     const { shares } = armSteps(spec.budget, a.steps, a.datasets, planData);
     return { ...a, ownClips: Object.fromEntries(a.datasets.map((d) => [d, a.steps * base.batchSize * shares[d]])), status: 'pending' };
   });
-  // Each finished arm's verdict on every val clip (its predictions.csv), read once, for the paired tests.
-  const clipCache = new Map<string, ReturnType<ArmClips>>();
-  const clips: ArmClips = (id) => {
-    if (!clipCache.has(id)) clipCache.set(id, readPredictions(path.join(root, id, PREDICTIONS_FILE)));
-    return clipCache.get(id)!;
-  };
+  const clips = folderClips(root); // each finished arm's verdict on every val clip, for the paired tests
   const files = { json: path.join(root, 'study.json'), md: path.join(root, 'study.md'), html: path.join(root, 'study.html') };
   const result = (): StudyRunResult => {
     const r: StudyResult = {

@@ -86,7 +86,9 @@ export function studyTables(r: StudyResult): TextTable[] {
   const intervalNote =
     n >= 2
       ? `[low, high]: the 95% t interval of the mean over the ${n} seeds, mean ± t(0.975, ${n - 1}) × s.d. / √${n} with t = ${studentTQuantile(0.975, n - 1).toFixed(2)}; it excludes 0 only where the effect is large against the seed-to-seed spread.`
-      : 'One seed: no interval over seeds; McNemar\'s test below still compares the arms clip by clip.';
+      : n === 1
+        ? "One seed: no interval over seeds; McNemar's test below still compares the arms clip by clip."
+        : 'No seed has finished both arms of a difference yet.';
   const diffs: TextTable = {
     title: 'Paired differences (points; mean over seeds [95% interval], then each seed)',
     notes: ["Each seed's arms share their start, so a difference is taken seed by seed before averaging.", intervalNote],

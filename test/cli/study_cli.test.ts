@@ -62,6 +62,16 @@ test('cover study --quick writes every arm to json, md and html; again it reuses
   expect(md).toContain('| seed0/cover | CoVeR (from seed0/pretrain) |');
   expect(html).toMatch(/^<!doctype html>[\s\S]*<title>cover study: k400, ssv2, mit \+ images imnet<\/title>/);
 
+  // `cover report` writes the report again from the folder alone: to a file of its own, or the study's three files.
+  const report = cover(['report', 'runs/study-quick', '--out', 'again.md']);
+  expect(report.stderr).toBe('');
+  expect(report.stdout).toBe('report of the study (14 of 14 arms finished): again.md\n');
+  expect(fs.readFileSync(path.join(tmp, 'again.md'), 'utf8')).toBe(md);
+  fs.writeFileSync(path.join(dir, 'study.md'), 'stale');
+  expect(cover(['report', 'runs/study-quick']).stdout).toBe('report of the study (14 of 14 arms finished): runs/study-quick/study.json, runs/study-quick/study.md, runs/study-quick/study.html\n');
+  expect(fs.readFileSync(path.join(dir, 'study.md'), 'utf8')).toBe(md);
+  expect(JSON.parse(fs.readFileSync(path.join(dir, 'study.json'), 'utf8'))).toEqual(json);
+
   // The same command again: every arm is finished, so each is reused as it is.
   const again = cover(['study', '--quick', '--demo-dir', demo, '--backend', 'wasm']);
   expect(again.stderr).toBe('');
