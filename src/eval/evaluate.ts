@@ -62,7 +62,7 @@ export interface HeadEval extends EvalMetrics {
   bad: { count: number; paths: string[]; byReason: Record<BadReason, number> };
   /** Rows of the split the dataset reader dropped before evaluation (missing files, unknown labels, bad lines, no label). */
   dropped: DropReport;
-  /** With `keepClips`: every evaluated clip's prediction, in the split's order. */
+  /** With `keepClips`: every evaluated clip's prediction, in the split's order (a sharded evaluation: rank by rank). */
   clips?: ClipPrediction[];
 }
 
@@ -131,12 +131,11 @@ export async function evaluateHead(model: TimeSformer, head: string, index: Data
   const stats = loader.stats();
   const mine: EvalPart = { counts: acc.counts(), bad: { count: stats.bad.count, paths: stats.bad.paths, byReason: stats.bad.byReason } };
   if (opts.keepClips) {
-    const order = (x: ClipPrediction & { i: number }) => x.i;
+    // The accumulator's ids are the loader's sample indices into `samples`.
     mine.clips = acc
       .predictions()
-      .map((p) => ({ i: p.id as number, clip: clipName(samples[p.id as number], index.root), label: p.label, predicted: p.predicted, correct: p.correct }))
-      .sort((a, b) => order(a) - order(b))
-      .map(({ i: _i, ...c }) => c);
+      .sort((a, b) => (a.id as number) - (b.id as number))
+      .map((p) => ({ clip: clipName(samples[p.id as number], index.root), label: p.label, predicted: p.predicted, correct: p.correct }));
   }
   const parts = opts.gather ? opts.gather(mine) : [mine];
   const m: EvalMetrics = metricsFromCounts(acc.labels, parts.map((p) => p.counts));

@@ -1,9 +1,9 @@
 // A run's folder (`--out` of pretrain, cotrain and transfer) is claimed once, before any work: a folder that already
 // holds a run is refused with one line unless the user continues it (`--resume`) or replaces it (`--overwrite`), so a
 // second `cover cotrain` never wipes the first one's checkpoint and log. A run's files are cover's own: checkpoint/,
-// log.jsonl, tb/ (TensorBoard events), result.json, report.html, predictions.csv (where asked), and for a transfer transfer.json and its stage
-// folders. `--overwrite` removes those and nothing else; a file of one of those names that cover did not write is never
-// replaced, even when asked. Inside checkpoint/ only cover's files are cover's: a user's notes there are kept by
+// log.jsonl, tb/ (TensorBoard events), result.json, report.html, predictions.csv (a study's arms), and for a transfer
+// transfer.json and its stage folders. `--overwrite` removes those and nothing else; a file of one of those names that
+// cover did not write is never replaced, even when asked. Inside checkpoint/ only cover's files are cover's: a user's notes there are kept by
 // --overwrite and by every save.
 
 import * as fs from 'fs';
