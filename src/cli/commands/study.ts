@@ -52,8 +52,8 @@ its checkpoint; --init CKPT starts every arm of every seed from those weights in
 
 Each arm is a run folder of its own under --out (default runs/study), with its final evaluation's verdict on every val
 clip in predictions.csv (the paired tests compare arms clip by clip); running the same command again continues the
-study: finished arms are reused and a stopped one resumes, and the report is written again from the folder. A folder
-holding another study is replaced only with --overwrite.
+study: finished arms are reused and a stopped one resumes. \`cover report STUDY\` writes the report again from the folder
+alone, without training. A folder holding another study is replaced only with --overwrite.
 
 Examples:
   cover study --quick                                           # tiny smoke version (seconds)
