@@ -4,12 +4,13 @@
 // dataset reader dropped (missing files, unknown labels, bad lines) and how many samples could not be read, so a top-1
 // over a subset is never shown as if it were over the whole split.
 
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { DropReport, dropReport } from '../data/datasets/drops';
 import { createLoader } from '../data/feed/loader';
 import { BadReason } from '../data/feed/bad_samples';
 import { Shard } from '../data/feed/shard';
-import { DatasetIndex, Preprocessing } from '../data/types';
+import { DatasetIndex, Preprocessing, Sample } from '../data/types';
 import { shownLabels } from '../data/datasets/label_names';
 import { TimeSformer } from '../model/timesformer';
 import { EvalMetrics, MetricAccumulator, MetricCounts, metricsFromCounts } from './metrics';
@@ -39,7 +40,17 @@ export interface EvalOptions {
    */
   gather?: (part: EvalPart) => EvalPart[];
   seed?: number;
+  /** Keep each clip's prediction (HeadEval.clips): a study's paired tests compare arms clip by clip. */
+  keepClips?: boolean;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** One evaluated clip: its file relative to the dataset root (with its window, if the index gives one), true and predicted class. */
+export interface ClipPrediction {
+  clip: string;
+  label: number;
+  predicted: number;
+  correct: boolean;
 }
 
 export interface HeadEval extends EvalMetrics {
@@ -51,12 +62,15 @@ export interface HeadEval extends EvalMetrics {
   bad: { count: number; paths: string[]; byReason: Record<BadReason, number> };
   /** Rows of the split the dataset reader dropped before evaluation (missing files, unknown labels, bad lines, no label). */
   dropped: DropReport;
+  /** With `keepClips`: every evaluated clip's prediction, in the split's order (a sharded evaluation: rank by rank). */
+  clips?: ClipPrediction[];
 }
 
 /** One rank's share of an evaluation: counts that add up over the ranks, and the samples it could not read. */
 export interface EvalPart {
   counts: MetricCounts;
   bad: HeadEval['bad'];
+  clips?: ClipPrediction[];
 }
 
 /** The parts of every rank as one: the bad samples in rank order, their counts added. */
@@ -116,7 +130,21 @@ export async function evaluateHead(model: TimeSformer, head: string, index: Data
   }
   const stats = loader.stats();
   const mine: EvalPart = { counts: acc.counts(), bad: { count: stats.bad.count, paths: stats.bad.paths, byReason: stats.bad.byReason } };
+  if (opts.keepClips) {
+    // The accumulator's ids are the loader's sample indices into `samples`.
+    mine.clips = acc
+      .predictions()
+      .sort((a, b) => (a.id as number) - (b.id as number))
+      .map((p) => ({ clip: clipName(samples[p.id as number], index.root), label: p.label, predicted: p.predicted, correct: p.correct }));
+  }
   const parts = opts.gather ? opts.gather(mine) : [mine];
   const m: EvalMetrics = metricsFromCounts(acc.labels, parts.map((p) => p.counts));
-  return { ...m, head, dataset: index.name, split: index.split, bad: mergeBad(parts), dropped };
+  const clips = opts.keepClips ? { clips: parts.flatMap((p) => p.clips ?? []) } : {};
+  return { ...m, head, dataset: index.name, split: index.split, bad: mergeBad(parts), dropped, ...clips };
+}
+
+/** `abseil/clip_007.mp4`, or with a manifest's window `clip.mp4@1.5-4`: the same name in every run on the same split. */
+function clipName(s: Sample, root: string): string {
+  const rel = path.relative(root, s.path).split(path.sep).join('/');
+  return s.start !== undefined || s.end !== undefined ? `${rel}@${s.start ?? 0}-${s.end ?? ''}` : rel;
 }

@@ -124,6 +124,14 @@ export class MetricAccumulator {
     return metricsFromCounts(this.labels, [this.counts()]);
   }
 
+  /** Each sample's predicted class (argmax of its summed logits) and whether it is right, as counts() scores it. */
+  predictions(): Array<{ id: string | number; label: number; predicted: number; correct: boolean }> {
+    return [...this.sums.entries()].map(([id, s]) => {
+      const predicted = argmax(s.logits);
+      return { id, label: s.label, predicted, correct: predicted === s.label && !Number.isNaN(s.logits[s.label]) };
+    });
+  }
+
   /** What these samples add to an evaluation: counts that add up over the ranks of a sharded evaluation. */
   counts(): MetricCounts {
     const C = this.numClasses;

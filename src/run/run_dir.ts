@@ -1,9 +1,9 @@
 // A run's folder (`--out` of pretrain, cotrain and transfer) is claimed once, before any work: a folder that already
 // holds a run is refused with one line unless the user continues it (`--resume`) or replaces it (`--overwrite`), so a
 // second `cover cotrain` never wipes the first one's checkpoint and log. A run's files are cover's own: checkpoint/,
-// log.jsonl, tb/ (TensorBoard events), result.json, report.html, and for a transfer transfer.json and its stage
-// folders. `--overwrite` removes those and nothing else; a file of one of those names that cover did not write is never
-// replaced, even when asked. Inside checkpoint/ only cover's files are cover's: a user's notes there are kept by
+// log.jsonl, tb/ (TensorBoard events), result.json, report.html, predictions.csv (a study's arms), and for a transfer
+// transfer.json and its stage folders. `--overwrite` removes those and nothing else; a file of one of those names that
+// cover did not write is never replaced, even when asked. Inside checkpoint/ only cover's files are cover's: a user's notes there are kept by
 // --overwrite and by every save.
 
 import * as fs from 'fs';
@@ -20,6 +20,9 @@ export const LOG_FILE = 'log.jsonl';
 export const TB_DIR = 'tb';
 export const REPORT_FILE = 'report.html';
 export const RESULT_FILE = 'result.json';
+/** The final evaluation's prediction for every val clip, written when a run is asked for it (a study's arms). */
+export const PREDICTIONS_FILE = 'predictions.csv';
+export const PREDICTIONS_HEADER = 'head,clip,label,predicted,correct';
 /** Written at a transfer's --out: what its stage folders are, so that a later run there knows them. */
 export const TRANSFER_FILE = 'transfer.json';
 export const TRANSFER_GENERATOR = 'cover transfer';
@@ -161,6 +164,7 @@ function runFilesIn(dir: string): RunFile[] {
   add(TB_DIR, isOwnEventsFolder);
   add(RESULT_FILE, (p) => hasKeys(readJson(p), ['checkpoint', 'config']));
   add(REPORT_FILE, (p) => isFile(p) && /<title>cover /.test(fs.readFileSync(p, 'utf8')));
+  add(PREDICTIONS_FILE, (p) => isFile(p) && fs.readFileSync(p, 'utf8').startsWith(`${PREDICTIONS_HEADER}\n`));
   add(TRANSFER_FILE, (p) => (readJson(p) as { generator?: unknown } | undefined)?.generator === TRANSFER_GENERATOR);
   // Left behind by a save that was killed half-way (checkpoint/folder.ts); the claim restores or removes them first.
   if (found.length > 0) for (const l of leftovers(path.join(dir, CHECKPOINT_DIR))) found.push({ path: l.path, own: true });

@@ -1,6 +1,12 @@
 // The arms of `cover study`, CoVeR's ablation and transfer comparison (arXiv 2112.07175; docs/notes/cover-spec.md §3.0,
-// §3.3) as a list of trainings: for every seed, from the same initialisation (a parameter's init depends only on the
-// seed and its name, model/init.ts paramSeed, so every arm of a seed starts from the same backbone),
+// §3.3) as a list of trainings. CoVeR's claims compare models that all start from image pretraining, so by default every
+// arm of a seed starts from the same image-pretrained weights (`start`):
+//   pretrain  `cover pretrain` on the image datasets, once per seed, `seed0/pretrain`; every arm (a) (b) (c) of the seed
+//             starts from its checkpoint (the backbone, and for (c) the image head);
+//   init      the user's --init weights, the same for every arm of every seed;
+//   scratch   random weights (--from-scratch): a parameter's init depends only on the seed and its name (model/init.ts
+//             paramSeed), so every arm of a seed still starts from the same backbone.
+// Then, for every seed,
 //   (a) each video dataset alone,                 `seed0/single_k400`, ...
 //   (b) all the video datasets together,          `seed0/videos`
 //   (c) the videos and the images together (CoVeR) `seed0/cover`
@@ -12,7 +18,11 @@
 import { UsageError } from '../errors';
 import { Budget, armSteps } from './budget';
 
-export type ArmKind = 'single' | 'videos' | 'cover' | 'transfer';
+export type ArmKind = 'pretrain' | 'single' | 'videos' | 'cover' | 'transfer';
+
+/** Where the arms of a seed start from (see above). */
+export type StudyStart = 'pretrain' | 'init' | 'scratch';
+export const STUDY_STARTS: readonly StudyStart[] = ['pretrain', 'init', 'scratch'];
 
 export interface StudySpec {
   /** Video datasets (the heads the claims are about). */
@@ -27,6 +37,9 @@ export interface StudySpec {
   /** Fine-tuning steps of every transfer arm. */
   finetuneSteps: number;
   budget: Budget;
+  start: StudyStart;
+  /** Steps of each seed's pretraining stage (start `pretrain` only). */
+  pretrainSteps?: number;
 }
 
 export interface Arm {
@@ -39,7 +52,11 @@ export interface Arm {
   /** The heads it trains. */
   datasets: string[];
   steps: number;
-  /** Transfer arms: the arm whose checkpoint is fine-tuned, its source name (a dataset or `cover`) and the target. */
+  /**
+   * The arm whose checkpoint this one starts from: a transfer arm's source arm (fine-tuned), or the seed's pretraining
+   * stage for (a), (b) and (c) when the study starts from pretraining. Transfer arms also name their source (a dataset
+   * or `cover`) and target.
+   */
   from?: string;
   source?: string;
   target?: string;
@@ -75,12 +92,12 @@ export function checkSpec(s: StudySpec): void {
 }
 
 /**
- * The arms of a study in the order they run: seed by seed, (a) (b) (c) then the transfers, so a study stopped after one
- * seed already answers with that seed.
+ * The arms of a study in the order they run: seed by seed, the pretraining stage, (a) (b) (c) then the transfers, so a
+ * study stopped after one seed already answers with that seed.
  * @example
- * planArms({ videos: ['k400', 'ssv2'], images: ['imnet'], transferTo: ['ssv2'], seeds: [0], steps: 100, finetuneSteps: 50, budget: 'steps' },
+ * planArms({ videos: ['k400', 'ssv2'], images: ['imnet'], transferTo: ['ssv2'], seeds: [0], steps: 100, finetuneSteps: 50, budget: 'steps', start: 'pretrain' },
  *   { trainSizes: { k400: 240, ssv2: 288, imnet: 500 }, temperature: 1 }).map((a) => `${a.id} ${a.steps}`)
- * // ['seed0/single_k400 100', 'seed0/single_ssv2 100', 'seed0/videos 100', 'seed0/cover 100',
+ * // ['seed0/pretrain 100', 'seed0/single_k400 100', 'seed0/single_ssv2 100', 'seed0/videos 100', 'seed0/cover 100',
  * //  'seed0/single_k400_to_ssv2 50', 'seed0/single_ssv2_to_ssv2 50', 'seed0/cover_to_ssv2 50']
  */
 export function planArms(s: StudySpec, data: PlanData): Arm[] {
@@ -89,10 +106,16 @@ export function planArms(s: StudySpec, data: PlanData): Arm[] {
   const steps = (datasets: string[]) => armSteps(s.budget, s.steps, datasets, data).steps;
   for (const seed of s.seeds) {
     const dir = `seed${seed}`;
-    for (const d of s.videos) arms.push({ id: `${dir}/single_${d}`, seed, kind: 'single', label: d, datasets: [d], steps: steps([d]) });
-    arms.push({ id: `${dir}/videos`, seed, kind: 'videos', label: s.videos.join('+'), datasets: [...s.videos], steps: steps(s.videos) });
+    let start: { from: string } | object = {};
+    if (s.start === 'pretrain') {
+      const id = `${dir}/pretrain`;
+      arms.push({ id, seed, kind: 'pretrain', label: `${s.images.join('+')} (pretraining)`, datasets: [...s.images], steps: s.pretrainSteps ?? s.steps });
+      start = { from: id };
+    }
+    for (const d of s.videos) arms.push({ id: `${dir}/single_${d}`, seed, kind: 'single', label: d, datasets: [d], steps: steps([d]), ...start });
+    arms.push({ id: `${dir}/videos`, seed, kind: 'videos', label: s.videos.join('+'), datasets: [...s.videos], steps: steps(s.videos), ...start });
     const all = [...s.videos, ...s.images];
-    arms.push({ id: `${dir}/cover`, seed, kind: 'cover', label: COVER_LABEL, datasets: all, steps: steps(all) });
+    arms.push({ id: `${dir}/cover`, seed, kind: 'cover', label: COVER_LABEL, datasets: all, steps: steps(all), ...start });
     for (const b of s.transferTo) {
       for (const a of s.videos) {
         arms.push({ id: `${dir}/single_${a}_to_${b}`, seed, kind: 'transfer', label: `${a} → ${b}`, datasets: [b], steps: s.finetuneSteps, from: `${dir}/single_${a}`, source: a, target: b });
@@ -101,4 +124,20 @@ export function planArms(s: StudySpec, data: PlanData): Arm[] {
     }
   }
   return arms;
+}
+
+/**
+ * Where the arms start, in words, for the header and the report.
+ * @example describeStart({ start: 'pretrain', pretrainSteps: 300, images: ['imnet'] })
+ * // 'image pretraining: `cover pretrain` on imnet for 300 steps (cover\'s choice: ...), once per seed; every arm of the seed starts from it'
+ */
+export function describeStart(s: Pick<StudySpec, 'start' | 'pretrainSteps' | 'images'>, init?: string): string {
+  switch (s.start) {
+    case 'pretrain':
+      return `image pretraining: \`cover pretrain\` on ${s.images.join('+')} for ${s.pretrainSteps} steps (cover's choice: the budget of a single arm, --pretrain-steps to change it), once per seed; every arm of the seed starts from it`;
+    case 'init':
+      return `the weights given with --init (${init ?? '?'}), the same for every arm of every seed`;
+    case 'scratch':
+      return 'random weights (--from-scratch): one initialisation per seed, shared by every arm of it; no image pretraining';
+  }
 }

@@ -14,7 +14,7 @@ export function renderStudyHtml(r: StudyResult): string {
   const title = `cover study: ${r.spec.videos.join(', ')} + images ${r.spec.images.join(', ')}`;
   const sections = studyTables(r).map((t) => {
     const head = t.head.some((h) => h !== '') ? `<tr>${t.head.map((h) => `<th>${e(h)}</th>`).join('')}</tr>` : '';
-    const rows = t.rows.map((row) => `<tr>${row.map((c) => `<td${/^[+-]?[\d.]+( ±|$)/.test(c) ? ' class="num"' : ''}>${e(c)}</td>`).join('')}</tr>`).join('\n');
+    const rows = t.rows.map((row) => `<tr>${row.map((c) => `<td${/^[+-]?[\d.]+( ±| \[| \(|$)/.test(c) ? ' class="num"' : ''}>${e(c)}</td>`).join('')}</tr>`).join('\n');
     return `<h2>${e(t.title)}</h2>\n${t.notes.map((n) => `<p class="note">${e(n)}</p>`).join('\n')}\n<table>\n${head}\n${rows}\n</table>`;
   });
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${e(title)}</title><style>${CSS}</style></head>\n<body>\n<h1>${e(title)}</h1>\n${sections.join('\n')}\n</body></html>\n`;

@@ -1,7 +1,8 @@
-// Runs one arm of a study as a run of its own (train/trainer.ts runTraining) in its folder under the study folder, or
-// picks up what an earlier invocation left there: a finished run (result.json, every step, a final evaluation) is
-// reused as it is, a stopped one (a checkpoint) continues with the trainer's exact --resume, and a run stopped before its
-// first checkpoint starts again.
+// Runs one arm of a study as a run of its own (train/trainer.ts runTraining) in its folder under the study folder, with
+// its final evaluation's verdict on every val clip in predictions.csv (the paired tests read them), or picks up what an
+// earlier invocation left there: a finished run (result.json, every step, a final evaluation) is reused as it is, a
+// stopped one (a checkpoint) continues with the trainer's exact --resume, and a run stopped before its first checkpoint
+// starts again.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -18,6 +19,8 @@ export interface ArmContext {
   root: string;
   /** Settings every arm shares; each arm sets its kind, datasets, steps, seed, init and folder. */
   base: RunConfig;
+  /** The settings of the pretraining stages (resolved for `cover pretrain`: its recipe's lr, temporal weights frozen). */
+  pretrainBase: RunConfig;
   datasets: Map<string, RunDataset>;
 }
 
@@ -38,10 +41,11 @@ export function armConfig(arm: Arm, ctx: ArmContext): RunConfig {
   };
   const out = path.join(ctx.root, arm.id);
   const base: RunConfig = { ...ctx.base, seed: arm.seed };
-  if (arm.kind === 'transfer') {
-    return { ...base, ...finetuneConfig(base, ds(arm.target!), path.join(ctx.root, arm.from!, CHECKPOINT_DIR), arm.steps), out };
-  }
-  return { ...base, kind: 'cotrain', datasets: arm.datasets.map(ds), steps: arm.steps, out };
+  const from = arm.from && path.join(ctx.root, arm.from, CHECKPOINT_DIR);
+  if (arm.kind === 'transfer') return { ...base, ...finetuneConfig(base, ds(arm.target!), from!, arm.steps), out };
+  if (arm.kind === 'pretrain') return { ...ctx.pretrainBase, seed: arm.seed, kind: 'pretrain', datasets: arm.datasets.map(ds), steps: arm.steps, init: undefined, out };
+  // (a), (b), (c): from the seed's pretraining stage, else from the shared --init (or random weights) in `base`.
+  return { ...base, kind: 'cotrain', datasets: arm.datasets.map(ds), steps: arm.steps, ...(from ? { init: from } : {}), out };
 }
 
 /** A finished run's result in `out`, or null (none, stopped, or without the final evaluation). */
@@ -64,6 +68,6 @@ export async function runArm(arm: Arm, ctx: ArmContext, hooks: TrainHooks = {}):
   if (done) return { status: 'reused', interrupted: false, evals: evalsOf(done), seconds: 0 };
   const resume = fs.existsSync(path.join(cfg.out, CHECKPOINT_DIR, CONFIG_FILE));
   // Without a checkpoint the arm never got far: whatever cover wrote of it (a log's first lines) is replaced.
-  const r = await runTraining(cfg, { ...hooks, resume, overwrite: !resume });
+  const r = await runTraining(cfg, { ...hooks, resume, overwrite: !resume, predictions: true });
   return { status: resume ? 'resumed' : 'trained', interrupted: r.interrupted, evals: r.interrupted ? {} : evalsOf(r), seconds: r.seconds };
 }

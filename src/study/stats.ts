@@ -1,7 +1,9 @@
-// The statistics of a study: a head's top-1 over seeds as mean ± sample standard deviation, and the paired difference of
-// two arms, seed by seed (arms of one seed share their initialisation and data order, so the pairing removes the spread
-// the seed causes). With one seed there is no spread: std is null. Also the binomial standard error of a top-1 over n
-// val clips, what one evaluation's val set alone can resolve.
+// The statistics of a study: a head's top-1 over seeds as mean ± sample standard deviation (the "±" of the tables: how
+// much one run varies with its seed, not an uncertainty of the mean), and the paired difference of two arms, seed by
+// seed (arms of one seed share their start and data order, so the pairing removes the spread the seed causes). With one
+// seed there is no spread: std is null. Also the binomial standard error of a top-1 over n val clips, what one
+// evaluation's val set alone can resolve. The interval of a mean difference is t_interval.ts; the per-clip test,
+// mcnemar.ts.
 
 export interface Spread {
   mean: number;
@@ -37,11 +39,6 @@ export function pairedDifference(a: Map<number, number>, b: Map<number, number>)
 /** The binomial standard error of an accuracy p measured on n samples: sqrt(p (1 - p) / n). */
 export function binomialStdErr(p: number, n: number): number {
   return n > 0 ? Math.sqrt((p * (1 - p)) / n) : NaN;
-}
-
-/** Whether every paired difference has the same sign (and none is 0): the seeds agree on the direction. */
-export function sameSign(d: Spread): boolean {
-  return d.n > 0 && (d.values.every((v) => v > 0) || d.values.every((v) => v < 0));
 }
 
 /** `52.3 ± 1.2` (points; `± -` with one seed); a difference gets its sign: `+1.4 ± 0.8`. */

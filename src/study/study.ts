@@ -17,7 +17,7 @@ import { StudySpec, checkSpec, planArms } from './plan';
 import { renderStudyHtml } from './render_html';
 import { renderStudyMarkdown } from './render_md';
 import { runArm } from './run_arm';
-import { checkStudyDir, claimStudyDir, STUDY_GENERATOR, StudyPlan, writeStudyFiles } from './study_dir';
+import { checkStudyDir, claimStudyDir, folderClips, STUDY_GENERATOR, StudyPlan, writeStudyFiles } from './study_dir';
 import { ArmRecord, StudyResult, summarize } from './summary';
 
 export interface StudyInput {
@@ -27,6 +27,11 @@ export interface StudyInput {
    * views, --data folders, --init); `out` is the study folder. Each arm sets its own kind, datasets, steps and seed.
    */
   base: RunConfig;
+  /**
+   * The settings of each seed's pretraining stage (spec.start `pretrain`), as the CLI resolves them for `cover pretrain`
+   * (its recipe's lr, temporal weights frozen); default: `base` as a pretraining run.
+   */
+  pretrainBase?: RunConfig;
   /** Demo suite used when `base.data` names no folder: its folder (default `.cover/demo/<size>`) and size. */
   demoDir?: string;
   demoSize?: DemoSize;
@@ -40,6 +45,8 @@ export interface StudyRunResult extends StudyResult {
   /** Where the three files are. */
   files: { json: string; md: string; html: string };
 }
+
+const ARM_MARK: Record<ArmRecord['kind'], string> = { pretrain: '', single: '(a) ', videos: '(b) ', cover: '(c) ', transfer: '' };
 
 /** Settings that change what an arm computes (so they are part of the plan); the rest only change how fast or how often. */
 function planConfig(base: RunConfig): Record<string, unknown> {
@@ -75,6 +82,7 @@ export async function runStudy(input: StudyInput, hooks: TrainHooks = {}): Promi
   if (resolved.demo) await checkDemoValSizes(resolved.demo);
   const datasets = new Map(resolved.datasets.map((d) => [d.name, d]));
   const shared: RunConfig = { ...base, data: resolved.data };
+  const pretrainBase: RunConfig = { ...(input.pretrainBase ?? { ...base, kind: 'pretrain', freezeTemporal: true }), data: resolved.data };
 
   // Each dataset's labelled training clips, for the budget's shares (the trainer mixes batches by the same sizes).
   const trainSizes: Record<string, number> = {};
@@ -97,6 +105,7 @@ export async function runStudy(input: StudyInput, hooks: TrainHooks = {}): Promi
     const { shares } = armSteps(spec.budget, a.steps, a.datasets, planData);
     return { ...a, ownClips: Object.fromEntries(a.datasets.map((d) => [d, a.steps * base.batchSize * shares[d]])), status: 'pending' };
   });
+  const clips = folderClips(root); // each finished arm's verdict on every val clip, for the paired tests
   const files = { json: path.join(root, 'study.json'), md: path.join(root, 'study.md'), html: path.join(root, 'study.html') };
   const result = (): StudyRunResult => {
     const r: StudyResult = {
@@ -108,7 +117,7 @@ export async function runStudy(input: StudyInput, hooks: TrainHooks = {}): Promi
       config: planConfig(shared),
       ...(resolved.demo ? { demo: { root: resolved.demo, size: input.demoSize ?? 'small' } } : {}),
       arms: records,
-      summary: summarize(spec, records),
+      summary: summarize(spec, records, clips),
       seconds: (Date.now() - t0) / 1000,
     };
     return { ...r, interrupted: false, files };
@@ -122,8 +131,8 @@ export async function runStudy(input: StudyInput, hooks: TrainHooks = {}): Promi
 
   for (const [i, arm] of records.entries()) {
     if (hooks.signal?.aborted) return { ...result(), interrupted: true };
-    log(`\n== [${i + 1}/${records.length}] seed ${arm.seed}: ${arm.kind === 'transfer' ? arm.label : `${arm.kind === 'single' ? '(a)' : arm.kind === 'videos' ? '(b)' : '(c)'} ${arm.label}`}, ${arm.steps} steps (${path.join(root, arm.id)})`);
-    const outcome = await runArm(arm, { root, base: shared, datasets }, hooks);
+    log(`\n== [${i + 1}/${records.length}] seed ${arm.seed}: ${ARM_MARK[arm.kind]}${arm.label}, ${arm.steps} steps${arm.from && arm.kind !== 'transfer' ? ` from ${arm.from}` : ''} (${path.join(root, arm.id)})`);
+    const outcome = await runArm(arm, { root, base: shared, pretrainBase, datasets }, hooks);
     if (outcome.interrupted) {
       save();
       return { ...result(), interrupted: true };

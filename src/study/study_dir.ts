@@ -7,7 +7,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeAtomically } from '../checkpoint/safetensors';
 import { fileError, UsageError } from '../errors';
-import { claimRunDir } from '../run/run_dir';
+import { readPredictions } from '../eval/predictions';
+import { claimRunDir, PREDICTIONS_FILE } from '../run/run_dir';
+import type { ArmClips } from './summary';
 
 export const STUDY_FILE = 'study.json';
 export const STUDY_MD = 'study.md';
@@ -88,6 +90,15 @@ export function checkStudyDir(dir: string): SavedStudy | null {
     throw new UsageError('--out is a folder with other files in it, not a cover study; cover will not write into it', { path: dir, suggestion: 'choose a new or empty folder for --out' });
   }
   return saved;
+}
+
+/** Each arm's verdict on every val clip, from `<dir>/<arm>/predictions.csv`, read once per arm (finished arms only ask). */
+export function folderClips(dir: string): ArmClips {
+  const cache = new Map<string, ReturnType<ArmClips>>();
+  return (id) => {
+    if (!cache.has(id)) cache.set(id, readPredictions(path.join(dir, id, PREDICTIONS_FILE)));
+    return cache.get(id)!;
+  };
 }
 
 /** Writes the study's three files atomically (each one whole or not at all). */

@@ -31,11 +31,12 @@ import { Shard } from '../data/feed/shard';
 import { Preprocessing } from '../data/types';
 import { CheckpointError, ConfigError, DatasetError } from '../errors';
 import { HeadEval, evaluateHead } from '../eval/evaluate';
+import { predictionsCsv } from '../eval/predictions';
 import { TimeSformer } from '../model/timesformer';
 import { renderReport } from '../report/html_report';
 import { TensorBoardWriter } from '../run/tensorboard';
 import { lrAt } from '../run/lr_schedule';
-import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, REPORT_FILE, RESULT_FILE, TB_DIR } from '../run/run_dir';
+import { CHECKPOINT_DIR, claimRunDir, LOG_FILE, PREDICTIONS_FILE, REPORT_FILE, RESULT_FILE, TB_DIR } from '../run/run_dir';
 import { RunConfig, RunSettings, savedRunConfig, validateRunConfig } from '../run/run_config';
 import { lockRunDir } from '../run/run_lock';
 import { recoverFolder } from '../checkpoint/folder';
@@ -100,6 +101,8 @@ export interface TrainOptions extends TrainHooks {
   extendSteps?: number;
   /** The settings the user gave explicitly: with `resume`, one that differs from the saved run is refused. */
   given?: Partial<RunSettings>;
+  /** Write the final evaluation's verdict on every val clip to predictions.csv in the run folder (a study's arms). */
+  predictions?: boolean;
 }
 
 export interface TrainResult {
@@ -345,7 +348,9 @@ async function train(input: RunConfig, opts: TrainOptions): Promise<TrainResult>
       }
     }
     if (!interrupted) {
-      evals.push(...(await evaluateAll(model, data, preprocessing, cfg, { views: cfg.views, dist })));
+      const final = await evaluateAll(model, data, preprocessing, cfg, { views: cfg.views, dist, keepClips: opts.predictions });
+      if (writes && opts.predictions) writeAtomically(path.join(cfg.out, PREDICTIONS_FILE), (fd) => fs.writeSync(fd, predictionsCsv(final)));
+      evals.push(...final.map(({ clips: _c, ...e }) => e));
       appendLog(logFile, { type: 'eval', step, final: true, views: cfg.views, evals: Object.fromEntries(evals.map((e) => [e.head, { top1: e.top1, top5: e.top5, meanClassAccuracy: e.meanClassAccuracy, n: e.n }])) });
       if (writes) writeReport(cfg, model, evals);
     }
@@ -389,7 +394,7 @@ export async function evaluateAll(
   data: RunData,
   preprocessing: Preprocessing,
   cfg: Pick<RunConfig, 'seed' | 'cacheDir' | 'memoryCache' | 'concurrency' | 'maxBad'>,
-  opts: { views: string; maxSamples?: number; dist?: DataParallelRun },
+  opts: { views: string; maxSamples?: number; dist?: DataParallelRun; keepClips?: boolean },
 ): Promise<HeadEval[]> {
   const out: HeadEval[] = [];
   for (const [name, val] of data.val) {
@@ -405,6 +410,7 @@ export async function evaluateAll(
         concurrency: cfg.concurrency,
         maxBad: cfg.maxBad,
         shard: opts.dist?.shard,
+        keepClips: opts.keepClips,
         gather: opts.dist && ((part) => opts.dist!.gatherJson(part)),
       }),
     );

@@ -91,6 +91,7 @@ const SPECS: Record<string, Spec> = {
   '--seeds': int(1, 100),
   '--budget': CHOICE,
   '--finetune-steps': int(1),
+  '--pretrain-steps': int(1),
   '--checkpoint': TEXT,
   '--split': CHOICE,
   '--max-samples': int(1),

@@ -26,7 +26,7 @@ test('a study refuses an old small suite with too few val clips, before any trai
     JSON.stringify({ generator: 'cover demo-data', size: 'small', seed: 0, spriteSource: 'procedural shapes', datasets: [ds('k400', 'video', 5, 40), ds('ssv2', 'video', 6, 48), ds('mit', 'video', 6, 48), ds('imnet', 'image', 5, 100)] }),
   );
   const base = { out: path.join(tmp, 'study'), data: {}, temperature: 1, batchSize: 8 } as unknown as RunConfig;
-  const err = await runStudy({ spec: { videos: ['k400', 'ssv2'], images: ['imnet'], transferTo: [], seeds: [0], steps: 2, finetuneSteps: 1, budget: 'steps' }, base, demoDir: demo, demoSize: 'small' }).catch((e: unknown) => e);
+  const err = await runStudy({ spec: { videos: ['k400', 'ssv2'], images: ['imnet'], transferTo: [], seeds: [0], steps: 2, finetuneSteps: 1, budget: 'steps', start: 'scratch' }, base, demoDir: demo, demoSize: 'small' }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(UsageError);
   expect((err as UsageError).oneLine()).toBe(
     `${demo}: holds the small demo suite of an earlier cover, with 40 val clips for k400 where this one has 250; a study needs them to tell its arms apart (fix: move it away (it is generated again), or give --demo-dir a new folder)`,

@@ -1,6 +1,7 @@
-// The plan of a study's arms (which trainings run for which flags) and its budget, on known dataset sizes.
+// The plan of a study's arms (which trainings run for which flags: the pretraining stage, one per seed, that every arm of
+// the seed starts from; --init; --from-scratch) and its budget, on known dataset sizes.
 import { armSteps, describeBudget } from '../../src/study/budget';
-import { checkSpec, planArms, StudySpec } from '../../src/study/plan';
+import { checkSpec, describeStart, planArms, StudySpec } from '../../src/study/plan';
 import { UsageError } from '../../src/errors';
 
 const sizes = { trainSizes: { k400: 240, ssv2: 288, mit: 288, imnet: 500 }, temperature: 1 };
@@ -12,6 +13,7 @@ const spec = (over: Partial<StudySpec> = {}): StudySpec => ({
   steps: 300,
   finetuneSteps: 150,
   budget: 'steps',
+  start: 'scratch',
   ...over,
 });
 
@@ -37,6 +39,36 @@ test('the default study: per seed 3 single arms, the videos, CoVeR, and 4 fine-t
   expect(new Set(arms.map((a) => a.id)).size).toBe(arms.length);
   // Every transfer arm starts from an arm that runs before it.
   arms.forEach((a, i) => a.from && expect(arms.slice(0, i).map((x) => x.id)).toContain(a.from));
+});
+
+test('from pretraining: one pretraining stage per seed, first, and every (a) (b) (c) of the seed starts from it', () => {
+  const arms = planArms(spec({ start: 'pretrain', pretrainSteps: 200 }), sizes);
+  expect(arms).toHaveLength(3 * (1 + 3 + 1 + 1 + 2 * 4));
+  const pretrain = arms.filter((a) => a.kind === 'pretrain');
+  expect(pretrain.map((a) => `${a.id} ${a.datasets.join('+')} ${a.steps} ${a.from ?? 'random'}`)).toEqual([
+    'seed0/pretrain imnet 200 random',
+    'seed1/pretrain imnet 200 random',
+    'seed2/pretrain imnet 200 random',
+  ]);
+  for (const a of arms) {
+    if (a.kind === 'single' || a.kind === 'videos' || a.kind === 'cover') expect(a.from).toBe(`seed${a.seed}/pretrain`);
+    if (a.from) expect(arms.indexOf(arms.find((x) => x.id === a.from)!)).toBeLessThan(arms.indexOf(a)); // it runs first
+  }
+  // The transfer arms start from their source arm, as before.
+  expect(arms.find((a) => a.id === 'seed1/cover_to_ssv2')!.from).toBe('seed1/cover');
+  // Without --pretrain-steps given, the spec takes the steps of a single arm (request.ts); a spec without them, too.
+  expect(planArms(spec({ start: 'pretrain', seeds: [0] }), sizes)[0]).toMatchObject({ id: 'seed0/pretrain', steps: 300 });
+  expect(describeStart({ start: 'pretrain', pretrainSteps: 200, images: ['imnet'] })).toMatch(/^image pretraining: `cover pretrain` on imnet for 200 steps \(cover's choice/);
+});
+
+test('--init and --from-scratch: no pretraining stage, no arm starts from another but the transfers', () => {
+  for (const start of ['init', 'scratch'] as const) {
+    const arms = planArms(spec({ start }), sizes);
+    expect(arms).toHaveLength(3 * (3 + 1 + 1 + 2 * 4));
+    expect(arms.filter((a) => a.from).every((a) => a.kind === 'transfer')).toBe(true);
+  }
+  expect(describeStart({ start: 'init', images: ['imnet'] }, 'vit.safetensors')).toBe('the weights given with --init (vit.safetensors), the same for every arm of every seed');
+  expect(describeStart({ start: 'scratch', images: ['imnet'] })).toMatch(/^random weights \(--from-scratch\)/);
 });
 
 test('one seed without transfer targets: only the ablation arms', () => {

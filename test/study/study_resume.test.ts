@@ -19,7 +19,7 @@ test('stopped at step 2 of its first arm, the study resumes that arm and finishe
     samplingRate: 2, mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225], maxBad: 0.5, concurrency: 2,
   };
   const input: StudyInput = {
-    spec: { videos: ['k400', 'ssv2'], images: ['imnet'], transferTo: [], seeds: [5], steps: 4, finetuneSteps: 2, budget: 'steps' },
+    spec: { videos: ['k400', 'ssv2'], images: ['imnet'], transferTo: [], seeds: [5], steps: 4, finetuneSteps: 2, budget: 'steps', start: 'scratch' },
     base,
     demoDir: tinySuite(),
     demoSize: 'tiny',
@@ -29,7 +29,9 @@ test('stopped at step 2 of its first arm, the study resumes that arm and finishe
   expect(first.interrupted).toBe(true);
   expect(first.complete).toBe(false);
   const stopped = path.join(base.out, 'seed5', 'single_k400');
-  expect(JSON.parse(fs.readFileSync(path.join(stopped, 'checkpoint', 'config.json'), 'utf8')).extra.run.step).toBe(2);
+  const saved = JSON.parse(fs.readFileSync(path.join(stopped, 'checkpoint', 'config.json'), 'utf8')).extra.run;
+  expect(saved.step).toBe(2);
+  expect(saved.config.init).toBeUndefined(); // --from-scratch: random weights, no pretraining stage
   expect(JSON.parse(fs.readFileSync(path.join(base.out, 'study.json'), 'utf8')).arms.map((a: { status: string }) => a.status)).toEqual(Array(4).fill('pending'));
 
   const second = await runStudy(input);
@@ -44,6 +46,6 @@ test('stopped at step 2 of its first arm, the study resumes that arm and finishe
   const steps = fs.readFileSync(path.join(stopped, 'log.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"step"')).map((l) => JSON.parse(l).step);
   expect(steps).toEqual([1, 2, 3, 4]);
   expect(second.arms[0].evals?.k400.n).toBe(8);
-  expect(second.summary.heads.map((h) => h.rows.map((r) => r.top1.n))).toEqual([[1, 1, 1], [1, 1, 1], [1]]);
+  expect(second.summary.heads.map((h) => h.rows.map((r) => r.top1.n))).toEqual([[1, 1, 1], [1, 1, 1], [0, 1]]); // imnet: no pretraining stage, CoVeR
   fs.rmSync(tmp, { recursive: true, force: true });
 }, 600_000);

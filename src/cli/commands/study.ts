@@ -25,6 +25,8 @@ interface StudyCliOptions extends TrainCliOptions {
   seeds: number;
   budget: Budget;
   finetuneSteps?: number;
+  pretrainSteps?: number;
+  fromScratch?: boolean;
   quick?: boolean;
 }
 
@@ -37,18 +39,28 @@ export function studyCommand(): Command {
     .option('--seeds <n>', 'seeds (--seed, --seed + 1, ...): each arm runs once per seed', intArg('--seeds', { min: 1, max: 100 }), 3)
     .addOption(new Option('--budget <kind>', 'steps: every arm the same optimizer steps; clips: co-trained arms take the steps that give each dataset as many of its own clips as its single arm').choices([...BUDGETS]).default('steps'))
     .option('--finetune-steps <n>', 'fine-tuning steps of each transfer arm (default half of --steps)', intArg('--finetune-steps', { min: 1 }))
+    .option('--pretrain-steps <n>', "steps of each seed's image pretraining stage (default --steps: cover's choice, the budget of a single arm)", intArg('--pretrain-steps', { min: 1 }))
+    .option('--from-scratch', 'start every arm from random weights, with no image pretraining (the protocol of cover before issue 20)')
     .option('--quick', `smoke test: 1 seed, ${QUICK.steps} steps, the tiny preset on the tiny demo suite, out ${QUICK.out}`);
   addTrainOptions(cmd);
   cmd.addHelpText(
     'after',
     `
-Each arm is a run folder of its own under --out (default runs/study); running the same command again continues the study:
-finished arms are reused and a stopped one resumes. A folder holding another study is replaced only with --overwrite.
+Where the arms start: CoVeR's claims compare models that all start from image pretraining, so by default each seed
+first runs \`cover pretrain\` on the images (seedN/pretrain, --pretrain-steps) and every arm of that seed starts from
+its checkpoint; --init CKPT starts every arm of every seed from those weights instead; --from-scratch from random ones.
+
+Each arm is a run folder of its own under --out (default runs/study), with its final evaluation's verdict on every val
+clip in predictions.csv (the paired tests compare arms clip by clip); running the same command again continues the
+study: finished arms are reused and a stopped one resumes. \`cover report STUDY\` writes the report again from the folder
+alone, without training. A folder holding another study is replaced only with --overwrite.
 
 Examples:
   cover study --quick                                           # tiny smoke version (seconds)
   cover study                                                   # the small demo suite, 3 seeds
   cover study --budget clips --seeds 5 --out runs/study-clips
+  cover study --from-scratch --out runs/study-scratch            # no image pretraining
+  cover study --init runs/pretrain/checkpoint --out runs/study-init
   cover study --datasets k400,ssv2 --images imnet --data k400=/data/k400 --data ssv2=/data/ssv2 --data imnet=/data/imagenet --preset base --steps 20000`,
   );
   return cmd.action(async (o: StudyCliOptions) => {
@@ -70,6 +82,8 @@ Examples:
           transferTo: o.transferTo === 'none' ? [] : o.transferTo?.split(','),
           seeds: o.seeds,
           finetuneSteps: o.finetuneSteps,
+          pretrainSteps: o.pretrainSteps,
+          fromScratch: o.fromScratch,
           budget: o.budget,
           data: parseDataPaths(o.data),
           demo: { size: o.demo, dir: o.demoDir },
@@ -104,6 +118,7 @@ function renderHeader(h: StudyHeader): string[] {
   return [
     `cover study: ${spec.videos.join(', ')} + images ${spec.images.join(', ')} | ${spec.seeds.length} seed${spec.seeds.length > 1 ? 's' : ''} | budget ${spec.budget}, ${spec.steps} steps a single arm` +
       `${spec.transferTo.length ? ` | transfer to ${spec.transferTo.join(', ')} (${spec.finetuneSteps} steps)` : ''} | preset ${h.preset} | backend ${h.backend} | out ${h.out}`,
+    `start: ${h.start}`,
     `accelerator: ${h.accel.active ? h.accel.reason : `not in use (${h.accel.reason})`}`,
   ];
 }
