@@ -30,18 +30,10 @@ at::Device currentDevice();
 Precision currentPrecision();
 at::TensorOptions floatOptions();
 void registerState(Napi::Env env, Napi::Object exports);
-/** While alive, the BLAS runs with this backend's thread count (setThreads, else OpenBLAS's default), and the count
- * another library in the process had set is put back after: each op's ATen calls run inside one. */
-class BlasThreadsScope {
- public:
-  BlasThreadsScope();
-  ~BlasThreadsScope();
-  BlasThreadsScope(const BlasThreadsScope&) = delete;
-  BlasThreadsScope& operator=(const BlasThreadsScope&) = delete;
-
- private:
-  int previous_ = 0;
-};
+/** Puts the BLAS back to this backend's thread count (setThreads, else OpenBLAS's default) when another library in the
+ * process changed it (the native accelerator pins the shared OpenBLAS to 1 thread): run() calls it before each op. Only a
+ * count that differs is set, so ops pay one call, and switching between the two costs one set each way. */
+void ensureBlasThreads();
 
 // ---- dtypes ----
 /** 'float32' | 'int32' | 'bool' -> ATen scalar type; TypeError on anything else. */

@@ -33,8 +33,10 @@ int cudaDevices() {
 
 // The BLAS libtorch calls for matmuls (OpenBLAS on Debian) keeps its own thread count, process-wide: another library in
 // the process can change it under us (the native accelerator pins the same libopenblas.so.0 to 1 thread when it loads,
-// which halved this backend's GEMM rate on 2 cores). So the count this backend wants is kept here and put back around
-// each op (BlasThreadsScope); MKL, as in pip wheels, follows ATen by itself and has no such setter.
+// which halved this backend's GEMM rate on 2 cores). So the count this backend wants is kept here and set again before
+// an op when it differs (ensureBlasThreads). Not put back after each op: a set costs microseconds and makes OpenBLAS's
+// workers spin on (a `tiny` step took 1.35x longer, a `small` one 1.2-1.3x on a loaded machine); MKL, as in pip wheels,
+// follows ATen by itself and has no such setter.
 using BlasGetFn = int (*)();
 using BlasSetFn = void (*)(int);
 using BlasCoreFn = char* (*)();
@@ -127,16 +129,8 @@ Napi::Value SetDevice(const Napi::CallbackInfo& info) {
 }
 }  // namespace
 
-BlasThreadsScope::BlasThreadsScope() {
-  if (!blasGet || !blasSet) return;
-  int now = blasGet();
-  if (now == blasThreads) return;
-  previous_ = now;
-  blasSet(blasThreads);
-}
-
-BlasThreadsScope::~BlasThreadsScope() {
-  if (previous_ > 0) blasSet(previous_);
+void ensureBlasThreads() {
+  if (blasGet && blasSet && blasGet() != blasThreads) blasSet(blasThreads);
 }
 
 at::Device currentDevice() { return device; }
