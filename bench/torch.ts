@@ -1,12 +1,14 @@
 // The PyTorch row of `npm run bench`: the same model (cover's preset config, passed as JSON) and the same step (forward,
 // backward, gradient norm, AdamW) in bench/torch_step.py, run with the probe's fastest setting on this kind of machine:
-// 1 torch thread and OpenBLAS with as many threads as cores (COVER_TORCH_THREADS / OPENBLAS_NUM_THREADS override).
+// 1 torch thread and OpenBLAS with as many threads as cores (COVER_TORCH_THREADS / OPENBLAS_NUM_THREADS override), and
+// the OpenBLAS kernels the torch backend picks (OPENBLAS_CORETYPE, engine/backends/torch/blas_core.ts).
 // Skipped, with the reason, when no python3 with torch is importable (COVER_PYTHON picks the interpreter).
 
 import { spawnSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import { getPreset } from '../src/config/presets';
+import { preferOpenblasCore } from '../src/engine/backends/torch';
 import { trainStepFlops } from '../src/model/flops';
 import { TrainBenchResult, warmupSteps } from './train';
 
@@ -33,7 +35,10 @@ export async function benchTorch(
   }
   const blasThreads = process.env.OPENBLAS_NUM_THREADS ?? String(os.cpus().length);
   const torchThreads = process.env.COVER_TORCH_THREADS ?? '1';
-  opts.log(`pytorch: torch ${found.version} (${found.python}), ${torchThreads} torch thread(s), OPENBLAS_NUM_THREADS=${blasThreads}`);
+  // The OpenBLAS kernels cover's torch backend names for this CPU (OpenBLAS 0.3.21 falls back to SSE3 ones on CPUs it
+  // does not know), so both rows run the same sgemm.
+  const core = preferOpenblasCore();
+  opts.log(`pytorch: torch ${found.version} (${found.python}), ${torchThreads} torch thread(s), OPENBLAS_NUM_THREADS=${blasThreads}, OPENBLAS_CORETYPE=${core ?? '(OpenBLAS detects)'}`);
   const out: { result: TrainBenchResult; gemmGflops: number }[] = [];
   for (const preset of presets) {
     const cfg = getPreset(preset);

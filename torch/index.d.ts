@@ -15,6 +15,10 @@ export interface AddonInfo {
   precision: 'fp32' | 'tf32' | 'bf16';
   /** ATen's intra-op threads. */
   threads: number;
+  /** The OpenBLAS threads each op runs with (setThreads, else $OPENBLAS_NUM_THREADS or the CPUs); 0 without OpenBLAS. */
+  blasThreads: number;
+  /** The kernel set OpenBLAS picked for this CPU ('SkylakeX', 'Haswell', ...; 'Prescott' means no AVX); '' without OpenBLAS. */
+  blasCore: string;
 }
 
 /** What build.js found and built against (build/config.json); null if that file is missing. */
@@ -32,7 +36,7 @@ export const config: BuildConfig | null;
 export function info(): AddonInfo;
 /** Moves every live tensor to the device and makes new tensors there; an Error when it is not available. */
 export function setDevice(device: 'cpu' | 'cuda'): AddonInfo;
-/** ATen's intra-op threads (integer >= 1); returns the count in effect. */
+/** ATen's intra-op threads and the BLAS's (integer >= 1); returns ATen's count in effect. */
 export function setThreads(n: number): number;
 /** Matmul precision: fp32; tf32 (cuBLAS TF32 on GPUs that have it); bf16 (operands cast to bfloat16, result float32). */
 export function setPrecision(p: 'fp32' | 'tf32' | 'bf16'): string;

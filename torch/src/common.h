@@ -30,6 +30,10 @@ at::Device currentDevice();
 Precision currentPrecision();
 at::TensorOptions floatOptions();
 void registerState(Napi::Env env, Napi::Object exports);
+/** Puts the BLAS back to this backend's thread count (setThreads, else OpenBLAS's default) when another library in the
+ * process changed it (the native accelerator pins the shared OpenBLAS to 1 thread): run() calls it before each op. Only a
+ * count that differs is set, so ops pay one call, and switching between the two costs one set each way. */
+void ensureBlasThreads();
 
 // ---- dtypes ----
 /** 'float32' | 'int32' | 'bool' -> ATen scalar type; TypeError on anything else. */

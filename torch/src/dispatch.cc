@@ -42,6 +42,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   Attrs attrs(env, attrObj, where);
   Tensors outs;
   try {
+    ensureBlasThreads();
     outs = def.fn(inputs, attrs);
   } catch (const c10::Error& e) {
     throw Napi::Error::New(env, where + ": " + firstLine(e.what_without_backtrace()));

@@ -1,5 +1,5 @@
 // Where and how ops run: the device (cpu, or cuda when this libtorch has CUDA and a GPU is visible), ATen's intra-op
-// thread count, and the matmul precision (fp32; tf32 lets cuBLAS use TF32 tensor cores; bf16 casts matmul operands to
+// thread count and the BLAS's, and the matmul precision (fp32; tf32 lets cuBLAS use TF32 tensor cores; bf16 casts matmul operands to
 // bfloat16 and the result back, so weights and optimizer state stay float32).
 #include "common.h"
 
@@ -8,7 +8,11 @@
 #include <torch/version.h>
 
 #include <dlfcn.h>
+#include <sched.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
 #include <unordered_map>
 
 namespace cover_torch {
@@ -27,6 +31,36 @@ int cudaDevices() {
   }
 }
 
+// The BLAS libtorch calls for matmuls (OpenBLAS on Debian) keeps its own thread count, process-wide: another library in
+// the process can change it under us (the native accelerator pins the same libopenblas.so.0 to 1 thread when it loads,
+// which halved this backend's GEMM rate on 2 cores). So the count this backend wants is kept here and set again before
+// an op when it differs (ensureBlasThreads). Not put back after each op: a set costs microseconds and makes OpenBLAS's
+// workers spin on (a `tiny` step took 1.35x longer, a `small` one 1.2-1.3x on a loaded machine); MKL, as in pip wheels,
+// follows ATen by itself and has no such setter.
+using BlasGetFn = int (*)();
+using BlasSetFn = void (*)(int);
+using BlasCoreFn = char* (*)();
+/** A symbol of the OpenBLAS libtorch loaded (node loads addons RTLD_LOCAL, so the global scope does not have it). */
+void* openblasSymbol(const char* name) {
+  static void* lib = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  void* f = lib ? dlsym(lib, name) : nullptr;
+  return f ? f : dlsym(RTLD_DEFAULT, name);
+}
+BlasGetFn blasGet = reinterpret_cast<BlasGetFn>(openblasSymbol("openblas_get_num_threads"));
+BlasSetFn blasSet = reinterpret_cast<BlasSetFn>(openblasSymbol("openblas_set_num_threads"));
+BlasCoreFn blasCore = reinterpret_cast<BlasCoreFn>(openblasSymbol("openblas_get_corename"));
+
+/** OpenBLAS's own default, whatever another library set before this addon loaded: $OPENBLAS_NUM_THREADS, else the
+ * CPUs this process may run on. */
+int defaultBlasThreads() {
+  const char* env = std::getenv("OPENBLAS_NUM_THREADS");
+  if (env && std::atoi(env) >= 1) return std::atoi(env);
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= 1) return CPU_COUNT(&set);
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+int blasThreads = defaultBlasThreads();
+
 Napi::Object Info(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("version", std::string(TORCH_VERSION));
@@ -39,6 +73,8 @@ Napi::Object Info(Napi::Env env) {
   o.Set("device", device.is_cuda() ? "cuda" : "cpu");
   o.Set("precision", precisionName(precision));
   o.Set("threads", at::get_num_threads());
+  o.Set("blasThreads", blasGet ? blasThreads : 0);
+  o.Set("blasCore", blasCore ? std::string(blasCore()) : std::string());
   return o;
 }
 
@@ -47,12 +83,6 @@ Napi::Value InfoFn(const Napi::CallbackInfo& info) { return Info(info.Env()); }
 // setDevice('cpu' | 'cuda') -> info(); moves every live tensor there.
 Napi::Value SetDevice(const Napi::CallbackInfo& info);
 
-// The BLAS libtorch calls for matmuls (OpenBLAS on Debian) keeps its own thread pool; follow ATen's count when it has
-// the setter (MKL, as in pip wheels, follows ATen by itself).
-void setBlasThreads(int n) {
-  using SetFn = void (*)(int);
-  if (auto f = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
-}
 
 // setThreads(n >= 1) -> threads now in effect (ATen's intra-op pool and the BLAS's)
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
@@ -60,7 +90,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const double n = numArg(info, 0, "setThreads", "threads");
   if (!(n >= 1 && n <= 4096) || n != static_cast<int>(n)) throwRange(env, "setThreads", "threads must be an integer in [1, 4096]");
   at::set_num_threads(static_cast<int>(n));
-  setBlasThreads(static_cast<int>(n));
+  blasThreads = static_cast<int>(n);
   return Napi::Number::New(env, at::get_num_threads());
 }
 
@@ -98,6 +128,10 @@ Napi::Value SetDevice(const Napi::CallbackInfo& info) {
   return Info(env);
 }
 }  // namespace
+
+void ensureBlasThreads() {
+  if (blasGet && blasSet && blasGet() != blasThreads) blasSet(blasThreads);
+}
 
 at::Device currentDevice() { return device; }
 Precision currentPrecision() { return precision; }
