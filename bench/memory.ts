@@ -2,7 +2,7 @@
 // measurement is a fresh process that trains two steps (AdamW, clipping; the second one counted) and reports its peak
 // resident set (getrusage maxrss), at batch 1 and batch 4, so that what a clip adds, (peak(4) - peak(1)) / 3, leaves
 // out what both hold whatever the batch (the interpreter, libraries, weights, slots). The same glibc settings as the
-// bench's timing rows (freed memory kept for reuse) for both. Rows: 'torch' (recompute off), 'torch recompute' (every
+// bench's timing rows (freed memory kept for reuse) and the same OpenBLAS kernels for both. Rows: 'torch' (recompute off), 'torch recompute' (every
 // block recomputed in the backward pass), 'pytorch' (bench/torch_step.py). `large` runs one step at batch 1 with
 // recompute only (its first: the optimizer's slots are made in it; PyTorch eager without checkpointing would need far
 // more than this machine has).
@@ -13,6 +13,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { getPreset } from '../src/config/presets';
 import { table } from '../src/cli/render';
+import { preferOpenblasCore } from '../src/engine/backends/torch';
 import { findTorchPython } from './torch';
 
 const TORCH_STEP = path.join(__dirname, '..', '..', 'bench', 'torch_step.py');
@@ -66,6 +67,8 @@ function runPytorch(python: string, preset: string, batch: number): { peakBytes:
 
 export function benchPeakMemory(opts: { presets: string[]; large: boolean; log: (s: string) => void }): MemoryBench {
   const python = findTorchPython();
+  // Both sides on the same OpenBLAS kernels (the torch backend names them for this CPU; children inherit the variable).
+  opts.log(`peak memory: OPENBLAS_CORETYPE=${preferOpenblasCore() ?? '(OpenBLAS detects)'}`);
   const rows: PeakRow[] = [];
   const add = (impl: PeakRow['impl'], preset: string, batch: number, r: { peakBytes: number; msPerStep: number } | string) => {
     if (typeof r === 'string') return opts.log(`  ${impl} ${preset} batch ${batch}: failed (${r})`);
