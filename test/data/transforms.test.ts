@@ -10,7 +10,6 @@ import {
   planSpatial,
   randomCropOffset,
   randomShortSide,
-  resizeFrames,
   shortSideSize,
   transformClip,
 } from '../../src/data/decode/transforms';
@@ -144,17 +143,7 @@ describe('pixels', () => {
     expect(() => cropFlipNormalize(f, { x: 3, y: 0, size: 2 }, false, normalizeTable(PRE))).toThrow(/does not fit/);
   });
 
-  test('bilinear resize: identity at the same size, averages at half size', () => {
-    const f = ramp(2, 4, 4);
-    expect(resizeFrames(f, 4, 4)).toBe(f);
-    const half = resizeFrames(f, 2, 2);
-    expect(half.width).toBe(2);
-    // output x=0 samples source x=0.5: R = t*50 + 0.5 -> rounds to t*50 + 1 (Math.round(0.5) = 1); G = y 0.5 -> 5
-    expect(Array.from(half.data.subarray(0, 3))).toEqual([1, 5, 7]);
-    expect(half.data[((1 * 2 + 1) * 2 + 1) * 3]).toBe(50 + 3); // t=1, y=1, x=1 samples x=2.5 -> 52.5 -> 53
-  });
-
-  test('transformClip resizes when the decoder did not, then one clip per crop', () => {
+  test('transformClip scales (resize.ts) when the frames are not at the plan\'s size, then one clip per crop', () => {
     const f = ramp(3, 12, 8);
     const plan = planSpatial(12, 8, { cropSize: 4, training: false, flipAllowed: true, spatialCrops: 3 });
     const clips = transformClip(f, plan, PRE);

@@ -4,14 +4,14 @@
 // horizontal_flip, uniform_crop) and utils.tensor_normalize, as TimeSformer's kinetics.py/ssv2.py call them
 // (docs/notes/cover-spec.md §1.10).
 //
-// The scaling itself normally happens in ffmpeg's scale filter (or sharp for images): the loader asks the decoder for
-// frames whose short side is plan.resize already, and this file only crops, flips and normalises. resizeFrames is the
-// fallback for frames that arrive at another size.
+// The scaling itself is resize.ts's (one scaler for every decoded frame, whichever decoder and cache it came through):
+// this file plans it, and crops, flips and normalises what it gives.
 //
 // Shapes: T frames, H height, W width, C = 3 (RGB), row-major [T, H, W, C].
 
 import { Clip, Preprocessing } from '../types';
 import { Rng } from '../rng';
+import { scaleFrames } from './resize';
 import { roundHalfEven, spatialCropIndices, uniformCropOffset } from './sampling';
 
 /** uint8 RGB frames, row-major [frames, height, width, 3]. */
@@ -181,51 +181,6 @@ export function planInceptionCrop(srcW: number, srcH: number, cropSize: number, 
   return { resize: [w, h], crops: [{ x: Math.round(bx * sx), y: Math.round(by * sy), size: cropSize }], flip };
 }
 
-/**
- * Bilinear resize of every frame (half-pixel centres, as torch's interpolate with align_corners=False).
- * The fallback for frames that were not scaled by the decoder.
- */
-export function resizeFrames(src: Frames, width: number, height: number): Frames {
-  const { frames: T, width: sw, height: sh } = src;
-  if (sw === width && sh === height) return src;
-  const out = new Uint8Array(T * height * width * 3); // [T, H, W, 3]
-  const sx = sw / width;
-  const sy = sh / height;
-  const x0 = new Int32Array(width);
-  const x1 = new Int32Array(width);
-  const fx = new Float32Array(width);
-  for (let x = 0; x < width; x++) {
-    const s = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), sw - 1);
-    x0[x] = Math.floor(s);
-    x1[x] = Math.min(x0[x] + 1, sw - 1);
-    fx[x] = s - x0[x];
-  }
-  for (let t = 0; t < T; t++) {
-    const base = t * sh * sw * 3;
-    const obase = t * height * width * 3;
-    for (let y = 0; y < height; y++) {
-      const s = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), sh - 1);
-      const y0 = Math.floor(s);
-      const y1 = Math.min(y0 + 1, sh - 1);
-      const fy = s - y0;
-      const r0 = base + y0 * sw * 3;
-      const r1 = base + y1 * sw * 3;
-      const o = obase + y * width * 3;
-      for (let x = 0; x < width; x++) {
-        const a = x0[x] * 3;
-        const b = x1[x] * 3;
-        const wx = fx[x];
-        for (let c = 0; c < 3; c++) {
-          const top = src.data[r0 + a + c] * (1 - wx) + src.data[r0 + b + c] * wx;
-          const bot = src.data[r1 + a + c] * (1 - wx) + src.data[r1 + b + c] * wx;
-          out[o + x * 3 + c] = Math.round(top * (1 - fy) + bot * fy);
-        }
-      }
-    }
-  }
-  return { data: out, frames: T, width, height };
-}
-
 /** (v / 255 - mean[c]) / std[c] for every byte value v and channel c: 3 x 256 floats. */
 export function normalizeTable(pre: Pick<Preprocessing, 'mean' | 'std'>): Float32Array {
   const lut = new Float32Array(3 * 256);
@@ -278,7 +233,7 @@ export function cropFlipNormalize(
  * transformClip(frames, plan, pre).map((c) => c.shape) // three times [8, 224, 224, 3]
  */
 export function transformClip(src: Frames, plan: SpatialPlan, pre: Pick<Preprocessing, 'mean' | 'std'>): Clip[] {
-  const scaled = resizeFrames(src, plan.resize[0], plan.resize[1]);
+  const scaled = scaleFrames(src, plan.resize[0], plan.resize[1]);
   const lut = normalizeTable(pre);
   return plan.crops.map((box) => ({
     data: cropFlipNormalize(scaled, box, plan.flip, lut),
