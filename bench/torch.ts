@@ -1,7 +1,7 @@
 // The PyTorch row of `npm run bench`: the same model (cover's preset config, passed as JSON) and the same step (forward,
 // backward, gradient norm, AdamW) in bench/torch_step.py, run with the probe's fastest setting on this kind of machine:
 // 1 torch thread and OpenBLAS with as many threads as cores (COVER_TORCH_THREADS / OPENBLAS_NUM_THREADS override), and
-// the OpenBLAS kernels the torch backend picks (OPENBLAS_CORETYPE, engine/backends/torch/blas_core.ts).
+// the OpenBLAS kernels the torch backend picks (OPENBLAS_CORETYPE, engine/blas_core.ts).
 // Skipped, with the reason, when no python3 with torch is importable (COVER_PYTHON picks the interpreter).
 
 import { spawnSync } from 'child_process';

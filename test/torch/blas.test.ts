@@ -4,7 +4,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { openblasCoreFor, preferOpenblasCore } from '../../src/engine/backends/torch/blas_core';
+import { openblasCoreFor, preferOpenblasCore } from '../../src/engine/blas_core';
 import { loadTorch } from '../../src/engine/backends/torch/addon';
 import { describeTorch } from './torch_helpers';
 

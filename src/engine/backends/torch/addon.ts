@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as TorchApi from '../../../../torch/index';
-import { preferOpenblasCore } from './blas_core';
+import { preferOpenblasCore } from '../../blas_core';
 
 export type TorchAddon = typeof TorchApi;
 
@@ -21,7 +21,7 @@ let cached: TorchLoad | null = null;
 
 /**
  * Loads the addon once; never throws. `COVER_TORCH_PATH` points at another build: a folder with index.js, or the
- * cover_torch.node itself (its config.json is read from beside it). OpenBLAS's kernels are named first (blas_core.ts).
+ * cover_torch.node itself (its config.json is read from beside it). OpenBLAS's kernels are named first (engine/blas_core.ts).
  */
 export function loadTorch(): TorchLoad {
   if (cached) return cached;

@@ -11,7 +11,7 @@ import { TORCH_FUSED_STEP } from './fused_step';
 import { BACKEND_NAME, registerTorchKernels, TORCH_FUSED_KERNELS } from './kernels';
 
 export { TORCH_KERNELS } from './kernels';
-export { preferOpenblasCore } from './blas_core';
+export { preferOpenblasCore } from '../../blas_core';
 
 export interface TorchInfo {
   version: string;
