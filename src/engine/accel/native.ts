@@ -1,7 +1,9 @@
 // Loading the optional native accelerator (native/, the `cover-native` package): built by node-gyp at install time when
-// the machine has a compiler and the Node headers; absent otherwise, and then cover runs on plain tfjs kernels.
+// the machine has a compiler and the Node headers; absent otherwise, and then cover runs on plain tfjs kernels. Its
+// sgemm is OpenBLAS's, whose kernel set is named from the CPU's flags before it loads (engine/blas_core.ts).
 
 import type * as NativeApi from '../../../native/index';
+import { preferOpenblasCore } from '../blas_core';
 
 export type NativeAddon = typeof NativeApi;
 export type NativeInfo = NativeApi.NativeInfo;
@@ -18,6 +20,7 @@ let cached: NativeLoad | null = null;
 export function loadNative(): NativeLoad {
   if (cached) return cached;
   const target = process.env.COVER_NATIVE_PATH || 'cover-native';
+  preferOpenblasCore(); // before the addon's OpenBLAS loads: the kernels this CPU can run (engine/blas_core.ts)
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const addon = require(target) as NativeAddon;
