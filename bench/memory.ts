@@ -1,6 +1,6 @@
 // Peak memory of a training step, cover's torch backend against PyTorch eager on the same step (issue 19): each
 // measurement is a fresh process that trains two steps (AdamW, clipping; the second one counted) and reports its peak
-// resident set (getrusage maxrss), at batch 1 and batch 4, so that what a clip adds, (peak(4) - peak(1)) / 3, leaves
+// resident set (VmHWM), at batch 1 and batch 4, so that what a clip adds, (peak(4) - peak(1)) / 3, leaves
 // out what both hold whatever the batch (the interpreter, libraries, weights, slots). The same glibc settings as the
 // bench's timing rows (freed memory kept for reuse) and the same OpenBLAS kernels for both. Rows: 'torch' (recompute off), 'torch recompute' (every
 // block recomputed in the backward pass), 'pytorch' (bench/torch_step.py). `large` runs one step at batch 1 with
@@ -10,6 +10,7 @@
 //   node dist/bench/memory.js [--presets tiny,small,base] [--large] [--json]
 
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { getPreset } from '../src/config/presets';
 import { table } from '../src/cli/render';
@@ -35,6 +36,17 @@ export interface MemoryBench {
   perClip: { preset: string; impl: string; bytesPerClip: number; vsPytorch: number | null }[];
 }
 
+/**
+ * This process's peak resident set: /proc/self/status's VmHWM, which belongs to the process's own address space.
+ * Not getrusage's maxrss: Linux carries a parent's peak into a child it forks (the child's copy of the parent's address
+ * space is counted until exec), so every child of a large bench process would report the parent's peak.
+ */
+function peakResident(): number {
+  const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  if (!m) throw new Error('no VmHWM in /proc/self/status (Linux only)');
+  return Number(m[1]) * 1024;
+}
+
 /** The child: two steps of `preset` at batch B on cover's torch backend; prints { peakBytes, msPerStep }. */
 async function child(preset: string, batch: number, recompute: boolean): Promise<void> {
   const { initBackend } = await import('../src/engine/backend');
@@ -42,7 +54,7 @@ async function child(preset: string, batch: number, recompute: boolean): Promise
   await initBackend({ backend: 'torch' });
   // `large` takes minutes a step here: its one step is the first (the optimizer's slots are created in it).
   const r = await benchTrainStep({ preset, batch, steps: 1, warmup: preset === 'large' ? 0 : 1, recompute });
-  process.stdout.write(`${JSON.stringify({ peakBytes: process.resourceUsage().maxRSS * 1024, msPerStep: r.msPerStep })}\n`);
+  process.stdout.write(`${JSON.stringify({ peakBytes: peakResident(), msPerStep: r.msPerStep })}\n`);
 }
 
 function runCover(preset: string, batch: number, recompute: boolean): { peakBytes: number; msPerStep: number } | string {
@@ -54,12 +66,13 @@ function runCover(preset: string, batch: number, recompute: boolean): { peakByte
 function runPytorch(python: string, preset: string, batch: number): { peakBytes: number; msPerStep: number } | string {
   const argv = [TORCH_STEP, '--config', JSON.stringify(getPreset(preset)), '--batch', String(batch), '--steps', '1', '--warmup', '1', '--classes', '10'];
   const code =
-    'import json, resource, runpy, sys, io, contextlib\n' +
+    'import json, re, runpy, sys, io, contextlib\n' +
     `sys.argv = ${JSON.stringify(argv)}\n` +
     'out = io.StringIO()\n' +
     'with contextlib.redirect_stdout(out): runpy.run_path(sys.argv[0], run_name="__main__")\n' +
     'r = json.loads(out.getvalue().strip().splitlines()[-1])\n' +
-    'print(json.dumps({"peakBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "msPerStep": r["msPerStep"]}))\n';
+    'hwm = int(re.search(r"^VmHWM:\\s+(\\d+) kB$", open("/proc/self/status").read(), re.M).group(1))\n' +
+    'print(json.dumps({"peakBytes": hwm * 1024, "msPerStep": r["msPerStep"]}))\n';
   const r = spawnSync(python, ['-c', code], { encoding: 'utf8', env: { ...process.env, ...GLIBC, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? '2', OMP_NUM_THREADS: '1' } });
   if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop()!;
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { peakBytes: number; msPerStep: number };
