@@ -8,6 +8,7 @@ import { Difference, StudyResult } from './summary';
 import { binomialStdErr, formatSpread } from './stats';
 import { studentTQuantile } from './t_interval';
 import { RunConfig, savedRunConfig } from '../run/run_config';
+import { TRANSFER_GAINS } from '../eval/published_results';
 
 export interface TextTable {
   title: string;
@@ -137,7 +138,7 @@ export function studyTables(r: StudyResult): TextTable[] {
       ['CoVeR beats training on the dataset alone', 'IN-21K setting, CoVeR − TimeSformer: +2.4 K400, +2.3 K600, +2.3 SSv2', line(videoHeads.map((h) => h.diffs[1]), videoHeads.map((h) => h.head))],
       [
         'a co-trained model transfers better',
-        'K400: +1.3 / +1.7 / +0.4 vs K400 / SSv2 / MiT → K400; SSv2: +2.0 / +1.8 / +1.1 vs SSv2 / K400 / MiT → SSv2',
+        publishedTransferGains(),
         r.summary.transfer.length === 0 ? 'no transfer target' : r.summary.transfer.map((t) => `${t.target}: ${line(t.diffs, t.rows.slice(0, -1).map((x) => `vs ${x.label}`))}`).join(' | '),
       ],
     ],
@@ -157,4 +158,13 @@ export function studyTables(r: StudyResult): TextTable[] {
     ]),
   };
   return [settings, top1, diffs, ...transfer, tests, claims, arms];
+}
+
+/** The announcement's transfer gains (eval/published_results.ts), as one cell: `K400: +1.3 / +1.7 / +0.4 vs ... → K400; ...`. */
+function publishedTransferGains(): string {
+  const cell = TRANSFER_GAINS.map((t) => {
+    const from = t.versus.map((v) => v.paradigm.split('→')[0]).join(' / ');
+    return `${t.target}: ${t.versus.map((v) => `+${v.gain.toFixed(1)}`).join(' / ')} vs ${from} → ${t.target}`;
+  }).join('; ');
+  return `${cell} (${TRANSFER_GAINS[0].source.verified.status})`;
 }
