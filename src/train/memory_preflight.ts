@@ -166,7 +166,11 @@ export function fitTraining(cfg: RunConfig, heads: HeadInfo[], resumed?: ModelCo
   const what = fromPreset ? `--preset ${cfg.preset}` : `the model of ${resumed ? 'the checkpoint' : cfg.init}`;
   const worst = { ...shape, microBatch: cfg.microBatch === undefined ? 1 : shape.microBatch, recompute: mode !== 'off' };
   const found = trainingFixes(worst, cap, fromPreset, cfg.preset, alternatives(backend));
-  if (mode === 'off' && fits(planTrainingMemory({ ...worst, recompute: true }).totalBytes, cap)) found.unshift('--recompute blocks');
+  // Recompute costs a third more compute where moving to torch costs none: offered after that move, before the rest.
+  if (mode === 'off' && fits(planTrainingMemory({ ...worst, recompute: true }).totalBytes, cap)) {
+    const after = found.findIndex((f) => !f.startsWith('--backend torch'));
+    found.splice(after < 0 ? found.length : after, 0, '--recompute blocks');
+  }
   throw new OutOfMemoryError(describe(what, planTrainingMemory(worst), worst, cap), {
     suggestion: found.length > 0 ? found.join(', or ') : 'none of --micro-batch 1, --recompute blocks, --optimizer sgd, a smaller --preset or --backend cpu fits here: use a machine with more memory',
   });

@@ -5,9 +5,14 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { generateDemoSuite } from '../../src/demo/suite';
+import { preferOpenblasCore } from '../../src/engine/blas_core';
 import { TINY_SUITE_ENV, TINY_SUITE_ERROR_ENV } from '../helpers/tiny_suite';
 
 export default async function globalSetup(): Promise<void> {
+  // OpenBLAS's kernel set for this CPU, in the real environment the workers inherit: a test file's process.env is
+  // jest's copy, so the loaders' own preferOpenblasCore() would not reach the OpenBLAS a worker loads, and in-process
+  // results would differ in rounding from the CLI's children (test/session/train.test.ts compares their bytes).
+  preferOpenblasCore(process.env);
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'cover-test-suite-'));
   const root = path.join(base, 'tiny');
   process.env[TINY_SUITE_ENV] = root;
