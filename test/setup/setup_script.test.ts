@@ -24,16 +24,16 @@ test("the README's first command and .ci/run set up the same way: scripts/setup.
   expect(ci).not.toMatch(/apt-get/);
 });
 
-test("the README's test command is .ci/run's, and it ends with the install check (nothing CI runs is missing from it)", () => {
+test("the README's test command is .ci/run's, and it ends with the install check and the GPU dry run (nothing CI runs is missing from it)", () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const secondCommand = /```bash\n[^\n]+\n([^\n#]+?)\s*#/.exec(readme)![1];
   expect(secondCommand).toBe('npm test');
   const ci = fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
   // .ci/run runs `npm test` (jest's JSON output asked through the environment) and no test step of its own.
   expect(ci.match(/^[^#\n]*\bnpm test\b.*$/gm)).toEqual(['COVER_JEST_ARGS="--json --outputFile=$results" npm test || status=$?']);
-  expect(ci).not.toMatch(/^[^#\n]*(jest|package_check)/m);
+  expect(ci).not.toMatch(/^[^#\n]*(jest|package_check|gpu_check|gpu_dry_run)/m);
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  expect(pkg.scripts.test).toMatch(/&& jest \$COVER_JEST_ARGS && bash scripts\/package_check\.sh$/);
+  expect(pkg.scripts.test).toMatch(/&& jest \$COVER_JEST_ARGS && bash scripts\/package_check\.sh && bash scripts\/gpu_dry_run\.sh$/);
 });
 
 test('without root, a machine that lacks the packages gets the exact apt-get line and exit 1, before npm runs', () => {
