@@ -12,6 +12,7 @@
 //   - the gradient of a tensor right after the op that produced it has used it: in reverse tape order no later op can
 //     add to it, since every op that read the tensor came after its producer;
 //   - the zeros tfjs would make for an op's outputs that lead nowhere (the attention kernel's `probs`), after that op.
+// and records the forward pass keeping only what the gradients with respect to xs read (lean_saves.ts).
 // A gradient tensor can sit under several keys (an Add passes dy through to both inputs), so each is counted and freed
 // at its last use; the gradients of the requested tensors, and a caller's dy, are never freed.
 //
@@ -20,6 +21,7 @@
 // them fails there.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { recordLean } from './lean_saves';
 
 interface TapeNode {
   id: number;
@@ -63,7 +65,7 @@ export function gradientsFreeing(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Te
   // A caller's backward pass (tfjs's own, with its tape still in the engine) may call this from a gradient function
   // (block recompute does): its tape is put back at the end.
   const outerTape = engine.state.activeTape;
-  const y = engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => engine.tidy('forward', f));
+  const y = engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => recordLean(xs, () => engine.tidy('forward', f)));
   const tape = engine.state.activeTape ?? [];
   engine.state.activeTape = outerTape;
   try {

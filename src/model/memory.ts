@@ -19,13 +19,14 @@
 // per block (divided: T*H*(N+1)^2 spatial + N*H*T^2 temporal), depth blocks, P input pixel values:
 //   off        floats = a*depth*L*D + b*depth*L*Dh + c*depth*S + e*L*D + p*P
 //   recompute  floats = r*depth*L*D + a'*L*D + b'*L*Dh + c'*S + p'*P
-// The coefficients are bench/memory_fit.ts's (run 2026-12-05 on the 2-core reference machine): the peak bytes live on
-// the wasm heap during a training step (the second, so the optimizer's slots exist; every _malloc and _free counted),
-// B = 2 minus B = 1, on variants of `small` that each move one size, fitted non-negative by least relative error.
-// r is 1 by construction (each block's saved input; too small on `small` for the variants to resolve). On the
-// variants the fit is within 2.5% (T 4 was left out as an outlier: its difference came out ~25% below every other
-// variant's scaling); out of sample, on `tiny`, it predicts 1.26 MB per clip against 1.23 measured (tfjs path) and
-// 0.40 against 0.38 (accelerator).
+// The coefficients are bench/memory_fit.ts's (run 2026-12-05 on the 2-core reference machine, after the forward pass
+// stopped keeping what no gradient reads: engine/lean_saves.ts): the peak bytes live on the wasm heap during a training
+// step (the second, so the optimizer's slots exist; every _malloc and _free counted), B = 2 minus B = 1, on variants of
+// `small` that each move one size, fitted non-negative by least relative error. r is 1 by construction (each block's
+// saved input; too small on `small` for the variants to resolve). On the variants the fit is within 5.8% (tfjs path)
+// and 0.4% (accelerator) without recompute, 1.4% and 3.6% with it (T 4 left out as an outlier where the script's rule
+// says so: its difference comes out below every other variant's scaling); out of sample, on `tiny`, it predicts 0.50 MB
+// per clip against 0.47 measured (tfjs path) and 0.34 against 0.33 (accelerator).
 // test/model/memory.test.ts checks the whole estimate against a real `tiny` and `small` step within a factor 1.25.
 // The cpu backend shares cloned buffers instead of copying them, so the tfjs-path numbers are an upper bound there.
 
@@ -54,17 +55,18 @@ export interface ActivationFit {
   /** Floats per clip for each of activationTerms(m, true): depth*L*D, L*D, L*Dh, S, pixels. */
   recompute: number[];
   /**
-   * Gradient sets alive at the peak besides the activations, whatever the batch: measured 0.9 on the tfjs path and
-   * 0.04-0.67 with the accelerator on `small`, whose peak falls early in the backward pass, before most gradients
-   * exist; 1 for every path, since a larger model's peak comes where they all do.
+   * Gradient sets alive at the peak besides the activations, whatever the batch: measured on `small` 1.74 (1.3
+   * recomputed) on the tfjs path, whose peak now falls in the optimizer's update, and 0.04 (0.63) with the
+   * accelerator, whose peak falls early in the backward pass, before most gradients exist; 1 for every path, since a
+   * larger model's peak comes where its activations and its gradients are all alive.
    */
   gradSets: number;
 }
 
-const FUSED_FIT: ActivationFit = { off: [27.71, 2.28, 0.49, 6.08, 2.19], recompute: [1, 28.51, 3.37, 0, 1.92], gradSets: 1 };
+const FUSED_FIT: ActivationFit = { off: [16.46, 2.02, 0.63, 18.55, 2.14], recompute: [1, 23.42, 1.83, 3.36, 1.86], gradSets: 1 };
 
 export const ACTIVATION_FIT: Record<StepPath, ActivationFit> = {
-  tfjs: { off: [90.97, 6.22, 0.15, 38.08, 4.65], recompute: [1, 110.22, 8.43, 4.51, 3.74], gradSets: 1 },
+  tfjs: { off: [7.9, 5.16, 8.28, 33.8, 1.08], recompute: [1, 35.08, 15.38, 4.36, 2.12], gradSets: 1 },
   fused: FUSED_FIT,
   torch: {
     off: FUSED_FIT.off.map((c) => c * TORCH_OVER_FUSED.off),

@@ -3,6 +3,7 @@
 // for the backward pass except its input, and the backward pass runs the block's forward again, this time recorded, and
 // differentiates that. A training step then holds one [B, L, D] input per block plus one block's activations at a time,
 // instead of every block's activations, for the price of a second forward pass through the blocks (~1/3 more compute).
+// The model recomputes every block but the last (timesformer.ts), whose activations the backward pass needs first.
 //
 // The recomputed forward must be the first one exactly: the dropout and drop-path masks are drawn from the context's
 // seeds, which the first pass records and the second replays, so `--recompute blocks` and `off` give the same gradients

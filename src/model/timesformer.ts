@@ -66,11 +66,14 @@ export class TimeSformer {
       }
 
       const geo = { B, T, N };
-      for (const block of this.blocks) {
-        seq = ctx.training && ctx.recompute
+      // Recomputing the last block would buy nothing: the backward pass starts with it, so its activations are freed
+      // before the next block's are recomputed, and the peak is the same.
+      const last = this.blocks.length - 1;
+      this.blocks.forEach((block, i) => {
+        seq = ctx.training && ctx.recompute && i < last
           ? recomputed((x, c) => block.apply(x, geo, c), block.variables(), seq, ctx)
           : block.apply(seq, geo, ctx);
-      }
+      });
 
       let cls = tf.reshape(tf.slice(seq, [0, 0, 0], [seq.shape[0], 1, D]), [seq.shape[0], D]); // CLS of each sequence
       if (this.config.attentionType === 'space_only') cls = tf.mean(tf.reshape(cls, [B, T, D]), 1); // frames averaged
