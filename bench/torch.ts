@@ -18,7 +18,8 @@ const SCRIPT = path.join(__dirname, '..', '..', 'bench', 'torch_step.py');
 export function findTorchPython(): { python: string; version: string } | { python: null; why: string } {
   const candidates = [process.env.COVER_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
   for (const python of candidates) {
-    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    // From /: in the repository the torch/ folder (the addon) would pass for a namespace package named torch.
+    const r = spawnSync(python, ['-c', 'import torch; torch.zeros(1); print(torch.__version__)'], { encoding: 'utf8', cwd: '/' });
     if (r.status === 0) return { python, version: r.stdout.trim() };
   }
   return { python: null, why: `no python3 with torch importable (tried ${candidates.join(', ')}; apt-get install python3-torch)` };

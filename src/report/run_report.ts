@@ -9,10 +9,13 @@ import { LOG_FILE, REPORT_FILE, RESULT_FILE } from '../run/run_dir';
 import { readLog } from '../run/run_log';
 import { renderReport, ReportConfusion } from './html_report';
 
+const WHICH_FOLDER = 'give the --out folder of a pretrain/cotrain run (e.g. runs/cotrain) or of a study (e.g. runs/study)';
+
 export function writeRunReport(runDir: string, outFile = path.join(runDir, REPORT_FILE)): { file: string; steps: number; heads: string[] } {
   const logFile = path.join(runDir, LOG_FILE);
+  if (!fs.existsSync(runDir)) throw new ConfigError('no such folder', { path: runDir, suggestion: WHICH_FOLDER });
   if (!fs.existsSync(logFile)) {
-    throw new ConfigError(`no ${LOG_FILE} here, so this is not a training run folder`, { path: runDir, suggestion: 'give the --out folder of a pretrain/cotrain run (e.g. runs/cotrain)' });
+    throw new ConfigError(`no ${LOG_FILE} here, so this is not a training run folder`, { path: runDir, suggestion: WHICH_FOLDER });
   }
   const log = readLog(logFile);
   let config: object = {};

@@ -78,6 +78,8 @@ export function dataLoadingGiven(given: Partial<RunSettings>): Partial<RunSettin
  * its architecture; another width or depth is refused. For other weights, `given` as it is.
  */
 export function presetForInit(init: string | undefined, given: string | undefined): string | undefined {
+  // A missing --init is named first, before any check that depends on what it holds (the memory a preset needs).
+  if (init && !fs.existsSync(init)) throw new UsageError(`--init ${init}: no such file or folder`, { suggestion: 'give a cover checkpoint folder or a weights file to import (.safetensors, .pth, .pyth)' });
   if (!init || !fs.existsSync(path.join(init, CONFIG_FILE))) return given;
   const model = readCheckpointConfig(init).model;
   if (given !== undefined) {

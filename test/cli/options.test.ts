@@ -366,6 +366,9 @@ describe('the built CLI (node bin/cover.js)', () => {
     [['doctor', '--precision', 'bf16'], {}, 'cover: error: --precision bf16 applies to the torch backend only, not auto (fix: add --backend torch, or drop --precision)'],
     [['eval', '--threads', '2', '--backend', 'cpu'], {}, 'cover: error: --threads 2 applies to the wasm and torch backends only, not cpu (fix: drop --threads, or use --backend wasm)'],
     [['cotrain', '--bogus'], {}, "cover: error: unknown option '--bogus' (fix: see cover cotrain --help)"],
+    // A missing --init is named before the memory its preset would need is checked.
+    [['cotrain', '--preset', 'hr', '--init', 'missing/ckpt'], {}, 'cover: error: --init missing/ckpt: no such file or folder (fix: give a cover checkpoint folder or a weights file to import (.safetensors, .pth, .pyth))'],
+    [['report', 'missing'], {}, 'cover: error: missing: no such folder (fix: give the --out folder of a pretrain/cotrain run (e.g. runs/cotrain) or of a study (e.g. runs/study))'],
   ])('%j %j: exactly one line, exit 2, nothing written', (args, env, line) => {
     const r = cover(['cotrain', 'pretrain', 'transfer'].includes(args[0]) ? [...args, '--out', path.join(tmp, 'run')] : args, env);
     expect({ status: r.status, stderr: r.stderr, stdout: r.stdout }).toEqual({ status: 2, stderr: `${line}\n`, stdout: '' });
