@@ -24,7 +24,7 @@ import { benchTrainStep, lossTrajectory, TrainBenchResult } from './train';
 import { benchData, renderDataBench } from './data';
 import { benchDecode, renderDecodeBench } from './decode';
 import { benchTorch } from './torch';
-import { benchPeakMemory, MemoryBench, renderMemoryBench } from './memory';
+import { benchPeakMemory, MemoryBench, renderMemoryBench, renderTorchSummary } from './memory';
 
 interface BenchReport {
   machine: { cpus: number; node: string };
@@ -152,7 +152,10 @@ async function main(): Promise<void> {
     const c = report.accelLossCheck;
     process.stdout.write(`\nSame step with and without the accelerator: losses over ${c.steps} small steps differ by at most ${c.maxAbsDiff.toExponential(1)} (first ${c.off[0].toFixed(6)} / ${c.native[0].toFixed(6)}, last ${c.off[c.steps - 1].toFixed(6)} / ${c.native[c.steps - 1].toFixed(6)})\n`);
   }
-  if (report.memory) process.stdout.write(renderMemoryBench(report.memory));
+  if (report.memory) {
+    process.stdout.write(renderMemoryBench(report.memory));
+    process.stdout.write(renderTorchSummary(report.train, report.memory));
+  }
   if (report.decode) {
     process.stdout.write(`\nDecoders on the same clips (clips/s; compare with 'clips/s trained' above)\n${renderDecodeBench(report.decode as Parameters<typeof renderDecodeBench>[0])}\n`);
   }

@@ -124,6 +124,36 @@ export function renderMemoryBench(m: MemoryBench): string {
   return `\nPeak resident memory of a training step (fresh process each; per clip = (peak at 4 - peak at 1) / 3)\n${t.toString()}\n${tail}`;
 }
 
+/**
+ * cover's torch backend against PyTorch eager, one row per preset and implementation: the step at the bench's batch
+ * (from the timing rows) beside the peak bytes a clip adds (from the memory rows), each with its ratio to PyTorch's,
+ * and recompute's step time against its own run without it (both at batch 4, in the memory rows); `large` last.
+ */
+export function renderTorchSummary(train: { backend: string; preset: string; batch: number; microBatch: number; msPerStep: number }[], m: MemoryBench): string {
+  const t = table(['preset', 'implementation', 'ms/step at B=8', 'vs pytorch', 'peak per clip (MiB)', 'vs pytorch', 'recompute: time vs off (B=4)']);
+  const step = (impl: string, preset: string) => train.find((r) => r.backend === impl && r.preset === preset);
+  const at4 = (impl: string, preset: string) => m.rows.find((r) => r.impl === impl && r.preset === preset && r.batch === 4);
+  for (const c of m.perClip) {
+    const timed = c.impl === 'torch recompute' ? undefined : step(c.impl, c.preset);
+    const py = step('pytorch', c.preset);
+    const passes = timed && timed.microBatch < timed.batch ? ` (${Math.ceil(timed.batch / timed.microBatch)} passes)` : '';
+    const off4 = at4('torch', c.preset);
+    const on4 = at4('torch recompute', c.preset);
+    t.push([
+      c.preset,
+      c.impl,
+      timed ? `${timed.msPerStep.toFixed(0)}${passes}` : '-',
+      timed && py && timed !== py ? `${(timed.msPerStep / py.msPerStep).toFixed(2)}x` : '-',
+      (c.bytesPerClip / 2 ** 20).toFixed(1),
+      c.vsPytorch === null || c.impl === 'pytorch' ? '-' : `${c.vsPytorch.toFixed(2)}x`,
+      c.impl === 'torch recompute' && off4 && on4 ? `${(on4.msPerStep / off4.msPerStep).toFixed(2)}x` : '-',
+    ]);
+  }
+  const large = m.rows.find((r) => r.preset === 'large');
+  if (large) t.push(['large', 'torch recompute', `batch 1: ${(large.msPerStep / 1000).toFixed(0)} s`, '-', `peak ${(large.peakBytes / 2 ** 30).toFixed(1)} GiB`, '-', '-']);
+  return `\ncover's torch backend against PyTorch eager (this run: timing rows at batch 8, memory rows at batch 1 and 4)\n${t.toString()}\n`;
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;

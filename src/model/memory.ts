@@ -43,10 +43,10 @@ export type StepPath = 'tfjs' | 'fused' | 'torch';
 /**
  * The torch backend's activations per clip against the fused model's, without and with recompute: measured on `base`
  * by peak resident memory at batch 1 and 4 in fresh processes (`node dist/bench/memory.js`, 2026-12-05, 2-core VM):
- * 2.36 GiB a clip where the fused model gives 2.11, and 0.35 recomputed where it gives 0.25 (libtorch's allocator
- * and glibc keep freed blocks for reuse, which a heap count does not see). PyTorch eager on the same step: 1.80 GiB.
+ * 1743 MiB a clip where the fused model gives 1560, and 282 recomputed where it gives 255 (libtorch's allocator and
+ * glibc keep freed blocks for reuse, which a heap count does not see). PyTorch eager on the same step: 1879 MiB.
  */
-const TORCH_OVER_FUSED = { off: 1.12, recompute: 1.39 };
+const TORCH_OVER_FUSED = { off: 1.12, recompute: 1.11 };
 
 /** Coefficients of the activation model above, without and with recompute, and the batch-independent gradient sets. */
 export interface ActivationFit {
