@@ -62,7 +62,7 @@ export function recordLean<T>(xs: tf.Tensor[], f: () => T): T {
   const prevSave = engine.saveTensorsForBackwardMode;
   const needed = new Set(xs.map((x) => x.id)); // tensors that depend on xs
   let scanned = 0; // tape nodes already read into `needed`
-  const depends = (t: tf.Tensor | undefined) => t !== undefined && needed.has(t.id);
+  const depends = (t: tf.Tensor | null | undefined) => t != null && needed.has(t.id); // optional inputs may be absent
 
   engine.getTensorsForGradient = (kernelName, inputs, outputs) => {
     const tape = engine.state.activeTape ?? [];
@@ -71,7 +71,7 @@ export function recordLean<T>(xs: tf.Tensor[], f: () => T): T {
       if (Object.values(node.inputs).some(depends)) for (const o of node.outputs) needed.add(o.id);
     }
     const saved = prevGet.call(engine, kernelName, inputs, outputs);
-    const ghost = (t: Saved) => (t instanceof ShapeOnly ? t : new ShapeOnly(t));
+    const ghost = (t: Saved) => (t == null || t instanceof ShapeOnly ? t : new ShapeOnly(t));
     if (SHAPE_ONLY.has(kernelName) || !Object.values(inputs).some(depends)) return saved.map(ghost);
     if (kernelName === 'Multiply' && saved.length === 2) {
       const { a, b } = inputs; // saved as [a, b]: a is read by b's gradient, b by a's
