@@ -3,7 +3,8 @@
 // embedded default (small on wasm) showing where the rest of the time goes, and the data loader's decode throughput.
 // Rows: 'wasm' is plain tfjs-wasm (--accel off), 'wasm+native' the same with the native accelerator, 'pytorch' the same
 // model and step in PyTorch (bench/torch_step.py, when a python3 with torch is importable; COVER_PYTHON picks one),
-// 'wasm2' the threaded wasm build, 'torch' cover's libtorch backend (torch/, when built), 'cpu' plain JS. `base` (the
+// 'wasm2' the threaded wasm build, 'torch' cover's libtorch backend (torch/, when built; with PyTorch's rows, each preset
+// in a fresh process right after PyTorch's), 'cpu' plain JS. `base` (the
 // reference TimeSformer-B) is timed on torch and PyTorch only: it does not fit the wasm heap; torch runs it at the micro-batch
 // a training run would pick here (the largest that fits the machine's memory), shown in the B x T column. GFLOP/s are set against the machine's sgemm peak: the best plain
 // 1024^3 GEMM rate measured in the run (native BLAS, torch, or wasm).
@@ -20,11 +21,11 @@ import { measureGemm } from '../src/engine/gemm_rate';
 import { backendCapacity, fits } from '../src/engine/capacity';
 import { planTrainingMemory } from '../src/model/memory';
 import { getPreset } from '../src/config/presets';
-import { benchTrainStep, lossTrajectory, TrainBenchResult } from './train';
+import { benchTrainStep, lossTrajectory, TrainBenchResult, warmupSteps } from './train';
 import { benchData, renderDataBench } from './data';
 import { benchDecode, renderDecodeBench } from './decode';
 import { benchTorch } from './torch';
-import { benchPeakMemory, MemoryBench, renderMemoryBench, renderTorchSummary } from './memory';
+import { benchPeakMemory, MemoryBench, renderMemoryBench, renderTorchSummary, runCover } from './memory';
 
 interface BenchReport {
   machine: { cpus: number; node: string };
@@ -67,14 +68,32 @@ async function main(): Promise<void> {
   const log = (s: string) => (json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
   const report: BenchReport = { machine: { cpus: os.cpus().length, node: process.version }, gemm: {}, train: [] };
 
+  // cover's torch rows are timed beside PyTorch's, each in a fresh process right after PyTorch's of the same preset:
+  // this VM's speed drifts by 20% over minutes, and a process that has held `base` runs slower after it.
+  const paired = new Set<string>();
+  if (backends.includes('pytorch')) {
+    const presets = withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small'];
+    const beside = (preset: string, steps: number) => {
+      const r = runCover(preset, 8, false, { steps, warmup: warmupSteps(preset), microBatch: torchMicroBatch(preset, 8) });
+      if (typeof r === 'string') return log(`  torch ${preset}: failed (${r})`);
+      report.train.push({ ...r, backend: 'torch' });
+      paired.add(r.preset);
+      log(`  torch ${preset}: ${r.msPerStep.toFixed(0)} ms/step, ${r.gflops.toFixed(1)} GFLOP/s, ${r.clipsPerSec.toFixed(1)} clips/s trained`);
+    };
+    const rows = await benchTorch(presets, { steps: quick ? 2 : 10, batch: 8, log, beside: backends.includes('torch') ? beside : undefined });
+    for (const r of rows) report.train.push(r.result);
+    if (rows.length) report.gemm.pytorch = rows[0].gemmGflops;
+  }
+  // Peak memory next, each in a fresh process, while this one holds nothing: once it has timed `base` on torch it
+  // keeps ~16 GB for reuse (glibc and the addon do not give freed memory back), and a 9 GB PyTorch child beside that
+  // would not fit a 24 GiB machine.
+  if (backends.includes('torch') && !process.argv.includes('--no-memory')) {
+    log('peak memory (a fresh process each):');
+    report.memory = benchPeakMemory({ presets: withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small'], large: process.argv.includes('--large'), log });
+  }
+
   for (const entry of backends) {
-    if (entry === 'pytorch') {
-      const presets = withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small'];
-      const rows = await benchTorch(presets, { steps: quick ? 2 : 10, batch: 8, log });
-      for (const r of rows) report.train.push(r.result);
-      if (rows.length) report.gemm.pytorch = rows[0].gemmGflops;
-      continue;
-    }
+    if (entry === 'pytorch') continue;
     const backend = entry === 'wasm2' || entry === 'wasm+native' ? 'wasm' : entry;
     const accel = entry === 'wasm+native' ? 'native' : 'off';
     try {
@@ -88,7 +107,7 @@ async function main(): Promise<void> {
     report.gemm[name] = gemm.gflops;
     log(`${name}: plain GEMM ${gemm.n}^3 at ${gemm.gflops.toFixed(1)} GFLOP/s`);
     const slow = backend === 'cpu';
-    for (const preset of name === 'torch' && withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small']) {
+    for (const preset of (name === 'torch' && withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small']).filter((p) => !(name === 'torch' && paired.has(p)))) {
       const steps = (slow && preset === 'small') || preset === 'base' ? (quick ? 1 : 2) : quick ? 2 : 10;
       const microBatch = name === 'torch' ? torchMicroBatch(preset, 8) : undefined;
       const r = { ...(await benchTrainStep({ preset, batch: 8, steps, microBatch, profile: (name === 'wasm' || name === 'wasm+native') && preset === 'small' })), backend: name };
@@ -110,11 +129,6 @@ async function main(): Promise<void> {
     } catch (err) {
       log(`accelerator loss check: skipped (${(err as Error).message})`);
     }
-  }
-
-  if (backends.includes('torch') && !process.argv.includes('--no-memory')) {
-    log('peak memory (a fresh process each):');
-    report.memory = benchPeakMemory({ presets: withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small'], large: process.argv.includes('--large'), log });
   }
 
   try {

@@ -16,6 +16,7 @@ import { getPreset } from '../src/config/presets';
 import { table } from '../src/cli/render';
 import { preferOpenblasCore } from '../src/engine/backends/torch';
 import { findTorchPython } from './torch';
+import type { TrainBenchResult } from './train';
 
 const TORCH_STEP = path.join(__dirname, '..', '..', 'bench', 'torch_step.py');
 const GLIBC = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295' };
@@ -47,20 +48,27 @@ function peakResident(): number {
   return Number(m[1]) * 1024;
 }
 
-/** The child: two steps of `preset` at batch B on cover's torch backend; prints { peakBytes, msPerStep }. */
-async function child(preset: string, batch: number, recompute: boolean): Promise<void> {
+/** The child: `warmup` untimed steps then `steps` timed ones of `preset` at batch B on cover's torch backend; prints the
+ * timing (bench/train.ts's TrainBenchResult) and the process's peak resident set. */
+async function child(preset: string, batch: number, recompute: boolean, steps: number, warmup: number, microBatch: number | undefined): Promise<void> {
   const { initBackend } = await import('../src/engine/backend');
   const { benchTrainStep } = await import('./train');
   await initBackend({ backend: 'torch' });
-  // `large` takes minutes a step here: its one step is the first (the optimizer's slots are created in it).
-  const r = await benchTrainStep({ preset, batch, steps: 1, warmup: preset === 'large' ? 0 : 1, recompute });
-  process.stdout.write(`${JSON.stringify({ peakBytes: peakResident(), msPerStep: r.msPerStep })}\n`);
+  const r = await benchTrainStep({ preset, batch, steps, warmup, recompute, microBatch });
+  process.stdout.write(`${JSON.stringify({ ...r, peakBytes: peakResident() })}\n`);
 }
 
-function runCover(preset: string, batch: number, recompute: boolean): { peakBytes: number; msPerStep: number } | string {
-  const r = spawnSync(process.execPath, [__filename, '--child', preset, String(batch), recompute ? 'blocks' : 'off'], { encoding: 'utf8', env: { ...process.env, ...GLIBC } });
+/**
+ * Steps of `preset` on cover's torch backend in a fresh process (the same state PyTorch's row starts from): by default
+ * one after one untimed (`large`: its one step is the first: the optimizer's slots are made in it, and it takes minutes).
+ */
+export function runCover(preset: string, batch: number, recompute: boolean, opts: { steps?: number; warmup?: number; microBatch?: number } = {}): (TrainBenchResult & { peakBytes: number }) | string {
+  const steps = opts.steps ?? 1;
+  const warmup = opts.warmup ?? (preset === 'large' ? 0 : 1);
+  const argv = [__filename, '--child', preset, String(batch), recompute ? 'blocks' : 'off', String(steps), String(warmup), String(opts.microBatch ?? batch)];
+  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, ...GLIBC } });
   if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop()!;
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { peakBytes: number; msPerStep: number };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as TrainBenchResult & { peakBytes: number };
 }
 
 function runPytorch(python: string, preset: string, batch: number): { peakBytes: number; msPerStep: number } | string {
@@ -85,7 +93,7 @@ export function benchPeakMemory(opts: { presets: string[]; large: boolean; log: 
   const rows: PeakRow[] = [];
   const add = (impl: PeakRow['impl'], preset: string, batch: number, r: { peakBytes: number; msPerStep: number } | string) => {
     if (typeof r === 'string') return opts.log(`  ${impl} ${preset} batch ${batch}: failed (${r})`);
-    rows.push({ impl, preset, batch, ...r });
+    rows.push({ impl, preset, batch, peakBytes: r.peakBytes, msPerStep: r.msPerStep });
     opts.log(`  ${impl} ${preset} batch ${batch}: peak ${(r.peakBytes / 2 ** 30).toFixed(2)} GiB, ${r.msPerStep.toFixed(0)} ms/step`);
   };
   for (const preset of opts.presets) {
@@ -161,7 +169,10 @@ function arg(name: string): string | undefined {
 
 if (require.main === module) {
   const main = async () => {
-    if (process.argv[2] === '--child') return child(process.argv[3], Number(process.argv[4]), process.argv[5] === 'blocks');
+    if (process.argv[2] === '--child') {
+      const [preset, batch, mode, steps, warmup, micro] = process.argv.slice(3);
+      return child(preset, Number(batch), mode === 'blocks', Number(steps), Number(warmup), Number(micro));
+    }
     const json = process.argv.includes('--json');
     const log = (s: string) => process.stderr.write(`${s}\n`);
     const m = benchPeakMemory({ presets: (arg('--presets') ?? 'tiny,small,base').split(','), large: process.argv.includes('--large'), log });

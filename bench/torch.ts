@@ -25,9 +25,12 @@ export function findTorchPython(): { python: string; version: string } | { pytho
   return { python: null, why: `no python3 with torch importable (tried ${candidates.join(', ')}; apt-get install python3-torch)` };
 }
 
+/**
+ * PyTorch eager's step for each preset, a fresh python3 each; `beside(preset, steps)` runs right after each row.
+ */
 export async function benchTorch(
   presets: string[],
-  opts: { steps: number; batch: number; log: (s: string) => void },
+  opts: { steps: number; batch: number; log: (s: string) => void; beside?: (preset: string, steps: number) => void },
 ): Promise<{ result: TrainBenchResult; gemmGflops: number }[]> {
   const found = findTorchPython();
   if (found.python === null) {
@@ -75,6 +78,7 @@ export async function benchTorch(
     };
     opts.log(`  ${preset}: ${j.msPerStep.toFixed(0)} ms/step, ${result.gflops.toFixed(1)} GFLOP/s (torch sgemm ${j.gemmGflops.toFixed(0)} GFLOP/s)`);
     out.push({ result, gemmGflops: j.gemmGflops });
+    opts.beside?.(preset, steps); // a row to compare with this one, measured in the same state of the machine
   }
   return out;
 }
