@@ -71,7 +71,7 @@ Examples:
         : sized.largestMicroBatch > 0
           ? `does not fit in ${gib(sized.memoryBytes)} GiB; --micro-batch ${sized.largestMicroBatch} does (gradients accumulate to the same step)`
           : `does not fit in ${gib(sized.memoryBytes)} GiB even one clip a pass: ${o.recompute === 'off' ? '--recompute blocks, ' : ''}a smaller preset, or more memory`;
-      const onePass = sized.largestBatchOnePass > 0 ? `; one pass holds at most ${sized.largestBatchOnePass} clips` : '';
+      const onePass = sized.largestBatchOnePass > 0 ? `; one pass holds at most ${sized.largestBatchOnePass} clip${sized.largestBatchOnePass === 1 ? '' : 's'}` : '';
       process.stdout.write(
         `cover plan: ${o.preset}, batch ${o.batchSize}, ${o.optimizer}, ${o.path} kernels${o.recompute === 'blocks' ? ', blocks recomputed' : ''}\n${t.toString()}\n${verdict}${onePass}\n` +
           `(estimated: activations measured on the CPU backends; a GPU's allocator holds memory differently, so check with one step)\n`,
