@@ -8,6 +8,8 @@
 // more than this machine has).
 //
 //   node dist/bench/memory.js [--presets tiny,small,base] [--large] [--json]
+//   node dist/bench/memory.js --pairs N [--presets base]   recompute's time against off: N interleaved pairs of
+//                                                          fresh processes at batch 4, one step each after one untimed
 
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -120,6 +122,26 @@ export function benchPeakMemory(opts: { presets: string[]; large: boolean; log: 
   return { rows, perClip };
 }
 
+/**
+ * Recompute's step time against the same step without it, from `n` interleaved pairs of fresh processes (off, then
+ * blocks) at batch 4: one step each is noisy on a VM whose speed drifts, so each pair's ratio is shown, and the ratio of
+ * the medians.
+ */
+function recomputePairs(preset: string, n: number, log: (s: string) => void): void {
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = runCover(preset, 4, false);
+    const b = runCover(preset, 4, true);
+    if (typeof a === 'string' || typeof b === 'string') return log(`${preset}: failed (${typeof a === 'string' ? a : b})`);
+    off.push(a.msPerStep);
+    on.push(b.msPerStep);
+    log(`${preset} batch 4, pair ${i + 1}: off ${a.msPerStep.toFixed(0)} ms, recompute ${b.msPerStep.toFixed(0)} ms, ${(b.msPerStep / a.msPerStep).toFixed(2)}x`);
+  }
+  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+  log(`${preset} batch 4: median off ${median(off).toFixed(0)} ms, median recompute ${median(on).toFixed(0)} ms, ${(median(on) / median(off)).toFixed(2)}x`);
+}
+
 export function renderMemoryBench(m: MemoryBench): string {
   const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 30 ? 1 : 0);
   const t = table(['preset', 'implementation', 'peak at B=1 (MiB)', 'peak at B=4 (MiB)', 'per clip (MiB)', 'vs pytorch', 'ms/step at B=4']);
@@ -175,6 +197,10 @@ if (require.main === module) {
     }
     const json = process.argv.includes('--json');
     const log = (s: string) => process.stderr.write(`${s}\n`);
+    if (arg('--pairs')) {
+      for (const preset of (arg('--presets') ?? 'base').split(',')) recomputePairs(preset, Number(arg('--pairs')), log);
+      return;
+    }
     const m = benchPeakMemory({ presets: (arg('--presets') ?? 'tiny,small,base').split(','), large: process.argv.includes('--large'), log });
     process.stdout.write(json ? `${JSON.stringify(m, null, 2)}\n` : renderMemoryBench(m));
   };
