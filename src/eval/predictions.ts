@@ -5,7 +5,7 @@
 
 import * as fs from 'fs';
 import { parseCsvLine } from '../data/datasets/csv';
-import { fileError } from '../errors';
+import { ConfigError, fileError } from '../errors';
 import { PREDICTIONS_HEADER } from '../run/run_dir';
 import { HeadEval } from './evaluate';
 import { csvField } from './metrics';
@@ -25,7 +25,10 @@ export function predictionsCsv(evals: Array<Pick<HeadEval, 'head' | 'clips'> & {
   return `${lines.join('\n')}\n`;
 }
 
-/** Per head, each clip's correctness, from a predictions.csv; null when the file is absent (a run not asked for it). */
+/**
+ * Per head, each clip's correctness, from a predictions.csv; null when the file is absent (a run not asked for it). A
+ * file that is not one, or a line that does not parse, is a ConfigError naming the file: never silently left out.
+ */
 export function readPredictions(file: string): Map<string, Map<string, boolean>> | null {
   let text: string;
   try {
@@ -35,11 +38,12 @@ export function readPredictions(file: string): Map<string, Map<string, boolean>>
     throw fileError(err, file, 'read the predictions');
   }
   const lines = text.split('\n').filter((l) => l !== '');
-  if (lines[0] !== PREDICTIONS_HEADER) return null;
+  const redo = "remove it to leave this arm out of McNemar's test, or remove the arm's folder and run the study again to redo it";
+  if (lines[0] !== PREDICTIONS_HEADER) throw new ConfigError(`not a predictions file: its first line is not '${PREDICTIONS_HEADER}'`, { path: file, suggestion: redo });
   const out = new Map<string, Map<string, boolean>>();
-  for (const line of lines.slice(1)) {
+  for (const [i, line] of lines.slice(1).entries()) {
     const f = parseCsvLine(line);
-    if (!f || f.length !== 5) continue;
+    if (!f || f.length !== 5 || !['0', '1'].includes(f[4])) throw new ConfigError(`line ${i + 2} is not head,clip,label,predicted,correct (correct 0 or 1)`, { path: file, suggestion: redo });
     const head = out.get(f[0]) ?? new Map<string, boolean>();
     head.set(f[1], f[4] === '1');
     out.set(f[0], head);

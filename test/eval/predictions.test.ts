@@ -31,6 +31,8 @@ test('write and read back: names quoted, one row per clip, correctness as the ac
   expect([...back.get('imnet')!]).toEqual([['run/a.mp4', true]]);
   expect(readPredictions(path.join(dir, 'none.csv'))).toBeNull();
   fs.writeFileSync(file, 'clip,score\na,1\n');
-  expect(readPredictions(file)).toBeNull();
+  expect(() => readPredictions(file)).toThrow(/not a predictions file: its first line is not 'head,clip,label,predicted,correct'/);
+  fs.writeFileSync(file, 'head,clip,label,predicted,correct\nk400,run/a.mp4,run,run,1\nk400,run/b.mp4,run\n');
+  expect(() => readPredictions(file)).toThrow(/line 3 is not head,clip,label,predicted,correct/);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -34,6 +34,11 @@ test("the README's test command is .ci/run's, and it ends with the install check
   expect(ci).not.toMatch(/^[^#\n]*(jest|package_check|gpu_check|gpu_dry_run)/m);
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   expect(pkg.scripts.test).toMatch(/&& jest \$COVER_JEST_ARGS && bash scripts\/package_check\.sh && bash scripts\/gpu_dry_run\.sh$/);
+  // Every script `npm test` and .ci/run reach is named on the README's test line, so a reader sees what runs.
+  const testLine = /```bash\n[^\n]+\n([^\n]+)\n/.exec(readme)![1];
+  for (const script of new Set([...`${pkg.scripts.test}\n${ci}`.matchAll(/scripts\/[\w.]+\.sh/g)].map((m) => m[0]))) {
+    if (script !== SETUP) expect(testLine).toContain(script);
+  }
 });
 
 test('without root, a machine that lacks the packages gets the exact apt-get line and exit 1, before npm runs', () => {
