@@ -1,8 +1,8 @@
 // What a recorded forward pass keeps for the backward pass, cut to what the requested gradients read (issue 19, item 1).
 //
 // For each recorded op tfjs keeps the inputs its registered gradient function may read, whatever is differentiated.
-// On TimeSformer that is a third of a step's activation bytes (`base`, torch backend: 2.30 GB a clip at the end of the
-// forward pass, 1.60 GB without), kept for three reasons:
+// On TimeSformer that is a third of a step's activation bytes (`base`, torch backend: 2299 MiB a clip at the end of the
+// forward pass, 1448 MiB without), kept for three reasons:
 //   - shape-only saves: Reshape, Slice, Concat, Mean, Sum, Add, Sub and PadV2 keep a whole input alive, and their
 //     gradients read only its shape;
 //   - an op none of whose inputs depends on the tensors differentiated is never on the backward path, and saves anyway;
