@@ -1,13 +1,13 @@
-// The fused-op contract between the model and the backends: LayerNorm, exact GELU and the multi-head attention core,
-// forward and backward, each ONE custom tfjs kernel, and the whole-step updates (the optimizer over every parameter and
+// The fused-op contract between the model and the backends: the linear layer, LayerNorm, exact GELU and the multi-head
+// attention core, forward and backward, each ONE custom tfjs kernel, and the whole-step updates (the optimizer over every parameter and
 // the global gradient norm, each one native call). This file names the kernels and fixes their inputs, attributes and
 // outputs; a backend registers its implementation of all of them with registerFusedBackend() (the wasm accelerator in
 // engine/accel/fused_kernels.ts, the torch backend in engine/backends/torch/); the model asks canFuse() and calls the
 // differentiable ops below, and the optimizer and the train step ask fusedStep(). Nothing here is backend-specific.
 //
 // tfjs stays the framework: each op is tf.customGrad around tf.engine().runKernel, so the tape, tidy and variableGrads
-// work as for any op; only the number of kernels changes (about 10 -> 1 per LayerNorm, 5 -> 1 per GELU, ~12 -> 1 per
-// attention core, ~10 per parameter -> 1 per step for the optimizer). What they compute is the unfused path's math,
+// work as for any op; only the number of kernels changes (about 6 -> 1 per linear layer forward and 9 -> 1 backward,
+// 10 -> 1 per LayerNorm, 5 -> 1 per GELU, ~12 -> 1 per attention core, ~10 per parameter -> 1 per step for the optimizer). What they compute is the unfused path's math,
 // checked in test/accel/fused.test.ts (wasm) and test/torch/kernels.test.ts (torch).
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,6 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 /**
  * The custom kernels, their inputs (by name), attributes and outputs. R rows = x.size / C, Bx sequences, S tokens,
  * H heads, Dh per head; qkv's last axis is q | k | v, each head a contiguous Dh chunk.
+ *   linear         x [..., K], w [K, N], b [N] (absent without bias)  -> y [..., N] = x @ w + b
+ *   linearGrad     dy [..., N], x [..., K], w [K, N]; {hasBias}       -> dx [..., K], dw [K, N], then db [N] with hasBias
  *   layerNorm      x [..., C], gamma [C], beta [C]; {eps}             -> y [..., C], mean [R], rstd [R]
  *   layerNormGrad  dy, x [..., C], gamma [C], mean [R], rstd [R]      -> dx [..., C], dgamma [C], dbeta [C]
  *   gelu           x (any shape)                                      -> y (x's shape)
@@ -24,6 +26,8 @@ import * as tf from '@tensorflow/tfjs-core';
  * Every tensor is float32.
  */
 export const FUSED_KERNEL_NAMES = {
+  linear: 'CoverLinear',
+  linearGrad: 'CoverLinearGrad',
   layerNorm: 'CoverLayerNorm',
   layerNormGrad: 'CoverLayerNormGrad',
   gelu: 'CoverGelu',
@@ -135,11 +139,41 @@ export function fusedStep(...tensors: tf.Tensor[]): FusedStep | null {
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 type Op1 = (x: tf.Tensor) => tf.Tensor;
+type Op2 = (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
 type Op3 = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 function run(kernel: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): tf.Tensor[] {
   const out = tf.engine().runKernel<tf.Tensor | tf.Tensor[]>(kernel, inputs, attrs);
   return Array.isArray(out) ? out : [out];
+}
+
+// x [..., K], w [K, N], b [N] -> [..., N]; saves x and w.
+const linearWithBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: run(FUSED_KERNEL_NAMES.linear, { x, w, b })[0],
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(FUSED_KERNEL_NAMES.linearGrad, { dy, x: saved[0], w: saved[1] }, { hasBias: true }),
+  };
+}) as unknown as CustomGradFn) as unknown as Op3;
+
+const linearNoBias = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: run(FUSED_KERNEL_NAMES.linear, { x, w })[0],
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(FUSED_KERNEL_NAMES.linearGrad, { dy, x: saved[0], w: saved[1] }, { hasBias: false }),
+  };
+}) as unknown as CustomGradFn) as unknown as Op2;
+
+/**
+ * A linear layer on the last axis in one kernel, any leading shape: x [..., K], w [K, N], b [N] or null -> [..., N].
+ * The backward is one kernel too, returning dx, dw and db together.
+ */
+export function fusedLinear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor {
+  const K = x.shape[x.rank - 1];
+  if (x.rank < 1 || w.rank !== 2 || w.shape[0] !== K || (b && b.size !== w.shape[1])) {
+    throw new Error(`fusedLinear: x [${x.shape}], w [${w.shape}] and b [${b ? b.shape : ''}] do not make a linear layer`);
+  }
+  return b ? linearWithBias(x, w, b) : linearNoBias(x, w);
 }
 
 // One customGrad per eps / (heads, scale): customGrad's function receives tensors only.

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initAccel } from '../../src/engine/accel/accel';
 import { installFusedKernels } from '../../src/engine/accel/fused_kernels';
-import { FUSED_KERNEL_NAMES, fusedAttentionCore, fusedGelu, fusedLayerNorm } from '../../src/engine/fused';
+import { FUSED_KERNEL_NAMES, fusedAttentionCore, fusedGelu, fusedLayerNorm, fusedLinear } from '../../src/engine/fused';
 import { loadNative } from '../../src/engine/accel/native';
 import { getPreset } from '../../src/config/presets';
 import { attentionCore } from '../../src/model/attention';
@@ -62,6 +62,28 @@ d('fused kernels on wasm', () => {
   afterAll(() => initAccel('off', 'wasm'));
 
   test.each([
+    [[5, 7], 3, true],
+    [[2, 3, 16], 8, true],
+    [[4, 1, 192], 576, false], // one token per sequence, a qkv projection's width, no bias
+    [[1, 9], 1, true],
+  ])('linear x %j to %i features (bias %s): values and gradients match the tfjs ops', (shape, N, bias) => {
+    const K = shape[shape.length - 1];
+    const x = tf.randomNormal(shape, 0, 1, 'float32', 1);
+    const w = tf.randomNormal([K, N], 0, 0.3, 'float32', 2);
+    const b = tf.randomNormal([N], 0, 0.5, 'float32', 3);
+    const plain = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) => {
+      const y = tf.matMul(tf.reshape(xx, [-1, K]) as tf.Tensor2D, ww as tf.Tensor2D);
+      return tf.reshape(bb ? tf.add(y, bb) : y, [...shape.slice(0, -1), N]);
+    };
+    const inputs = bias ? [x, w, b] : [x, w];
+    const fused = valueAndGrads((xx, ww, bb) => fusedLinear(xx, ww, bb ?? null), inputs, 4);
+    const ref = valueAndGrads(plain, inputs, 4);
+    expect(fused[0].shape).toEqual([...shape.slice(0, -1), N]);
+    expectClose(fused, ref, 2e-5);
+    tf.dispose([x, w, b, ...fused, ...ref]);
+  });
+
+  test.each([
     [[3, 5, 7]],
     [[1, 16]],
     [[2, 1, 33]], // one token per sequence
@@ -107,17 +129,21 @@ d('fused kernels on wasm', () => {
     const x = tf.randomNormal([3, 4, 12], 0, 1, 'float32', 9);
     const w = tf.ones([12]);
     const b = tf.zeros([12]);
+    const wl = tf.ones([12, 5]);
+    const bl = tf.zeros([5]);
     const step = () => {
+      tf.dispose(valueAndGrads((a, ww, bb) => fusedLinear(a, ww, bb), [x, wl, bl], 1));
+      tf.dispose(valueAndGrads((a, ww) => fusedLinear(a, ww, null), [x, wl], 1));
       tf.dispose(valueAndGrads((a, ww, bb) => fusedLayerNorm(a, ww, bb, 1e-5), [x, w, b], 1));
       tf.dispose(valueAndGrads((a) => fusedGelu(a), [x], 2));
       tf.dispose(valueAndGrads((a) => fusedAttentionCore(a, 2, 0.5), [x], 3));
-      tf.dispose([fusedLayerNorm(x, w, b, 1e-5), fusedGelu(x), fusedAttentionCore(x, 2, 0.5)]); // tape off
+      tf.dispose([fusedLinear(x, wl, bl), fusedLayerNorm(x, w, b, 1e-5), fusedGelu(x), fusedAttentionCore(x, 2, 0.5)]); // tape off
     };
     step();
     const before = tf.memory().numTensors;
     step();
     expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, w, b]);
+    tf.dispose([x, w, b, wl, bl]);
   });
 
   test('the global norm matches the tfjs reduction', () => {
@@ -310,7 +336,7 @@ d('the tiny model with and without the accelerator', () => {
     const dropModel = new TimeSformer({ ...getPreset('tiny'), attnDropRate: 0.1 }, HEADS, 1);
     try {
       const evalRun = await kernelsRun(() => [...model.forward(x).values()]);
-      expect([...evalRun]).toEqual(expect.arrayContaining([FUSED_KERNEL_NAMES.layerNorm, FUSED_KERNEL_NAMES.gelu, FUSED_KERNEL_NAMES.attention]));
+      expect([...evalRun]).toEqual(expect.arrayContaining([FUSED_KERNEL_NAMES.linear, FUSED_KERNEL_NAMES.layerNorm, FUSED_KERNEL_NAMES.gelu, FUSED_KERNEL_NAMES.attention]));
       const dropRun = await kernelsRun(() => [...dropModel.forward(x, undefined, trainContext(1)).values()]);
       expect(dropRun.has(FUSED_KERNEL_NAMES.attention)).toBe(false);
       expect(dropRun.has(FUSED_KERNEL_NAMES.layerNorm)).toBe(true);

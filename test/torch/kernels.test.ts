@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { probeTorch, TORCH_KERNELS } from '../../src/engine/backends/torch';
 import { loadTorch } from '../../src/engine/backends/torch/addon';
-import { fusedAttentionCore, fusedGelu, fusedLayerNorm } from '../../src/engine/fused';
+import { fusedAttentionCore, fusedGelu, fusedLayerNorm, fusedLinear } from '../../src/engine/fused';
 import { attentionCore } from '../../src/model/attention';
 import { evalContext } from '../../src/model/context';
 import '../../src/model/register_gradients';
@@ -124,13 +124,15 @@ describeTorch('torch kernels match the cpu backend', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  test('the fused LayerNorm, GELU and attention kernels: values and gradients match the unfused tfjs ops', () => {
+  test('the fused linear, LayerNorm, GELU and attention kernels: values and gradients match the unfused tfjs ops', () => {
     const grads = (fn: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]) => tf.tidy(() => {
       const r = f(fn(...xs).shape, 17);
       const { value, grads: g } = tf.valueAndGrads((...ys: tf.Tensor[]) => tf.sum(tf.mul(fn(...ys), r)))(xs);
       return [value, ...g].map((t) => Array.from(t.dataSync()));
     });
     const cases: [(...xs: tf.Tensor[]) => tf.Tensor, (...xs: tf.Tensor[]) => tf.Tensor, tf.Tensor[]][] = [
+      [(x, w, b) => fusedLinear(x, w, b), (x, w, b) => tf.add(tf.reshape(tf.matMul(tf.reshape(x, [-1, 8]), w), [3, 2, 5]), b), [f([3, 2, 8], 1), f([8, 5], 2), f([5], 3)]],
+      [(x, w) => fusedLinear(x, w, null), (x, w) => tf.matMul(x, w), [f([4, 6], 4), f([6, 3], 5)]],
       [(x, w, b) => fusedLayerNorm(x, w, b, 1e-6), (x, w, b) => {
         const { mean, variance } = tf.moments(x, -1, true);
         return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-6))), w), b);

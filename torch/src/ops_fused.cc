@@ -1,10 +1,46 @@
 // cover's fused kernels (the same names and contracts as the wasm accelerator's, src/engine/accel/fused_kernels.ts):
-// LayerNorm over the last axis with mean/rstd saved, exact GELU, and the multi-head attention core on the qkv
+// the linear layer on any leading shape (views, no reshape calls), LayerNorm over the last axis with mean/rstd saved, exact GELU, and the multi-head attention core on the qkv
 // projection's output, each forward and backward as one call.
 #include "common.h"
 
 namespace cover_torch {
 namespace {
+
+/** x [.., K] and w [K, N] as a linear layer's operands: x viewed [M, K]; fails on shapes that do not match. */
+at::Tensor rows(const at::Tensor& x, const at::Tensor& w, const Attrs& a) {
+  if (w.dim() != 2 || x.dim() < 1 || x.size(-1) != w.size(0)) a.fail("x [.., K] and w [K, N] do not match");
+  return x.reshape({-1, w.size(0)});
+}
+
+/** sizes with the last one replaced by n. */
+std::vector<int64_t> withLast(at::IntArrayRef sizes, int64_t n) {
+  std::vector<int64_t> s(sizes.begin(), sizes.end());
+  s.back() = n;
+  return s;
+}
+
+// x [.., K], w [K, N], b [N] (optional) -> y [.., N]: one addmm, the bias as the gemm's C
+REGISTER_OP("CoverLinear", 2, 3, [](const Tensors& in, const Attrs& a) -> Tensors {
+  const at::Tensor& w = in[1];
+  at::Tensor x2 = rows(in[0], w, a);
+  at::Tensor y;
+  if (in.size() < 3) y = precisionMatmul(x2, w);
+  else if (in[2].numel() != w.size(1)) a.fail("b must have N elements");
+  else if (currentPrecision() == Precision::bf16) y = precisionMatmul(x2, w) + in[2].reshape({-1});
+  else y = at::addmm(in[2].reshape({-1}), x2, w);
+  return {y.view(withLast(in[0].sizes(), w.size(1)))};
+});
+
+// dy [.., N], x [.., K], w [K, N]; {hasBias} -> dx [.., K], dw [K, N], db [N] (with hasBias): transposes are views
+REGISTER_OP("CoverLinearGrad", 3, 3, [](const Tensors& in, const Attrs& a) -> Tensors {
+  const at::Tensor& w = in[2];
+  at::Tensor x2 = rows(in[1], w, a);
+  at::Tensor dy2 = in[0].reshape({-1, w.size(1)});
+  if (dy2.size(0) != x2.size(0)) a.fail("dy and x have different leading shapes");
+  Tensors out = {precisionMatmul(dy2, w.t()).view(in[1].sizes()), precisionMatmul(x2.t(), dy2)};
+  if (a.b("hasBias")) out.push_back(dy2.sum(0));
+  return out;
+});
 
 // x [.., C], gamma [C], beta [C] -> y [.., C], mean [R], rstd [R]
 REGISTER_OP("CoverLayerNorm", 3, 3, [](const Tensors& in, const Attrs& a) -> Tensors {

@@ -1,5 +1,5 @@
-// The native accelerator's implementation of the fused-op contract (engine/fused.ts, issue 5): LayerNorm, exact GELU
-// and the multi-head attention core, forward and backward, each ONE native call as a custom tfjs kernel on the 'wasm'
+// The native accelerator's implementation of the fused-op contract (engine/fused.ts, issue 5): the linear layer,
+// LayerNorm, exact GELU and the multi-head attention core, forward and backward, each ONE native call as a custom tfjs kernel on the 'wasm'
 // backend, and the optimizer step and global gradient norm over all parameters in one call each. installFusedKernels()
 // registers them through the contract; the model never imports this file.
 //
@@ -34,6 +34,34 @@ function f32(be: BackendWasm, t: Info): Float32Array {
 }
 
 // ---- kernels ------------------------------------------------------------------------------------------------------------
+
+// x [M, K] (any leading shape), w [K, N], b [N] (optional) -> y [.., N]: one gemm, the bias added in the same pass
+function linearKernel({ inputs, backend }: KernelArgs): Info {
+  const be = backend as BackendWasm;
+  const { x, w, b } = inputs as { x: Info; w: Info; b?: Info };
+  const [K, N] = w.shape;
+  const M = sizeOf(x.shape) / K;
+  const y = be.makeOutput([...x.shape.slice(0, -1), N], 'float32');
+  native().gemm(f32(be, x), f32(be, w), f32(be, y), 1, M, N, K, false, false, 0, 0, b ? f32(be, b) : undefined);
+  return y;
+}
+
+// dy [M, N] (any leading shape), x [M, K], w [K, N]; {hasBias} -> dx [.., K] = dy w^T, dw [K, N] = x^T dy, db [N]
+function linearGradKernel({ inputs, attrs, backend }: KernelArgs): Info[] {
+  const be = backend as BackendWasm;
+  const { dy, x, w } = inputs as { dy: Info; x: Info; w: Info };
+  const [K, N] = w.shape;
+  const M = sizeOf(x.shape) / K;
+  const dx = be.makeOutput(x.shape, 'float32');
+  const dw = be.makeOutput(w.shape, 'float32');
+  const db = (attrs as { hasBias: boolean }).hasBias ? be.makeOutput([N], 'float32') : null;
+  const addon = native();
+  addon.gemm(f32(be, dy), f32(be, w), f32(be, dx), 1, M, K, N, false, true, 0, 0);
+  addon.gemm(f32(be, x), f32(be, dy), f32(be, dw), 1, K, N, M, true, false, 0, 0);
+  if (!db) return [dx, dw];
+  addon.reduce(addon.reduceOps.indexOf('sum'), f32(be, dy), f32(be, db), 1, M, N);
+  return [dx, dw, db];
+}
 
 // x [R, C] (any leading shape), gamma [C], beta [C] -> y [.., C], mean [R], rstd [R]
 function layerNormKernel({ inputs, attrs, backend }: KernelArgs): Info[] {
@@ -177,6 +205,8 @@ function fusedSgd(params: tf.Variable[], grads: tf.Tensor[], bufs: tf.Variable[]
 
 const WASM_FUSED: FusedBackend = {
   kernels: {
+    linear: linearKernel,
+    linearGrad: linearGradKernel,
     layerNorm: layerNormKernel,
     layerNormGrad: layerNormGradKernel,
     gelu: geluKernel,

@@ -165,6 +165,11 @@ const KERNELS: [string, tf.KernelFunc][] = [
 
 /** cover's fused kernels (engine/fused.ts gives their inputs, attributes and outputs), each one addon op. */
 export const TORCH_FUSED_KERNELS: FusedBackend['kernels'] = {
+  linear: (a) => {
+    const b = (a.inputs as Record<string, Info | undefined>).b;
+    return one(a, 'CoverLinear', b ? [input(a, 'x'), input(a, 'w'), b] : [input(a, 'x'), input(a, 'w')]);
+  },
+  linearGrad: (a) => be(a).runOp('CoverLinearGrad', ['dy', 'x', 'w'].map((n) => input(a, n)), { hasBias: Boolean((a.attrs as Attrs).hasBias) }),
   layerNorm: (a) => be(a).runOp('CoverLayerNorm', [input(a, 'x'), input(a, 'gamma'), input(a, 'beta')], { eps: (a.attrs as Attrs).eps }),
   layerNormGrad: (a) => be(a).runOp('CoverLayerNormGrad', ['dy', 'x', 'gamma', 'mean', 'rstd'].map((n) => input(a, n))),
   gelu: (a) => one(a, 'CoverGelu', [input(a, 'x')]),
