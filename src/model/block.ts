@@ -13,6 +13,7 @@ import { layerNorm } from './layer_norm';
 import { linear } from './linear';
 import { mlp } from './mlp';
 import { ParamStore } from './params';
+import { tile } from './tile';
 import { fromSpatialGroups, fromTemporalGroups, toSpatialGroups, toTemporalGroups } from './tokens';
 
 export interface BlockGeometry {
@@ -81,8 +82,8 @@ export class Block {
       const [xB, L, D] = x.shape;
       if (xB !== B || L !== 1 + N * T) throw new Error(`block: expected [${B}, ${1 + N * T}, D], got [${x.shape}]`);
       const p = this.params;
-      const cls0 = tf.slice(x, [0, 0, 0], [B, 1, D]); // [B, 1, D]
-      const patches = tf.slice(x, [0, 1, 0], [B, N * T, D]); // [B, N*T, D] (n t)
+      // Split, not two slices: the gradient is one Concat, not two full-size pads and their sum.
+      const [cls0, patches] = tf.split(x, [1, N * T], 1); // [B, 1, D], [B, N*T, D] (n t)
 
       // Temporal attention: each patch location attends over its T frames; CLS is not part of it.
       const xt = toTemporalGroups(patches, B, N, T); // [B*N, T, D]
@@ -91,11 +92,12 @@ export class Block {
       const xtRes = tf.add(patches, rtFc); // [B, N*T, D]
 
       // Spatial attention: each frame's N patches plus a copy of the clip's CLS token.
-      const clsPerFrame = tf.reshape(tf.tile(cls0, [1, T, 1]), [B * T, 1, D]); // [B, 1, D] -> [B*T, 1, D], rows (b t)
+      const clsPerFrame = tf.reshape(tile(cls0, [1, T, 1]), [B * T, 1, D]); // [B, 1, D] -> [B*T, 1, D], rows (b t)
       const xs = tf.concat([clsPerFrame, toSpatialGroups(xtRes, B, N, T)], 1); // [B*T, 1+N, D]
       const rs = dropPath(attention(this.ln(xs, 'norm1'), p, `${this.prefix}.attn`, this.attnOpts, ctx), this.dropPathRate, ctx); // [B*T, 1+N, D]
-      const rCls = tf.mean(tf.reshape(tf.slice(rs, [0, 0, 0], [B * T, 1, D]), [B, T, D]), 1, true); // [B, 1, D]: CLS averaged over frames
-      const rPatch = fromSpatialGroups(tf.slice(rs, [0, 1, 0], [B * T, N, D]), B, N, T); // [B, N*T, D]
+      const [rsCls, rsPatch] = tf.split(rs, [1, N], 1); // [B*T, 1, D], [B*T, N, D]
+      const rCls = tf.mean(tf.reshape(rsCls, [B, T, D]), 1, true); // [B, 1, D]: CLS averaged over frames
+      const rPatch = fromSpatialGroups(rsPatch, B, N, T); // [B, N*T, D]
       const y = tf.add(tf.concat([cls0, xtRes], 1), tf.concat([rCls, rPatch], 1)); // [B, 1+N*T, D]
 
       return this.mlpResidual(y, ctx);

@@ -17,6 +17,7 @@ import { ParamStore } from './params';
 import { patchEmbed } from './patch_embed';
 import { recomputed } from './recompute';
 import { nearestGridIndices, nearestIndices, selectRows } from './resample';
+import { tile } from './tile';
 
 export class TimeSformer {
   readonly config: ModelConfig;
@@ -50,7 +51,7 @@ export class TimeSformer {
       const patches = patchEmbed(x, this.params, p); // [B*T, N, D]
       const pos = this.posEmbed(Hp, Wp); // [1+N, D]
       const clsRow = tf.add(tf.reshape(this.params.get('cls_token'), [1, 1, D]), tf.slice(pos, [0, 0], [1, D])); // [1, 1, D]
-      let tokens = tf.concat([tf.tile(clsRow, [B * T, 1, 1]), tf.add(patches, tf.slice(pos, [1, 0], [N, D]))], 1); // [B*T, 1+N, D]
+      let tokens = tf.concat([tile(clsRow, [B * T, 1, 1]), tf.add(patches, tf.slice(pos, [1, 0], [N, D]))], 1); // [B*T, 1+N, D]
       tokens = dropout(tokens, this.config.dropRate, ctx);
 
       let seq: tf.Tensor;

@@ -1,9 +1,10 @@
-// The hand-written gradients (linear, GELU) against tfjs's autodiff of the plain formulas.
+// The hand-written gradients (linear, GELU, tile) against tfjs's autodiff of the plain formulas.
 import * as tf from '@tensorflow/tfjs-core';
 import '../../src/model/register_gradients';
 import { gelu } from '../../src/model/gelu';
 import { linear } from '../../src/model/linear';
 import { nearestGridIndices, nearestIndices } from '../../src/model/resample';
+import { tile } from '../../src/model/tile';
 import { useBackend } from '../helpers/tf';
 
 describe.each(['cpu', 'wasm'] as const)('custom gradients on %s', (backend) => {
@@ -20,6 +21,22 @@ describe.each(['cpu', 'wasm'] as const)('custom gradients on %s', (backend) => {
       const ref = f((xx, ww, bb) => tf.add(tf.reshape(tf.matMul(tf.reshape(xx, [-1, 4]), ww), [...shape.slice(0, -1), 6]), bb));
       ours.forEach((g, i) => expect(tf.max(tf.abs(tf.sub(g, ref[i]))).dataSync()[0]).toBeLessThan(1e-5));
       tf.dispose([x, w, b, dy, ...ours, ...ref]);
+    }
+  });
+
+  test('tile: value and gradient equal tf.tile and its autodiff (repeats on one axis, on several, none)', () => {
+    for (const [shape, reps] of [[[2, 1, 3], [1, 4, 1]], [[1, 1, 5], [6, 1, 1]], [[2, 3], [3, 2]], [[4], [1]]]) {
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 1);
+      const y = tile(x, reps);
+      const ref = tf.tile(x, reps);
+      expect(y.shape).toEqual(ref.shape);
+      expect(Array.from(y.dataSync())).toEqual(Array.from(ref.dataSync()));
+      const dy = tf.randomNormal(ref.shape, 0, 1, 'float32', 2);
+      const ours = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tile(t, reps), dy)))(x);
+      const theirs = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.tile(t, reps), dy)))(x);
+      expect(ours.shape).toEqual(shape);
+      expect(tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]).toBeLessThan(1e-5);
+      tf.dispose([x, y, ref, dy, ours, theirs]);
     }
   });
 
