@@ -11,7 +11,9 @@
 // Options: --json (one JSON object), --quick (fewer steps), --threads N (wasm threads), --backends wasm,wasm+native,cpu,
 // --no-base (skip the `base` rows: a step takes tens of seconds on 2 cores), --no-memory (skip the peak-memory rows:
 // torch with and without recompute against PyTorch, a fresh process each, bench/memory.ts), --large (add `large` at batch 1
-// with recompute to them: one step takes minutes).
+// with recompute to them: one step takes minutes), --pairs N (each preset's PyTorch row and cover's torch row beside it
+// N times, interleaved; the summary gives the ratio of the medians and each pair's), --presets tiny,small,base (the
+// presets of those rows).
 
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
   // PyTorch first: its base step needs ~17 GB, which it could not get once this process holds torch's and wasm's memory.
   const backends = (arg('--backends') ?? 'pytorch,tensorflow,wasm,wasm+native,torch,wasm2,cpu').split(',');
   const withBase = !process.argv.includes('--no-base');
+  const presets = arg('--presets')?.split(',') ?? (withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small']);
   const log = (s: string) => (json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
   const report: BenchReport = { machine: { cpus: os.cpus().length, node: process.version }, gemm: {}, train: [] };
 
@@ -72,15 +75,16 @@ async function main(): Promise<void> {
   // this VM's speed drifts by 20% over minutes, and a process that has held `base` runs slower after it.
   const paired = new Set<string>();
   if (backends.includes('pytorch')) {
-    const presets = withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small'];
-    const beside = (preset: string, steps: number) => {
+    const beside = (preset: string, steps: number, round: number) => {
       const r = runCover(preset, 8, false, { steps, warmup: warmupSteps(preset), microBatch: torchMicroBatch(preset, 8) });
       if (typeof r === 'string') return log(`  torch ${preset}: failed (${r})`);
-      report.train.push({ ...r, backend: 'torch' });
+      report.train.push({ ...r, backend: 'torch', round });
       paired.add(r.preset);
       log(`  torch ${preset}: ${r.msPerStep.toFixed(0)} ms/step, ${r.gflops.toFixed(1)} GFLOP/s, ${r.clipsPerSec.toFixed(1)} clips/s trained`);
     };
-    const rows = await benchTorch(presets, { steps: quick ? 2 : 10, batch: 8, log, beside: backends.includes('torch') ? beside : undefined });
+    const rounds = Number(arg('--pairs') ?? 1);
+    if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--pairs ${arg('--pairs')}: give a whole number of pairs, 1 or more`);
+    const rows = await benchTorch(presets, { steps: quick ? 2 : 10, batch: 8, rounds, log, beside: backends.includes('torch') ? beside : undefined });
     for (const r of rows) report.train.push(r.result);
     if (rows.length) report.gemm.pytorch = rows[0].gemmGflops;
   }
@@ -89,7 +93,7 @@ async function main(): Promise<void> {
   // would not fit a 24 GiB machine.
   if (backends.includes('torch') && !process.argv.includes('--no-memory')) {
     log('peak memory (a fresh process each):');
-    report.memory = benchPeakMemory({ presets: withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small'], large: process.argv.includes('--large'), log });
+    report.memory = benchPeakMemory({ presets, large: process.argv.includes('--large'), log });
   }
 
   for (const entry of backends) {
@@ -150,7 +154,7 @@ async function main(): Promise<void> {
   const peak = Math.max(0, ...Object.values(report.gemm));
   const t = table(['backend', 'preset', 'B x T', 'ms/step', 'vs pytorch', 'GFLOP/step', 'GFLOP/s', 'of sgemm peak', 'clips/s trained']);
   for (const r of report.train) {
-    const torch = report.train.find((q) => q.backend === 'pytorch' && q.preset === r.preset);
+    const torch = report.train.find((q) => q.backend === 'pytorch' && q.preset === r.preset && (q.round ?? 0) === (r.round ?? 0));
     const ratio = torch ? `${(r.msPerStep / torch.msPerStep).toFixed(2)}x` : '-';
     const micro = r.microBatch < r.batch ? ` (${Math.ceil(r.batch / r.microBatch)} passes of ${r.microBatch})` : '';
     t.push([r.backend, r.preset, `${r.batch} x ${r.frames}${micro}`, r.msPerStep.toFixed(0), ratio, r.gflopPerStep.toFixed(2), r.gflops.toFixed(1), peak ? `${((100 * r.gflops) / peak).toFixed(0)}%` : '-', r.clipsPerSec.toFixed(1)]);
@@ -166,10 +170,8 @@ async function main(): Promise<void> {
     const c = report.accelLossCheck;
     process.stdout.write(`\nSame step with and without the accelerator: losses over ${c.steps} small steps differ by at most ${c.maxAbsDiff.toExponential(1)} (first ${c.off[0].toFixed(6)} / ${c.native[0].toFixed(6)}, last ${c.off[c.steps - 1].toFixed(6)} / ${c.native[c.steps - 1].toFixed(6)})\n`);
   }
-  if (report.memory) {
-    process.stdout.write(renderMemoryBench(report.memory));
-    process.stdout.write(renderTorchSummary(report.train, report.memory));
-  }
+  if (report.memory) process.stdout.write(renderMemoryBench(report.memory));
+  if (report.memory || paired.size) process.stdout.write(renderTorchSummary(report.train, report.memory));
   if (report.decode) {
     process.stdout.write(`\nDecoders on the same clips (clips/s; compare with 'clips/s trained' above)\n${renderDecodeBench(report.decode as Parameters<typeof renderDecodeBench>[0])}\n`);
   }

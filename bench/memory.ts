@@ -159,29 +159,47 @@ export function renderMemoryBench(m: MemoryBench): string {
  * (from the timing rows) beside the peak bytes a clip adds (from the memory rows), each with its ratio to PyTorch's,
  * and recompute's step time against its own run without it (both at batch 4, in the memory rows); `large` last.
  */
-export function renderTorchSummary(train: { backend: string; preset: string; batch: number; microBatch: number; msPerStep: number }[], m: MemoryBench): string {
+/**
+ * The one table of issue 19: per preset, PyTorch's step and cover's torch step beside it (the medians over the pairs,
+ * and each pair's ratio when there are several), and, with the memory rows, the peak a clip adds and recompute's cost.
+ */
+export function renderTorchSummary(train: { backend: string; preset: string; batch: number; microBatch: number; msPerStep: number; round?: number }[], m?: MemoryBench): string {
   const t = table(['preset', 'implementation', 'ms/step at B=8', 'vs pytorch', 'peak per clip (MiB)', 'vs pytorch', 'recompute: time vs off (B=4)']);
-  const step = (impl: string, preset: string) => train.find((r) => r.backend === impl && r.preset === preset);
-  const at4 = (impl: string, preset: string) => m.rows.find((r) => r.impl === impl && r.preset === preset && r.batch === 4);
-  for (const c of m.perClip) {
-    const timed = c.impl === 'torch recompute' ? undefined : step(c.impl, c.preset);
-    const py = step('pytorch', c.preset);
-    const passes = timed && timed.microBatch < timed.batch ? ` (${Math.ceil(timed.batch / timed.microBatch)} passes)` : '';
-    const off4 = at4('torch', c.preset);
-    const on4 = at4('torch recompute', c.preset);
-    t.push([
-      c.preset,
-      c.impl,
-      timed ? `${timed.msPerStep.toFixed(0)}${passes}` : '-',
-      timed && py && timed !== py ? `${(timed.msPerStep / py.msPerStep).toFixed(2)}x` : '-',
-      (c.bytesPerClip / 2 ** 20).toFixed(1),
-      c.vsPytorch === null || c.impl === 'pytorch' ? '-' : `${c.vsPytorch.toFixed(2)}x`,
-      c.impl === 'torch recompute' && off4 && on4 ? `${(on4.msPerStep / off4.msPerStep).toFixed(2)}x` : '-',
-    ]);
+  const steps = (impl: string, preset: string) => train.filter((r) => r.backend === impl && r.preset === preset);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  const at4 = (impl: string, preset: string) => m?.rows.find((r) => r.impl === impl && r.preset === preset && r.batch === 4);
+  const presets = [...new Set([...train.filter((r) => r.backend === 'pytorch').map((r) => r.preset), ...(m?.perClip.map((c) => c.preset) ?? [])])];
+  for (const preset of presets) {
+    const py = steps('pytorch', preset);
+    for (const impl of ['pytorch', 'torch', 'torch recompute']) {
+      const clip = m?.perClip.find((c) => c.preset === preset && c.impl === impl);
+      const timed = impl === 'torch recompute' ? [] : steps(impl, preset);
+      if (!clip && !timed.length) continue;
+      const ms = timed.length ? median(timed.map((r) => r.msPerStep)) : null;
+      const passes = timed[0] && timed[0].microBatch < timed[0].batch ? ` (${Math.ceil(timed[0].batch / timed[0].microBatch)} passes)` : '';
+      let vs = '-';
+      if (impl === 'torch' && ms !== null && py.length) {
+        vs = `${(ms / median(py.map((r) => r.msPerStep))).toFixed(2)}x`;
+        const pairs = timed.map((r) => [r, py.find((q) => (q.round ?? 0) === (r.round ?? 0))] as const).filter(([, q]) => q);
+        if (pairs.length > 1) vs += ` (pairs ${pairs.map(([r, q]) => (r.msPerStep / q!.msPerStep).toFixed(2)).join(', ')})`;
+      }
+      const off4 = at4('torch', preset);
+      const on4 = at4('torch recompute', preset);
+      t.push([
+        preset,
+        impl,
+        ms === null ? '-' : `${ms.toFixed(0)}${timed.length > 1 ? ` (median of ${timed.length})` : ''}${passes}`,
+        vs,
+        clip ? (clip.bytesPerClip / 2 ** 20).toFixed(1) : '-',
+        !clip || clip.vsPytorch === null || impl === 'pytorch' ? '-' : `${clip.vsPytorch.toFixed(2)}x`,
+        impl === 'torch recompute' && off4 && on4 ? `${(on4.msPerStep / off4.msPerStep).toFixed(2)}x` : '-',
+      ]);
+    }
   }
-  const large = m.rows.find((r) => r.preset === 'large');
+  const large = m?.rows.find((r) => r.preset === 'large');
   if (large) t.push(['large', 'torch recompute', `batch 1: ${(large.msPerStep / 1000).toFixed(0)} s`, '-', `peak ${(large.peakBytes / 2 ** 30).toFixed(1)} GiB`, '-', '-']);
-  return `\ncover's torch backend against PyTorch eager (this run: timing rows at batch 8, memory rows at batch 1 and 4)\n${t.toString()}\n`;
+  const what = m ? 'timing rows at batch 8, memory rows at batch 1 and 4' : 'timing rows at batch 8';
+  return `\ncover's torch backend against PyTorch eager (this run: ${what})\n${t.toString()}\n`;
 }
 
 function arg(name: string): string | undefined {

@@ -26,11 +26,13 @@ export function findTorchPython(): { python: string; version: string } | { pytho
 }
 
 /**
- * PyTorch eager's step for each preset, a fresh python3 each; `beside(preset, steps)` runs right after each row.
+ * PyTorch eager's step for each preset, a fresh python3 each; `beside(preset, steps, round)` runs right after each row.
+ * With `rounds` > 1, each preset's row and the one beside it are repeated that many times, interleaved: a ratio near 1
+ * is resolved only by several pairs on a VM whose speed drifts.
  */
 export async function benchTorch(
   presets: string[],
-  opts: { steps: number; batch: number; log: (s: string) => void; beside?: (preset: string, steps: number) => void },
+  opts: { steps: number; batch: number; rounds?: number; log: (s: string) => void; beside?: (preset: string, steps: number, round: number) => void },
 ): Promise<{ result: TrainBenchResult; gemmGflops: number }[]> {
   const found = findTorchPython();
   if (found.python === null) {
@@ -44,7 +46,7 @@ export async function benchTorch(
   const core = preferOpenblasCore();
   opts.log(`pytorch: torch ${found.version} (${found.python}), ${torchThreads} torch thread(s), OPENBLAS_NUM_THREADS=${blasThreads}, OPENBLAS_CORETYPE=${core ?? '(OpenBLAS detects)'}`);
   const out: { result: TrainBenchResult; gemmGflops: number }[] = [];
-  for (const preset of presets) {
+  for (const preset of presets) for (let round = 0; round < (opts.rounds ?? 1); round++) {
     const cfg = getPreset(preset);
     const steps = preset === 'base' ? Math.min(opts.steps, 2) : opts.steps; // a base step takes tens of seconds here
     const r = spawnSync(
@@ -75,10 +77,11 @@ export async function benchTorch(
       gflops: flop / 1e9 / (j.msPerStep / 1000),
       clipsPerSec: opts.batch / (j.msPerStep / 1000),
       steps,
+      round,
     };
     opts.log(`  ${preset}: ${j.msPerStep.toFixed(0)} ms/step, ${result.gflops.toFixed(1)} GFLOP/s (torch sgemm ${j.gemmGflops.toFixed(0)} GFLOP/s)`);
     out.push({ result, gemmGflops: j.gemmGflops });
-    opts.beside?.(preset, steps); // a row to compare with this one, measured in the same state of the machine
+    opts.beside?.(preset, steps, round); // a row to compare with this one, measured in the same state of the machine
   }
   return out;
 }

@@ -19,6 +19,8 @@ export interface TrainBenchResult {
   gflops: number;
   clipsPerSec: number;
   steps: number;
+  /** With `--pairs N`: which of the N interleaved PyTorch/torch pairs this row belongs to (0-based). */
+  round?: number;
   /** Kernel name -> ms in one profiled step, largest first (top 12). */
   kernels?: { kernel: string; ms: number; share: number }[];
 }
