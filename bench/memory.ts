@@ -1,8 +1,9 @@
 // Peak memory of a training step, cover's torch backend against PyTorch eager on the same step (issue 19): each
 // measurement is a fresh process that trains two steps (AdamW, clipping; the second one counted) and reports its peak
 // resident set (VmHWM), at batch 1 and batch 4, so that what a clip adds, (peak(4) - peak(1)) / 3, leaves
-// out what both hold whatever the batch (the interpreter, libraries, weights, slots). The same glibc settings as the
-// bench's timing rows (freed memory kept for reuse) and the same OpenBLAS kernels for both. Rows: 'torch' (recompute off), 'torch recompute' (every
+// out what both hold whatever the batch (the interpreter, libraries, weights, slots). Each side keeps freed memory for
+// reuse as in the bench's timing rows (PyTorch through PYTORCH_GLIBC, cover through its addon's mallopt), and both run
+// the same OpenBLAS kernels. Rows: 'torch' (recompute off), 'torch recompute' (every
 // block recomputed in the backward pass), 'pytorch' (bench/torch_step.py). `large` runs one step at batch 1 with
 // recompute only (its first: the optimizer's slots are made in it; PyTorch eager without checkpointing would need far
 // more than this machine has).
@@ -17,11 +18,10 @@ import * as path from 'path';
 import { getPreset } from '../src/config/presets';
 import { table } from '../src/cli/render';
 import { preferOpenblasCore } from '../src/engine/backends/torch';
-import { findTorchPython } from './torch';
+import { findTorchPython, PYTORCH_GLIBC } from './torch';
 import type { TrainBenchResult } from './train';
 
 const TORCH_STEP = path.join(__dirname, '..', '..', 'bench', 'torch_step.py');
-const GLIBC = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295' };
 
 export interface PeakRow {
   impl: 'torch' | 'torch recompute' | 'pytorch';
@@ -68,7 +68,7 @@ export function runCover(preset: string, batch: number, recompute: boolean, opts
   const steps = opts.steps ?? 1;
   const warmup = opts.warmup ?? (preset === 'large' ? 0 : 1);
   const argv = [__filename, '--child', preset, String(batch), recompute ? 'blocks' : 'off', String(steps), String(warmup), String(opts.microBatch ?? batch)];
-  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, ...GLIBC } });
+  const r = spawnSync(process.execPath, argv, { encoding: 'utf8' }); // cover's own malloc settings (bench/torch.ts PYTORCH_GLIBC)
   if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop()!;
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as TrainBenchResult & { peakBytes: number };
 }
@@ -83,7 +83,7 @@ function runPytorch(python: string, preset: string, batch: number): { peakBytes:
     'r = json.loads(out.getvalue().strip().splitlines()[-1])\n' +
     'hwm = int(re.search(r"^VmHWM:\\s+(\\d+) kB$", open("/proc/self/status").read(), re.M).group(1))\n' +
     'print(json.dumps({"peakBytes": hwm * 1024, "msPerStep": r["msPerStep"]}))\n';
-  const r = spawnSync(python, ['-c', code], { encoding: 'utf8', env: { ...process.env, ...GLIBC, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? '2', OMP_NUM_THREADS: '1' } });
+  const r = spawnSync(python, ['-c', code], { encoding: 'utf8', env: { ...PYTORCH_GLIBC, ...process.env, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? '2', OMP_NUM_THREADS: '1' } });
   if (r.status !== 0) return (r.stderr || `exit ${r.status}`).trim().split('\n').pop()!;
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { peakBytes: number; msPerStep: number };
 }

@@ -26,6 +26,13 @@ export function findTorchPython(): { python: string; version: string } | { pytho
 }
 
 /**
+ * PyTorch's fastest glibc settings here: freed memory is kept for reuse instead of unmapped and faulted in again
+ * (docs/notes/libtorch-probe.md: base 91 s -> 45 s a step). cover's torch rows run without them, as a user's run does:
+ * the addon keeps freed memory itself (mallopt), and with these set as well its `small` step took 10-20% longer.
+ */
+export const PYTORCH_GLIBC = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295' };
+
+/**
  * PyTorch eager's step for each preset, a fresh python3 each; `beside(preset, steps, round)` runs right after each row.
  * With `rounds` > 1, each preset's row and the one beside it are repeated that many times, interleaved: a ratio near 1
  * is resolved only by several pairs on a VM whose speed drifts.
@@ -52,12 +59,9 @@ export async function benchTorch(
     const r = spawnSync(
       found.python,
       [SCRIPT, '--config', JSON.stringify(cfg), '--batch', String(opts.batch), '--steps', String(steps), '--warmup', String(warmupSteps(preset)), '--classes', '10', '--torch-threads', torchThreads],
-      // PyTorch's fastest setting here: glibc keeps freed memory for reuse instead of unmapping and re-faulting every
-      // large activation (docs/notes/libtorch-probe.md: base 91 s -> 45 s a step); cover-torch's addon does the same
-      // with mallopt.
       {
         encoding: 'utf8',
-        env: { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295', ...process.env, OPENBLAS_NUM_THREADS: blasThreads, OMP_NUM_THREADS: torchThreads },
+        env: { ...PYTORCH_GLIBC, ...process.env, OPENBLAS_NUM_THREADS: blasThreads, OMP_NUM_THREADS: torchThreads },
       },
     );
     if (r.status !== 0) {
