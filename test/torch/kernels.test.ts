@@ -138,7 +138,13 @@ describeTorch('torch kernels match the cpu backend', () => {
         return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-6))), w), b);
       }, [f([3, 2, 8], 1), f([8], 2), f([8], 3)]],
       [(x) => fusedGelu(x), (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)), [f([4, 6], 4)]],
-      [(qkv) => fusedAttentionCore(qkv, 2, 0.5), (qkv) => attentionCore(qkv, [2, 3, 2, 4], { numHeads: 2, attnDropRate: 0, projDropRate: 0 }, evalContext()), [tf.mul(f([2, 3, 24], 5), 0.5)]],
+      // Sequences of up to 32 take attention_cpu.cc's loops (a head width that is no multiple of 8, small's temporal
+      // and spatial shapes, the longest); 33 and more the batched matmuls.
+      ...[[2, 3, 2, 4], [3, 8, 3, 64], [2, 17, 3, 64], [2, 32, 1, 13], [1, 33, 2, 8]].map(([Bx, S, H, Dh]) => [
+        (qkv: tf.Tensor) => fusedAttentionCore(qkv, H, Dh ** -0.5),
+        (qkv: tf.Tensor) => attentionCore(qkv, [Bx, S, H, Dh], { numHeads: H, attnDropRate: 0, projDropRate: 0 }, evalContext()),
+        [tf.mul(f([Bx, S, 3 * H * Dh], 5), 0.5)],
+      ] as [(...xs: tf.Tensor[]) => tf.Tensor, (...xs: tf.Tensor[]) => tf.Tensor, tf.Tensor[]]),
     ];
     for (const [fused, plain, xs] of cases) {
       const a = grads(fused, xs);

@@ -1,6 +1,8 @@
 // cover's fused kernels (the same names and contracts as the wasm accelerator's, src/engine/accel/fused_kernels.ts):
-// the linear layer on any leading shape (views, no reshape calls), LayerNorm over the last axis with mean/rstd saved, exact GELU, and the multi-head attention core on the qkv
-// projection's output, each forward and backward as one call.
+// the linear layer on any leading shape (views, no reshape calls), LayerNorm over the last axis with mean/rstd saved,
+// exact GELU, and the multi-head attention core on the qkv projection's output (sequences of up to 32 tokens on the CPU
+// by attention_cpu.cc's loops, longer ones and other devices by batched matmuls), each forward and backward as one call.
+#include "attention_cpu.h"
 #include "common.h"
 
 namespace cover_torch {
@@ -100,6 +102,12 @@ void matmulInto(at::Tensor out, const at::Tensor& a, const at::Tensor& b) {
 REGISTER_OP("CoverAttention", 1, 1, [](const Tensors& in, const Attrs& a) -> Tensors {
   Heads h = dims(in[0], a);
   double scale = a.f("scale");
+  if (shortAttention(in[0], h.S)) {
+    at::Tensor out = at::empty({h.Bx, h.S, h.H * h.Dh}, in[0].options());
+    at::Tensor probs = at::empty({h.Bx, h.H, h.S, h.S}, in[0].options());
+    shortAttentionForward(in[0].data_ptr<float>(), out.data_ptr<float>(), probs.data_ptr<float>(), h.Bx, h.S, h.H, h.Dh, static_cast<float>(scale));
+    return {out, probs};
+  }
   auto qkv = split(in[0], h);
   at::Tensor probs = at::_softmax(precisionMatmul(qkv[0], qkv[1].transpose(-1, -2)).mul_(scale), -1, false);  // [Bx*H, S, S]
   at::Tensor o = precisionMatmul(probs, qkv[2]);                                                  // [Bx*H, S, Dh]
@@ -110,6 +118,13 @@ REGISTER_OP("CoverAttention", 1, 1, [](const Tensors& in, const Attrs& a) -> Ten
 REGISTER_OP("CoverAttentionGrad", 3, 3, [](const Tensors& in, const Attrs& a) -> Tensors {
   Heads h = dims(in[1], a);
   double scale = a.f("scale");
+  if (shortAttention(in[1], h.S) && in[0].is_contiguous() && in[2].is_contiguous() && in[0].numel() == h.Bx * h.S * h.H * h.Dh &&
+      in[2].numel() == h.Bx * h.H * h.S * h.S) {
+    at::Tensor dqkv = at::empty_like(in[1]);
+    shortAttentionBackward(in[0].data_ptr<float>(), in[1].data_ptr<float>(), in[2].data_ptr<float>(), dqkv.data_ptr<float>(), h.Bx, h.S,
+                           h.H, h.Dh, static_cast<float>(scale));
+    return {dqkv};
+  }
   auto qkv = split(in[1], h);
   at::Tensor P = in[2].reshape({h.Bx * h.H, h.S, h.S});
   at::Tensor dO = in[0].reshape({h.Bx, h.S, h.H, h.Dh}).permute({0, 2, 1, 3}).reshape({h.Bx * h.H, h.S, h.Dh});
