@@ -22,7 +22,7 @@ import { initBackend } from '../src/engine/backend';
 import { measureGemm } from '../src/engine/gemm_rate';
 import { backendCapacity, fits } from '../src/engine/capacity';
 import { planTrainingMemory } from '../src/model/memory';
-import { getPreset } from '../src/config/presets';
+import { getPreset, PRESET_NAMES } from '../src/config/presets';
 import { benchTrainStep, lossTrajectory, TrainBenchResult, warmupSteps } from './train';
 import { benchData, renderDataBench } from './data';
 import { benchDecode, renderDecodeBench } from './decode';
@@ -54,6 +54,12 @@ function torchMicroBatch(preset: string, B: number): number {
   return 1;
 }
 
+/** A bad option: one line, exit 2. */
+function usage(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exitCode = 2;
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -68,6 +74,10 @@ async function main(): Promise<void> {
   const backends = (arg('--backends') ?? 'pytorch,tensorflow,wasm,wasm+native,torch,wasm2,cpu').split(',');
   const withBase = !process.argv.includes('--no-base');
   const presets = arg('--presets')?.split(',') ?? (withBase ? ['tiny', 'small', 'base'] : ['tiny', 'small']);
+  const rounds = Number(arg('--pairs') ?? 1);
+  const unknown = presets.filter((p) => !(PRESET_NAMES as string[]).includes(p));
+  if (unknown.length) return usage(`--presets ${arg('--presets')}: no preset named ${unknown.join(', ')} (give some of ${PRESET_NAMES.join(', ')})`);
+  if (!Number.isInteger(rounds) || rounds < 1) return usage(`--pairs ${arg('--pairs')}: not a whole number of pairs (give 1 or more)`);
   const log = (s: string) => (json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
   const report: BenchReport = { machine: { cpus: os.cpus().length, node: process.version }, gemm: {}, train: [] };
 
@@ -82,8 +92,6 @@ async function main(): Promise<void> {
       paired.add(r.preset);
       log(`  torch ${preset}: ${r.msPerStep.toFixed(0)} ms/step, ${r.gflops.toFixed(1)} GFLOP/s, ${r.clipsPerSec.toFixed(1)} clips/s trained`);
     };
-    const rounds = Number(arg('--pairs') ?? 1);
-    if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--pairs ${arg('--pairs')}: give a whole number of pairs, 1 or more`);
     const rows = await benchTorch(presets, { steps: quick ? 2 : 10, batch: 8, rounds, log, beside: backends.includes('torch') ? beside : undefined });
     for (const r of rows) report.train.push(r.result);
     if (rows.length) report.gemm.pytorch = rows[0].gemmGflops;
@@ -179,7 +187,7 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(), // exitCode: 2 after a bad option
   (err) => {
     process.stderr.write(`bench failed: ${err && err.stack ? err.stack : err}\n`);
     process.exit(1);

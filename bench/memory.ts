@@ -122,6 +122,13 @@ export function benchPeakMemory(opts: { presets: string[]; large: boolean; log: 
   return { rows, perClip };
 }
 
+/** The median of a non-empty list (the mean of the middle two when its length is even). */
+function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
 /**
  * Recompute's step time against the same step without it, from `n` interleaved pairs of fresh processes (off, then
  * blocks) at batch 4: one step each is noisy on a VM whose speed drifts, so each pair's ratio is shown, and the ratio of
@@ -138,7 +145,6 @@ function recomputePairs(preset: string, n: number, log: (s: string) => void): vo
     on.push(b.msPerStep);
     log(`${preset} batch 4, pair ${i + 1}: off ${a.msPerStep.toFixed(0)} ms, recompute ${b.msPerStep.toFixed(0)} ms, ${(b.msPerStep / a.msPerStep).toFixed(2)}x`);
   }
-  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
   log(`${preset} batch 4: median off ${median(off).toFixed(0)} ms, median recompute ${median(on).toFixed(0)} ms, ${(median(on) / median(off)).toFixed(2)}x`);
 }
 
@@ -166,7 +172,6 @@ export function renderMemoryBench(m: MemoryBench): string {
 export function renderTorchSummary(train: { backend: string; preset: string; batch: number; microBatch: number; msPerStep: number; round?: number }[], m?: MemoryBench): string {
   const t = table(['preset', 'implementation', 'ms/step at B=8', 'vs pytorch', 'peak per clip (MiB)', 'vs pytorch', 'recompute: time vs off (B=4)']);
   const steps = (impl: string, preset: string) => train.filter((r) => r.backend === impl && r.preset === preset);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   const at4 = (impl: string, preset: string) => m?.rows.find((r) => r.impl === impl && r.preset === preset && r.batch === 4);
   const presets = [...new Set([...train.filter((r) => r.backend === 'pytorch').map((r) => r.preset), ...(m?.perClip.map((c) => c.preset) ?? [])])];
   for (const preset of presets) {

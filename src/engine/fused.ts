@@ -1,14 +1,14 @@
 // The fused-op contract between the model and the backends: the linear layer, LayerNorm, exact GELU and the multi-head
-// attention core, forward and backward, each ONE custom tfjs kernel, and the whole-step updates (the optimizer over every parameter and
-// the global gradient norm, each one native call). This file names the kernels and fixes their inputs, attributes and
+// attention core, forward and backward, each ONE custom tfjs kernel, and the whole-step updates (the optimizer over
+// every parameter and the global gradient norm, each one native call). This file names the kernels and fixes their inputs, attributes and
 // outputs; a backend registers its implementation of all of them with registerFusedBackend() (the wasm accelerator in
 // engine/accel/fused_kernels.ts, the torch backend in engine/backends/torch/); the model asks canFuse() and calls the
 // differentiable ops below, and the optimizer and the train step ask fusedStep(). Nothing here is backend-specific.
 //
 // tfjs stays the framework: each op is tf.customGrad around tf.engine().runKernel, so the tape, tidy and variableGrads
 // work as for any op; only the number of kernels changes (about 6 -> 1 per linear layer forward and 9 -> 1 backward,
-// 10 -> 1 per LayerNorm, 5 -> 1 per GELU, ~12 -> 1 per attention core, ~10 per parameter -> 1 per step for the optimizer). What they compute is the unfused path's math,
-// checked in test/accel/fused.test.ts (wasm) and test/torch/kernels.test.ts (torch).
+// 10 -> 1 per LayerNorm, 5 -> 1 per GELU, ~12 -> 1 per attention core, ~10 per parameter -> 1 per step for the
+// optimizer). What they compute is the unfused path's math, checked in test/accel/fused.test.ts (wasm) and test/torch/kernels.test.ts (torch).
 
 import * as tf from '@tensorflow/tfjs-core';
 

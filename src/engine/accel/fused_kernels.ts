@@ -1,6 +1,6 @@
 // The native accelerator's implementation of the fused-op contract (engine/fused.ts, issue 5): the linear layer,
-// LayerNorm, exact GELU and the multi-head attention core, forward and backward, each ONE native call as a custom tfjs kernel on the 'wasm'
-// backend, and the optimizer step and global gradient norm over all parameters in one call each. installFusedKernels()
+// LayerNorm, exact GELU and the multi-head attention core, forward and backward, each ONE native call as a custom tfjs
+// kernel on the 'wasm' backend, and the optimizer step and global gradient norm over all parameters in one call each. installFusedKernels()
 // registers them through the contract; the model never imports this file.
 //
 // Kernel functions follow docs/notes/native-probe.md "How zero-copy works": allocate EVERY output with makeOutput first
